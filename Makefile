@@ -1,0 +1,77 @@
+# The course's commands. `make lab` to learn, `make test` to check everything.
+# Both create .venv and install the pinned environment the first time (or when the pins change).
+
+SHELL := /bin/bash
+# The first Python 3.10-3.12 on PATH (3.11 preferred); override with `make lab PYTHON=/path/to/python3`.
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.10 python3; do \
+            command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not (3,10) <= sys.version_info[:2] <= (3,12))' 2>/dev/null \
+            && { command -v $$p; break; }; done)
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+# One notebook only: make regen NB=notebooks/01_tensors.ipynb
+NB      ?= $(NOTEBOOKS)
+PORT    ?= 8888
+# The same kernel settings everywhere (tools/kernel.json); these also quiet TF in the pytest process.
+export TF_CPP_MIN_LOG_LEVEL := 2
+export TF_ENABLE_ONEDNN_OPTS := 0
+export PYTHONHASHSEED := 0
+
+.PHONY: help install lab test test-unit test-notebooks regen sync doctor clean
+
+help:
+	@echo "make lab             install (first time) and open JupyterLab on notebooks/ (127.0.0.1, with a token)"
+	@echo "make test            install (first time) and run every test: unit, notebook structure, nbval"
+	@echo "make doctor          is this machine ready? one [OK]/[FAIL] line per check"
+	@echo "make regen [NB=...]  re-execute notebooks in place, exactly as the tests run them"
+	@echo "make sync            bring notebooks/*.ipynb and their text twins lessons/*.py in step"
+	@echo "make clean           remove .venv and build/"
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "error: no Python 3.10-3.12 on PATH — install Python 3.11, or run make PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalls only when requirements.txt, pyproject.toml or the kernel settings change.
+$(STAMP): requirements.txt pyproject.toml tools/kernel.json | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	mkdir -p $(VENV)/share/jupyter/kernels/python3
+	cp tools/kernel.json $(VENV)/share/jupyter/kernels/python3/kernel.json
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lab: install
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.root_dir=notebooks
+
+doctor: install
+	$(BIN)/python -m course_utils doctor
+
+test: install test-unit test-notebooks
+
+test-unit: install
+	$(BIN)/python -m pytest tests
+
+# Strict nbval: every stored output is compared; tests/nbval_sanitize.cfg says what may vary and why.
+test-notebooks: install
+	$(BIN)/python -m pytest --nbval $(NOTEBOOKS) --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
+
+regen: install
+	@mkdir -p build
+	@$(BIN)/jupytext --sync $(NB) >/dev/null   # take edits from lessons/*.py first
+	@for nb in $(NB); do \
+	  echo "executing $$nb"; start=$$(date +%s); \
+	  if ! $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	         --ExecutePreprocessor.timeout=300 "$$nb" > build/regen.log 2>&1; then \
+	    cat build/regen.log; echo "error: $$nb failed to execute (see above)"; exit 1; fi; \
+	  echo "  $$(( $$(date +%s) - start )) s"; \
+	done
+	@$(BIN)/jupytext --sync $(NB) >/dev/null   # outputs changed: refresh the text twins' timestamps
+
+sync: install
+	$(BIN)/jupytext --sync notebooks/*.ipynb
+
+clean:
+	rm -rf $(VENV) build

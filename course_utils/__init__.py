@@ -1,0 +1,19 @@
+"""course_utils: the helper package of the PyTorch & TensorFlow side-by-side course.
+
+``import course_utils as cu`` imports neither framework (tests/test_imports.py checks it):
+framework-free helpers live here; ``course_utils.pt_utils`` and ``course_utils.tf_utils`` hold the
+mirrored framework helpers and are imported only when a lesson asks for them.
+"""
+from . import check
+from .arrays import framework_of, to_numpy
+from .compare import Comparison, compare
+from .data import Digits, load_digits
+from .errors import CourseError
+from .session import setup, version_line
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "check", "compare", "Comparison", "CourseError", "Digits", "framework_of",
+    "load_digits", "setup", "to_numpy", "version_line",
+]

@@ -1,0 +1,13 @@
+"""Exercise checks: ``cu.check.<name>(answer)`` prints one line — correct, not quite (why), or not
+attempted yet — and returns a ``Verdict``. Each accepts a torch or a TensorFlow answer.
+
+Lessons add their checks in ``lessonNN.py`` and list them here.
+"""
+from .core import PLACEHOLDER, Verdict, Wrong, exercise
+from .lesson01 import arange_matrix, channel_axis, standardize_columns
+
+__all__ = [
+    "PLACEHOLDER", "Verdict", "Wrong", "exercise",
+    # 01_tensors
+    "arange_matrix", "standardize_columns", "channel_axis",
+]

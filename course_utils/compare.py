@@ -1,0 +1,77 @@
+"""``compare``: do two arrays (from any framework) hold the same numbers? One line says.
+
+Used in: 01_tensors, 02_autodiff, 03_same_model and every lesson that builds a model twice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .arrays import framework_of, to_numpy
+from .errors import CourseError
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The result of ``compare``; true when the two agree within tolerance."""
+
+    name: str
+    allclose: bool
+    max_diff: float
+    shape: tuple[int, ...]
+    printed: bool = field(default=False, repr=False, compare=False)
+
+    def _ipython_display_(self) -> None:
+        # A notebook cell ending in compare(...) would show the line twice: printed, then as Out[].
+        if not self.printed:
+            print(self)
+
+    def __bool__(self) -> bool:
+        return self.allclose
+
+    def __str__(self) -> str:
+        return (f"{self.name:<12} allclose={self.allclose!s:<5}  "
+                f"max|diff|={self.max_diff:.1e}  shape={self.shape}")
+
+
+def compare(name: str, a: Any, b: Any, atol: float = 1e-5, rtol: float = 0.0,
+            check_dtype: bool = True, quiet: bool = False) -> Comparison:
+    """Compare ``a`` and ``b`` elementwise, print one line, return a ``Comparison``.
+
+    ``a`` and ``b`` may each be a NumPy array, a torch tensor (any device, with or without grad) or
+    a TF tensor/variable. They agree when ``|a - b| <= atol + rtol * |b|`` everywhere.
+
+    >>> compare("logits", np.ones((8, 10), np.float32), np.ones((8, 10), np.float32))
+    logits       allclose=True   max|diff|=0.0e+00  shape=(8, 10)
+    Comparison(name='logits', allclose=True, max_diff=0.0, shape=(8, 10))
+
+    In a notebook the line is shown once: the returned value does not print it again.
+
+    Raises ``CourseError`` with a one-line explanation when the shapes or dtypes differ.
+    """
+    x = to_numpy(a, f"compare({name!r}) first argument")
+    y = to_numpy(b, f"compare({name!r}) second argument")
+    if x.shape != y.shape:
+        raise CourseError(
+            f"compare({name!r}): shapes differ — {framework_of(a)} {x.shape} vs {framework_of(b)} {y.shape}. "
+            "Expected the same shape: check for a missing transpose, reshape or batch dimension."
+        )
+    if check_dtype and x.dtype != y.dtype:
+        raise CourseError(
+            f"compare({name!r}): dtypes differ — {framework_of(a)} {x.dtype} vs {framework_of(b)} {y.dtype}. "
+            "Cast one side (NumPy defaults to float64, both frameworks to float32) or pass check_dtype=False."
+        )
+    if x.dtype.kind in "fc" or y.dtype.kind in "fc":
+        wide = np.complex128 if "c" in (x.dtype.kind, y.dtype.kind) else np.float64
+        x64, y64 = x.astype(wide), y.astype(wide)
+    else:
+        x64, y64 = x.astype(np.int64), y.astype(np.int64)
+    diff = np.abs(x64 - y64)
+    max_diff = float(diff.max()) if diff.size else 0.0
+    ok = bool(np.allclose(x64, y64, atol=atol, rtol=rtol, equal_nan=False)) if diff.size else True
+    result = Comparison(name=name, allclose=ok, max_diff=max_diff, shape=tuple(x.shape), printed=not quiet)
+    if not quiet:
+        print(result)
+    return result

@@ -1,0 +1,124 @@
+"""``setup()``: the one call at the top of every lesson.
+
+Used in: every notebook, in its setup cell, right after the imports.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import random
+import sys
+import warnings
+
+import numpy as np
+
+from .errors import CourseError
+
+# Read by TensorFlow's C++ runtime when it is imported: hide INFO/WARNING lines and the oneDNN
+# notice (which ignores the log level). Set for the kernel and inherited by every child process.
+QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}
+
+
+def quiet_environment() -> None:
+    """Set ``QUIET_ENV`` in ``os.environ`` (effective for TensorFlow imported afterwards)."""
+    os.environ.update(QUIET_ENV)
+
+
+def _quiet_loggers() -> None:
+    if "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        # In a notebook TF's Python logger writes INFO lines to stdout; scripts never show them.
+        tf.get_logger().setLevel("ERROR")
+        logging.getLogger("absl").setLevel(logging.ERROR)
+    if "torch" in sys.modules:
+        import torch
+
+        # torch.compile logs a W<date> <pid> line on some graphs; it would change every run.
+        torch._logging.set_logs(dynamo=logging.ERROR, inductor=logging.ERROR)
+    # Keras warns (UserWarning) when Input shapes are passed to layers; lessons pass them on purpose.
+    warnings.filterwarnings("ignore", message=r".*Do not pass an `input_shape`.*")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's ``random``, NumPy's global generator, and torch / TensorFlow if they are imported."""
+    random.seed(seed)
+    np.random.seed(seed)
+    if "torch" in sys.modules:
+        from . import pt_utils
+
+        pt_utils.seed(seed)
+    if "tensorflow" in sys.modules:
+        from . import tf_utils
+
+        tf_utils.seed(seed)
+
+
+def _short_course_errors() -> None:
+    """In IPython, show a ``CourseError`` as its one-line message instead of a traceback."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    ip = get_ipython()
+    if ip is None:  # plain Python, not a notebook or IPython shell
+        return
+
+    def one_line(shell, etype, value, tb, tb_offset=None):
+        # IPython calls this instead of printing the traceback; show the exception line only.
+        shell.showtraceback((etype, value, tb), exception_only=True)
+
+    ip.set_custom_exc((CourseError,), one_line)
+
+
+def version_line(seed: int | None = None) -> str:
+    """One line: Python, NumPy and the imported frameworks' versions, and where the frameworks compute."""
+    parts = [f"python {platform.python_version()}", f"numpy {np.__version__}"]
+    devices = []
+    if "torch" in sys.modules:
+        from . import pt_utils
+
+        parts.append(f"torch {sys.modules['torch'].__version__}")
+        devices.append(f"torch→{pt_utils.device_name()}")
+    if "tensorflow" in sys.modules:
+        from . import tf_utils
+
+        parts.append(f"tensorflow {sys.modules['tensorflow'].__version__}")
+        if "keras" in sys.modules:
+            parts.append(f"keras {sys.modules['keras'].__version__}")
+        devices.append(f"tensorflow→{tf_utils.device_name()}")
+    line = " | ".join(parts)
+    if devices:
+        line += " | " + ", ".join(devices)
+    if seed is not None:
+        line += f" | seed {seed}"
+    return line
+
+
+def setup(seed: int = 0) -> None:
+    """Prepare a lesson: quiet logs, seed everything, print one line of versions and devices.
+
+    Call it once, right after importing the frameworks. Its side effects, all of them:
+
+    1. sets ``TF_CPP_MIN_LOG_LEVEL=2`` and ``TF_ENABLE_ONEDNN_OPTS=0`` in ``os.environ`` (TensorFlow
+       reads them when imported, so ``make lab`` and ``make test`` also set them for the kernel;
+       child processes inherit them);
+    2. if TensorFlow is imported: its Python logger and absl's log only errors;
+    3. if torch is imported: ``torch.compile``'s dynamo/inductor loggers log only errors;
+    4. ignores Keras' "Do not pass an `input_shape`" warning;
+    5. seeds ``random``, NumPy, torch (``torch.manual_seed``) and TensorFlow/Keras
+       (``keras.utils.set_random_seed``) — each framework only if it is imported;
+    6. inside IPython, shows a ``CourseError`` as one line rather than a traceback;
+    7. prints the version line (``version_line()`` returns it as a string).
+
+    >>> setup(seed=0)          # doctest: +SKIP
+    python 3.11.7 | numpy 2.4.6 | torch 2.13.0+cpu | tensorflow 2.21.0 | keras 3.15.1 | torch→cpu, tensorflow→CPU | seed 0
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise CourseError(f"setup(seed=...): expected an int, found {type(seed).__name__} {seed!r}.")
+    quiet_environment()
+    _quiet_loggers()
+    seed_everything(seed)
+    _short_course_errors()
+    print(version_line(seed))

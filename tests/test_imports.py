@@ -1,0 +1,20 @@
+"""`import course_utils` must not import a deep-learning framework (STYLE.md)."""
+import subprocess
+import sys
+
+
+def test_import_course_utils_imports_no_framework():
+    code = ("import sys, course_utils; "
+            "print(sorted(m for m in ('torch', 'tensorflow', 'keras', 'jax') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_compare_and_checks_work_without_frameworks_imported():
+    code = ("import sys, numpy as np, course_utils as cu; "
+            "cu.compare('x', np.ones(3, np.float32), np.ones(3, np.float32)); "
+            "cu.check.arange_matrix(np.arange(12, dtype=np.float32).reshape(3, 4)); "
+            "assert 'torch' not in sys.modules and 'tensorflow' not in sys.modules")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "allclose=True" in out.stdout and "correct" in out.stdout

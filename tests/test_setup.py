@@ -1,0 +1,37 @@
+import os
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import course_utils as cu
+
+
+def test_setup_prints_one_line_and_seeds(capsys):
+    import tensorflow as tf
+    import torch
+
+    cu.setup(seed=3)
+    line = capsys.readouterr().out
+    assert line.count("\n") == 1
+    assert "torch 2.13.0" in line and "tensorflow 2.21.0" in line and "seed 3" in line
+    a = (random.random(), np.random.rand(), torch.rand(1).item(), float(tf.random.uniform(())))
+    cu.setup(seed=3)
+    b = (random.random(), np.random.rand(), torch.rand(1).item(), float(tf.random.uniform(())))
+    assert a == b
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "2" and os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
+
+
+def test_setup_works_with_no_framework_imported():
+    code = "import course_utils as cu, sys; cu.setup(seed=0); assert 'torch' not in sys.modules"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("python 3.") and "seed 0" in out.stdout
+
+
+@pytest.mark.parametrize("bad", ["0", 1.5, None, True])
+def test_setup_rejects_a_bad_seed(bad):
+    with pytest.raises(cu.CourseError, match="expected an int"):
+        cu.setup(seed=bad)
