@@ -159,6 +159,16 @@ def run(checks: list[Callable[[], Check | list[Check]]] | None = None) -> list[C
     return results
 
 
+def show(checks: list[Callable[[], Check | list[Check]]] | None = None) -> None:
+    """Run checks and print one line each (and the fix on a FAIL).
+
+    >>> show([check_python])          # doctest: +SKIP
+    [OK] python: 3.11.7 (course supports 3.10-3.12)
+    """
+    for result in run(checks):
+        print(result)
+
+
 def main() -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")

@@ -1,0 +1,177 @@
+# %% [markdown]
+# # 00 · Is this machine ready?
+#
+# The first ten minutes of the workshop: run this notebook top to bottom. Every check prints
+# `[OK]` or `[FAIL]`; a `[FAIL]` line is followed by the fix. When everything is `[OK]`, your
+# machine can run every lesson of the course.
+#
+# **Time:** 5 min teaching + 5 min exercises
+#
+# **Prerequisites:** the course installed with `make lab` (or the conda environment); nothing else.
+#
+# **Objectives:**
+# - Check that Python and every pinned package are at the course's versions.
+# - Confirm that PyTorch and TensorFlow import and list the devices each one sees.
+# - Verify that the course data is present and intact, and know how to restore it.
+# - Check the C++ compiler, free memory and disk that later lessons need.
+#
+# The same checks run in a terminal with `make doctor` (or `python -m course_utils doctor`):
+# instructors can ask learners to run it before the workshop.
+
+# %% [markdown]
+# ## Setup
+#
+# `course_utils` is the course's helper package. Importing it imports neither framework; its
+# `setup()` call quiets the frameworks' start-up logs, seeds the random generators and prints one
+# line of versions. The doctor module holds the checks this notebook runs.
+
+# %%
+import course_utils as cu
+from course_utils import data, doctor, paths
+
+cu.setup(seed=0)
+
+# %% [markdown]
+# ## Python and the pinned packages
+#
+# The course pins every package to one exact version (in `requirements.txt`, mirrored in
+# `environment.yml`), so that every notebook prints here exactly what it printed when it was
+# stored. A version mismatch is the most common cause of a cell printing something different.
+#
+# **If a line says FAIL:** run `make lab` again from the course folder (it reinstalls what
+# changed), or `pip install <package>==<version>` in the course environment, then restart the
+# kernel (*Kernel → Restart*).
+
+# %%
+doctor.show([doctor.check_python, doctor.check_packages])
+
+# %% [markdown]
+# ## The two frameworks
+#
+# Importing a framework can fail even when the package is installed (a missing system library,
+# a CPU too old for the wheel). Importing TensorFlow takes a few seconds; that is normal.
+#
+# **If an import fails:** reinstall that framework with the command shown, restart the kernel
+# and run this notebook again.
+
+# %%
+doctor.show([lambda: doctor.check_import("torch"), lambda: doctor.check_import("tensorflow"),
+             lambda: doctor.check_import("tensorboard")])
+
+# %% [markdown]
+# ## Devices
+#
+# Each framework lists the devices it can compute on. On a laptop without an NVIDIA GPU both see
+# only the CPU — and that is fine: **every lesson of this course runs on the CPU**, in about a
+# minute per notebook. With a GPU, lesson 06 shows what changes.
+#
+# ### PyTorch
+#
+# PyTorch reports CUDA GPUs through `torch.cuda` and Apple-silicon GPUs through `torch.backends.mps`.
+
+# %%
+doctor.show([doctor.check_torch_devices])
+
+# %% [markdown]
+# ### TensorFlow
+#
+# TensorFlow lists physical devices by type (`CPU`, `GPU`).
+
+# %%
+doctor.show([doctor.check_tf_devices])
+
+# %% [markdown]
+# **No GPU?** Nothing to do. **A GPU that is not listed?** The pinned wheels are the CPU build of
+# PyTorch and the standard TensorFlow wheel; the README's *Using a GPU* section says how to install
+# the CUDA builds.
+
+# %% [markdown]
+# ## The course data
+#
+# The data ships with the course in `data/`, so no lesson downloads anything. Each file is checked
+# against the SHA-256 checksum in `data/MANIFEST` every time a lesson loads it.
+
+# %%
+doctor.show([doctor.check_data])
+
+# %% [markdown]
+# What a damaged file looks like: here we copy the data to a temporary folder, flip one byte of the
+# copy, and check it. The course names the file and says how to restore it; nothing is loaded.
+
+# %%
+import shutil
+import tempfile
+from pathlib import Path
+
+scratch = Path(tempfile.mkdtemp()) / "data"
+shutil.copytree(paths.data_dir(), scratch)
+damaged = bytearray((scratch / "digits.npz").read_bytes())
+damaged[1000] ^= 0xFF
+(scratch / "digits.npz").write_bytes(bytes(damaged))
+for name, problem in data.verify_all(scratch):
+    print(problem or f"{name}: OK")
+
+# %% [markdown]
+# **If the real data fails its check:** run `git checkout -- data/` in the course folder (or
+# download the course again), then re-run this section.
+
+# %% [markdown]
+# ## Compiler, memory and disk
+#
+# `torch.compile` (lessons 04 and 12) and the C++ extensions of lesson 10 compile code, so they need
+# a C++ compiler. A notebook kernel needs up to about 2.5 GB of memory; checkpoints, logs and
+# compile caches need some disk.
+
+# %%
+doctor.show([doctor.check_compiler, doctor.check_memory, doctor.check_disk])
+
+# %% [markdown]
+# **No compiler?** Linux: `sudo apt-get install g++`; macOS: `xcode-select --install`; Windows:
+# the *Build Tools for Visual Studio*. Every lesson except the `torch.compile` cells and lesson 10
+# works without one.
+
+# %% [markdown]
+# ## Everything at once
+#
+# All the checks again in one go (what `make doctor` runs in a terminal), counted. The assert makes
+# this cell fail loudly if anything above failed.
+
+# %%
+results = doctor.run()
+failed = [r for r in results if not r.ok]
+print(f"{len(results) - len(failed)} OK, {len(failed)} FAIL")
+assert not failed, "fix the FAIL lines above before the workshop"
+
+# %% [markdown]
+# ## Your turn
+#
+# Try the helpers you will meet in every lesson. `cu.compare` prints one line saying whether two
+# arrays — from NumPy, PyTorch or TensorFlow — hold the same numbers. (This lesson imports the
+# frameworks only here, after the checks above, so that a broken install is reported rather than
+# stopping the notebook in its first cell; from lesson 01 on, all imports sit in the setup cell.)
+
+# %%
+import numpy as np
+import tensorflow as tf
+import torch
+
+x = np.linspace(0, 1, 5, dtype=np.float32)
+cu.compare("x squared", torch.tensor(x) ** 2, tf.constant(x) ** 2)
+
+# %% [markdown]
+# And exercises are checked by `cu.check.<name>(answer)`, which says *correct*, *not quite* (and
+# why), or *not attempted yet*. Here is how an unanswered exercise looks:
+
+# %%
+answer = ...
+cu.check.arange_matrix(answer)
+
+# %% [markdown]
+# ## Summary
+#
+# - **Python and packages:** the doctor compares every installed package with the pinned version.
+# - **Frameworks and devices:** both import; each lists what it computes on — the CPU is enough.
+# - **Data:** `data/` is verified against its checksums; `git checkout -- data/` restores it.
+# - **Compiler, memory, disk:** checked with the fix printed on a FAIL.
+#
+# When the last report says `0 FAIL`, go on to **01 · Tensors**.
