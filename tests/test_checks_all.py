@@ -1,0 +1,156 @@
+"""Every registered exercise check, fed generic wrong answers: each answers in one line, never raises.
+
+Runs over whatever ``course_utils.check.__all__`` lists, so a lesson's checks are covered as soon as
+they are registered. Also ties the notebooks to the registry: every ``cu.check.<name>(...)`` call in
+a notebook names a registered check whose exercise id matches the ``### Exercise N.M`` above it.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import torch
+
+import course_utils as cu
+from course_utils.check import core
+from notebook_rules import NOTEBOOKS, read, tags
+
+CHECKS = {name: getattr(cu.check, name) for name in cu.check.__all__
+          if callable(getattr(cu.check, name)) and hasattr(getattr(cu.check, name), "exercise_id")}
+
+
+def wrong_answers():
+    """(id, answer): what learners really hand in by mistake, and things no check expects."""
+    yield "none", None
+    yield "empty-list", []
+    yield "list", [[1.0, 2.0], [3.0, 4.0]]
+    yield "ragged-list", [[1.0], [2.0, 3.0]]
+    yield "string", "my answer"
+    yield "int", 7
+    yield "bool", True
+    yield "dict", {"a": 1}
+    yield "nan-numpy", np.full((3, 4), np.nan, dtype=np.float32)
+    yield "inf-numpy", np.full((2, 2), np.inf)
+    yield "empty-numpy", np.zeros((0,), dtype=np.float32)
+    yield "object-numpy", np.array(["a", None], dtype=object)
+    yield "nan-torch", torch.full((5, 1, 8, 8), float("nan"))
+    yield "nan-tf", tf.fill((5, 8, 8, 1), float("nan"))
+    yield "torch-int", torch.arange(12)
+    yield "torch-grad", torch.ones(3, 4, requires_grad=True) * 2
+    yield "torch-bf16", torch.ones(3, 4, dtype=torch.bfloat16)
+    yield "torch-scalar", torch.tensor(3.5)
+    yield "tf-variable", tf.Variable(tf.zeros((3, 4)))
+    yield "tf-string", tf.constant(["a", "b"])
+    yield "tf-ragged", tf.ragged.constant([[1.0], [2.0, 3.0]])
+    yield "torch-module", torch.nn.Linear(2, 2)
+    yield "keras-layer", tf.keras.layers.Dense(2)
+    yield "torch-dtype", torch.float32
+    yield "function", lambda x: x
+    yield "generator", (i for i in range(3))
+    yield "huge", np.ones((200, 200), dtype=np.float32)
+
+
+WRONG = list(wrong_answers())
+
+
+def assert_one_line(verdict, name):
+    assert isinstance(verdict, core.Verdict), f"{name} returned {type(verdict).__name__}, not a Verdict"
+    text = str(verdict)
+    assert "\n" not in text, f"{name}: more than one line: {text!r}"
+    assert "Traceback" not in text, f"{name}: shows a traceback"
+    assert len(text) <= core.MAX_MESSAGE + 40, f"{name}: {len(text)} characters — keep it to one short line"
+    assert verdict.status in ("correct", "wrong", "not attempted")
+
+
+def test_there_are_checks():
+    assert CHECKS, "no checks registered in course_utils.check.__all__"
+
+
+def test_exercise_ids_are_unique_and_well_formed():
+    ids = [f.exercise_id for f in CHECKS.values()]
+    assert len(ids) == len(set(ids)), f"two checks share an exercise id: {sorted(ids)}"
+    for name, f in CHECKS.items():
+        assert re.fullmatch(r"\d+\.\d+", f.exercise_id), f"{name}: exercise id {f.exercise_id!r} is not 'N.M'"
+        assert f.__doc__, f"{name}: say in a docstring what the exercise asks for"
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+@pytest.mark.parametrize("label, answer", WRONG, ids=[w[0] for w in WRONG])
+def test_wrong_inputs_answer_in_one_line(name, label, answer):
+    verdict = CHECKS[name](answer, quiet=True)
+    assert_one_line(verdict, name)
+    assert verdict.status != "not attempted", f"{name}({label}) says 'not attempted'"
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_placeholder_means_not_attempted(name, capsys):
+    for call in (lambda: CHECKS[name](...), lambda: CHECKS[name](), lambda: CHECKS[name](core.PLACEHOLDER)):
+        verdict = call()
+        assert verdict.status == "not attempted"
+        out = capsys.readouterr().out
+        assert out.count("\n") == 1 and "not attempted yet" in out, f"{name}: printed {out!r}"
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_the_other_frameworks_tensor_is_handled(name):
+    """A tensor of either framework, of a common shape, never crashes a check."""
+    for answer in (torch.zeros(3, 4), tf.zeros((3, 4)), torch.zeros(5, 1, 8, 8), tf.zeros((5, 8, 8, 1))):
+        assert_one_line(CHECKS[name](answer, quiet=True), name)
+
+
+def test_a_crashing_check_body_still_gives_one_line():
+    @core.exercise("99.1")
+    def crashing(answer):
+        """Raises something long and multi-line, like TF does."""
+        raise ValueError("first line of a long error\n" + "x" * 5000)
+
+    verdict = crashing(1, quiet=True)
+    assert_one_line(verdict, "crashing")
+    assert "ValueError: first line of a long error" in str(verdict)
+
+
+def test_helpers_describe_and_device():
+    assert core.describe(torch.nn.Linear(1, 1)) == "a torch Linear object, not a tensor"
+    assert "forget to call" in core.describe(len)
+    assert core.device_of(torch.zeros(1)) == "cpu" and core.device_of(tf.zeros(1)) == "cpu"
+    core.expect_device(torch.zeros(1), "cpu")
+    with pytest.raises(core.Wrong, match="on cpu, expected cuda"):
+        core.expect_device(torch.zeros(1), "cuda")
+
+
+def test_expect_equal_accepts_scalar_tensors_and_tolerates_float_rounding():
+    core.expect_equal(torch.tensor(3), 3)
+    core.expect_equal(tf.constant(0.1 + 0.2), 0.3)
+    with pytest.raises(core.Wrong, match="expected one value"):
+        core.expect_equal(torch.ones(2), 1)
+    class Ambiguous:
+        def __eq__(self, other):
+            raise ValueError("truth value of an array is ambiguous")
+
+    with pytest.raises(core.Wrong, match="not it"):
+        core.expect_equal(Ambiguous(), (1, 2))
+
+
+# --- the notebooks call registered checks, under the right exercise heading -----------------------
+
+CALL = re.compile(r"cu\.check\.(\w+)\(")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_check_calls_are_registered(path):
+    exercise = None
+    for i, cell in enumerate(read(path).cells):
+        if cell.cell_type == "markdown":
+            if re.search(r"^## ", cell.source, flags=re.M):
+                exercise = None  # a new section: a check here is a demo, not an exercise's check
+            m = re.search(r"^### Exercise (\d+\.\d+)", cell.source, flags=re.M)
+            exercise = m.group(1) if m else exercise
+            continue
+        if "solution" in tags(cell):
+            continue
+        for name in CALL.findall(cell.source):
+            assert name in CHECKS, f"{path.name} cell {i}: cu.check.{name} is not registered in course_utils/check/__init__.py"
+            assert exercise is None or CHECKS[name].exercise_id == exercise, \
+                f"{path.name} cell {i}: cu.check.{name} checks exercise {CHECKS[name].exercise_id}, but sits under Exercise {exercise}"
