@@ -8,6 +8,7 @@ from . import check
 from .arrays import framework_of, to_numpy
 from .compare import Comparison, compare
 from .data import Digits, load_digits
+from .debugging import post_mortem, run_pdb
 from .errors import CourseError
 from .session import setup, version_line
 
@@ -15,5 +16,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "check", "compare", "Comparison", "CourseError", "Digits", "framework_of",
-    "load_digits", "setup", "to_numpy", "version_line",
+    "load_digits", "post_mortem", "run_pdb", "setup", "to_numpy", "version_line",
 ]
