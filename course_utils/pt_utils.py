@@ -6,7 +6,13 @@ Importing this module imports torch; ``import course_utils`` does not.
 """
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import torch
+from torch import nn
+
+from .errors import CourseError
 
 
 def seed(seed: int) -> None:
@@ -25,3 +31,216 @@ def device_name() -> str:
     if torch.backends.mps.is_available():
         return "mps"
     return "cpu"
+
+
+# --- 03_same_model: the models, training, and weight porting ------------------------------------
+
+#: What ``build_mlp``/``build_cnn`` return here (``keras.Model`` in ``tf_utils``).
+Model = nn.Module
+
+
+class MLP(nn.Module):
+    """``in_features → hidden → ReLU → num_classes``; the MLP of 03_same_model (``build_mlp``)."""
+
+    def __init__(self, in_features: int = 64, hidden: int = 32, num_classes: int = 10):
+        super().__init__()
+        self.fc1 = nn.Linear(in_features, hidden)
+        self.fc2 = nn.Linear(hidden, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+class CNN(nn.Module):
+    """``conv (k×k, no padding) → ReLU → max-pool 2 → flatten → dense``; the CNN of 03_same_model.
+
+    Takes NCHW images ``(N, 1, image_size, image_size)``.
+    """
+
+    def __init__(self, image_size: int = 8, channels: int = 8, kernel_size: int = 3, num_classes: int = 10):
+        super().__init__()
+        side = (image_size - kernel_size + 1) // 2
+        self.conv = nn.Conv2d(1, channels, kernel_size)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(channels * side * side, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pool(torch.relu(self.conv(x)))
+        return self.fc(torch.flatten(x, start_dim=1))  # flattens (C, H, W): channels outermost
+
+
+def build_mlp(in_features: int = 64, hidden: int = 32, num_classes: int = 10) -> Model:
+    """The lesson-03 MLP as an ``nn.Module`` (``tf_utils.build_mlp`` builds its Keras twin).
+
+    >>> build_mlp()(torch.zeros(5, 64)).shape        # 2,410 parameters
+    torch.Size([5, 10])
+
+    Used in: 03_same_model, 12_performance.
+    """
+    return MLP(in_features, hidden, num_classes)
+
+
+def build_cnn(image_size: int = 8, channels: int = 8, kernel_size: int = 3, num_classes: int = 10) -> Model:
+    """The lesson-03 CNN as an ``nn.Module``; input NCHW ``(N, 1, image_size, image_size)``.
+
+    >>> build_cnn()(torch.zeros(5, 1, 8, 8)).shape   # 810 parameters
+    torch.Size([5, 10])
+
+    Used in: 03_same_model, 12_performance.
+    """
+    return CNN(image_size, channels, kernel_size, num_classes)
+
+
+def count_params(model: Model) -> int:
+    """Number of trainable parameters (``sum(p.numel())``), comparable with Keras' ``count_params()``.
+
+    >>> count_params(build_mlp())
+    2410
+
+    Used in: 03_same_model.
+    """
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def add_channel_axis(X: np.ndarray) -> np.ndarray:
+    """Grey images ``(N, H, W)`` → this framework's layout: NCHW ``(N, 1, H, W)``, float32.
+
+    >>> add_channel_axis(np.zeros((5, 8, 8))).shape
+    (5, 1, 8, 8)
+
+    Used in: 03_same_model.
+    """
+    return np.ascontiguousarray(np.asarray(X, dtype=np.float32)[:, None, :, :])
+
+
+def predict(model: Model, X: np.ndarray) -> np.ndarray:
+    """The model's outputs (logits) for ``X`` as a NumPy array, in inference mode, without gradients.
+
+    >>> predict(build_mlp(), np.zeros((5, 64), np.float32)).shape
+    (5, 10)
+
+    Used in: 03_same_model.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            return model(torch.as_tensor(np.asarray(X, dtype=np.float32))).cpu().numpy()
+    finally:
+        model.train(was_training)
+
+
+def train_epoch(model: Model, X: np.ndarray, y: np.ndarray, loss_fn: Any, optimizer: Any,
+                batch_size: int = 32) -> float:
+    """One pass over ``X, y`` in the order given (shuffle before calling), one optimizer step per batch.
+
+    Returns the mean loss over the samples (each batch weighted by its size, as Keras reports it).
+
+    >>> model = build_mlp()
+    >>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    >>> train_epoch(model, X, y, nn.CrossEntropyLoss(), opt, batch_size=32)   # doctest: +SKIP
+    1.9713
+
+    Used in: 03_same_model, 12_performance.
+    """
+    model.train()
+    X_t = torch.as_tensor(np.asarray(X, dtype=np.float32))
+    y_t = torch.as_tensor(np.asarray(y, dtype=np.int64))
+    total, seen = 0.0, 0
+    for start in range(0, len(X_t), batch_size):
+        X_batch, y_batch = X_t[start:start + batch_size], y_t[start:start + batch_size]
+        optimizer.zero_grad()
+        loss = loss_fn(model(X_batch), y_batch)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(X_batch)
+        seen += len(X_batch)
+    return total / max(seen, 1)
+
+
+def evaluate(model: Model, X: np.ndarray, y: np.ndarray) -> float:
+    """Accuracy (a float in [0, 1]): the share of rows whose largest logit is at the label.
+
+    >>> evaluate(model, X_test, y_test)            # doctest: +SKIP
+    0.9554
+
+    Used in: 03_same_model.
+    """
+    return float(np.mean(predict(model, X).argmax(axis=1) == np.asarray(y)))
+
+
+def _keras_weighted_layers(model: Any) -> list[tuple[Any, tuple[int, ...] | None]]:
+    """[(Keras layer with weights, (H, W, C) of a Flatten right before it or None)], in order."""
+    found, flattened = [], None
+    for layer in model.layers:
+        if type(layer).__name__ == "Flatten":
+            try:
+                shape = tuple(layer.input.shape)
+            except (AttributeError, ValueError):
+                raise CourseError("port_weights: cannot read the input shape of a Keras Flatten layer — "
+                                  "build the Keras model with the functional API or Sequential(Input(...), ...).") from None
+            flattened = tuple(int(d) for d in shape[1:]) if len(shape) == 4 else None
+        elif layer.weights:
+            found.append((layer, flattened))
+            flattened = None
+    return found
+
+
+def _torch_weighted_layers(model: Any) -> list[Any]:
+    """The modules that hold parameters themselves (``Linear``, ``Conv2d``, ...), in definition order."""
+    return [m for m in model.modules() if any(True for _ in m.parameters(recurse=False))]
+
+
+def port_weights(src: Any, dst: Model) -> list[str]:
+    """Copy the weights of a Keras model ``src`` into the torch model ``dst`` (same layers, same order).
+
+    Handles the layout differences, layer by layer (``tf_utils.port_weights`` does the reverse):
+
+    - ``Dense`` kernel ``(in, out)`` → ``Linear`` weight ``(out, in)``: transposed;
+    - ``Conv2D`` kernel ``(kh, kw, in, out)`` → ``Conv2d`` weight ``(out, in, kh, kw)``: ``transpose(3, 2, 0, 1)``;
+    - a ``Dense`` right after ``Flatten`` of an ``(H, W, C)`` map: Keras flattened H, W, C, torch flattens
+      C, H, W, so its input rows are reordered too (without this the port is silently wrong).
+
+    Returns one line per layer saying what was done. Raises ``CourseError`` when the layers don't match.
+
+    >>> port_weights(tf_utils.build_cnn(), build_cnn())     # doctest: +SKIP
+    ['conv → conv: kernel (3, 3, 1, 8) → weight (8, 1, 3, 3), transpose(3, 2, 0, 1)',
+     'fc → fc: kernel (72, 10) → weight (10, 72), rows reordered (H, W, C) → (C, H, W), transposed']
+
+    Used in: 03_same_model.
+    """
+    src_layers, dst_layers = _keras_weighted_layers(src), _torch_weighted_layers(dst)
+    dst_names = {m: name for name, m in dst.named_modules()}
+    if len(src_layers) != len(dst_layers):
+        raise CourseError(f"port_weights: the Keras model has {len(src_layers)} layers with weights, the torch model "
+                          f"{len(dst_layers)} — build both with the same layers in the same order.")
+    report = []
+    for i, ((layer, hwc), module) in enumerate(zip(src_layers, dst_layers)):
+        kind_tf, kind_pt = type(layer).__name__, type(module).__name__
+        arrays = [np.asarray(w) for w in layer.get_weights()]
+        kernel, bias = arrays[0], (arrays[1] if len(arrays) > 1 else None)
+        if (kind_tf, kind_pt) == ("Dense", "Linear"):
+            if hwc is not None:
+                H, W, C = hwc
+                weight = kernel.reshape(H, W, C, -1).transpose(3, 2, 0, 1).reshape(kernel.shape[1], -1)
+                how = "rows reordered (H, W, C) → (C, H, W), transposed"
+            else:
+                weight, how = kernel.T, "transposed"
+        elif (kind_tf, kind_pt) == ("Conv2D", "Conv2d"):
+            weight, how = kernel.transpose(3, 2, 0, 1), "transpose(3, 2, 0, 1)"
+        else:
+            raise CourseError(f"port_weights: layer {i + 1} is {kind_tf} in Keras but {kind_pt} in torch — "
+                              "only Dense↔Linear and Conv2D↔Conv2d are ported; list the layers in the same order.")
+        if tuple(weight.shape) != tuple(module.weight.shape):
+            raise CourseError(f"port_weights: {layer.name} → {dst_names[module]}: Keras kernel {kernel.shape} gives "
+                              f"{tuple(weight.shape)}, but torch expects {tuple(module.weight.shape)} — check the layer sizes.")
+        if (bias is None) != (module.bias is None):
+            raise CourseError(f"port_weights: {layer.name} → {dst_names[module]}: one side has a bias and the other "
+                              "has none — use use_bias=... / bias=... alike.")
+        with torch.no_grad():
+            module.weight.copy_(torch.from_numpy(np.ascontiguousarray(weight)))
+            if bias is not None:
+                module.bias.copy_(torch.from_numpy(bias))
+        report.append(f"{layer.name} → {dst_names[module]}: kernel {kernel.shape} → weight "
+                      f"{tuple(weight.shape)}, {how}")
+    return report

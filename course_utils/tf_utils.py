@@ -6,8 +6,13 @@ Importing this module imports TensorFlow and Keras; ``import course_utils`` does
 """
 from __future__ import annotations
 
+from typing import Any
+
 import keras
+import numpy as np
 import tensorflow as tf
+
+from .errors import CourseError
 
 
 def seed(seed: int) -> None:
@@ -25,3 +30,192 @@ def device_name() -> str:
     if gpus:
         return f"GPU ({len(gpus)} device{'s' if len(gpus) > 1 else ''})"
     return "CPU"
+
+
+# --- 03_same_model: the models, training, and weight porting ------------------------------------
+
+#: What ``build_mlp``/``build_cnn`` return here (``nn.Module`` in ``pt_utils``).
+Model = keras.Model
+
+
+def build_mlp(in_features: int = 64, hidden: int = 32, num_classes: int = 10) -> Model:
+    """The lesson-03 MLP as a functional ``keras.Model`` (``pt_utils.build_mlp`` builds its torch twin).
+
+    Layers ``fc1`` (Dense + ReLU) and ``fc2`` (Dense, logits).
+
+    >>> build_mlp()(np.zeros((5, 64), np.float32)).shape        # 2,410 parameters
+    TensorShape([5, 10])
+
+    Used in: 03_same_model, 12_performance.
+    """
+    inputs = keras.Input((in_features,))
+    hidden_out = keras.layers.Dense(hidden, activation="relu", name="fc1")(inputs)
+    outputs = keras.layers.Dense(num_classes, name="fc2")(hidden_out)
+    return keras.Model(inputs, outputs, name="mlp")
+
+
+def build_cnn(image_size: int = 8, channels: int = 8, kernel_size: int = 3, num_classes: int = 10) -> Model:
+    """The lesson-03 CNN as a functional ``keras.Model``; input NHWC ``(N, image_size, image_size, 1)``.
+
+    ``conv`` (k×k, no padding) → ReLU → max-pool 2 → Flatten (H, W, C order) → ``fc``.
+
+    >>> build_cnn()(np.zeros((5, 8, 8, 1), np.float32)).shape   # 810 parameters
+    TensorShape([5, 10])
+
+    Used in: 03_same_model, 12_performance.
+    """
+    inputs = keras.Input((image_size, image_size, 1))
+    x = keras.layers.Conv2D(channels, kernel_size, name="conv")(inputs)
+    x = keras.layers.ReLU(name="relu")(x)
+    x = keras.layers.MaxPooling2D(2, name="pool")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    outputs = keras.layers.Dense(num_classes, name="fc")(x)
+    return keras.Model(inputs, outputs, name="cnn")
+
+
+def count_params(model: Model) -> int:
+    """Number of trainable parameters, comparable with ``pt_utils.count_params``.
+
+    >>> count_params(build_mlp())
+    2410
+
+    Used in: 03_same_model.
+    """
+    return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
+
+
+def add_channel_axis(X: np.ndarray) -> np.ndarray:
+    """Grey images ``(N, H, W)`` → this framework's layout: NHWC ``(N, H, W, 1)``, float32.
+
+    >>> add_channel_axis(np.zeros((5, 8, 8))).shape
+    (5, 8, 8, 1)
+
+    Used in: 03_same_model.
+    """
+    return np.ascontiguousarray(np.asarray(X, dtype=np.float32)[:, :, :, None])
+
+
+def predict(model: Model, X: np.ndarray) -> np.ndarray:
+    """The model's outputs (logits) for ``X`` as a NumPy array, in inference mode (``training=False``).
+
+    >>> predict(build_mlp(), np.zeros((5, 64), np.float32)).shape
+    (5, 10)
+
+    Used in: 03_same_model.
+    """
+    return np.asarray(model(np.asarray(X, dtype=np.float32), training=False))
+
+
+def train_epoch(model: Model, X: np.ndarray, y: np.ndarray, loss_fn: Any, optimizer: Any,
+                batch_size: int = 32) -> float:
+    """One pass over ``X, y`` in the order given (shuffle before calling), one optimizer step per batch.
+
+    A hand-written ``GradientTape`` loop, run eagerly. Returns the mean loss over the samples (each
+    batch weighted by its size, as Keras' ``fit`` reports it).
+
+    >>> model = build_mlp()
+    >>> opt = keras.optimizers.SGD(learning_rate=0.1)
+    >>> train_epoch(model, X, y, keras.losses.SparseCategoricalCrossentropy(from_logits=True), opt, 32)  # doctest: +SKIP
+    1.9713
+
+    Used in: 03_same_model, 12_performance.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    y = np.asarray(y, dtype=np.int64)
+    total, seen = 0.0, 0
+    for start in range(0, len(X), batch_size):
+        X_batch, y_batch = X[start:start + batch_size], y[start:start + batch_size]
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y_batch, model(X_batch, training=True))
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        total += float(loss) * len(X_batch)
+        seen += len(X_batch)
+    return total / max(seen, 1)
+
+
+def evaluate(model: Model, X: np.ndarray, y: np.ndarray) -> float:
+    """Accuracy (a float in [0, 1]): the share of rows whose largest logit is at the label.
+
+    >>> evaluate(model, X_test, y_test)            # doctest: +SKIP
+    0.9554
+
+    Used in: 03_same_model.
+    """
+    return float(np.mean(predict(model, X).argmax(axis=1) == np.asarray(y)))
+
+
+def _keras_weighted_layers(model: Any) -> list[tuple[Any, tuple[int, ...] | None]]:
+    """[(Keras layer with weights, (H, W, C) of a Flatten right before it or None)], in order."""
+    found, flattened = [], None
+    for layer in model.layers:
+        if type(layer).__name__ == "Flatten":
+            try:
+                shape = tuple(layer.input.shape)
+            except (AttributeError, ValueError):
+                raise CourseError("port_weights: cannot read the input shape of a Keras Flatten layer — "
+                                  "build the Keras model with the functional API or Sequential(Input(...), ...).") from None
+            flattened = tuple(int(d) for d in shape[1:]) if len(shape) == 4 else None
+        elif layer.weights:
+            found.append((layer, flattened))
+            flattened = None
+    return found
+
+
+def _torch_weighted_layers(model: Any) -> list[Any]:
+    """The modules that hold parameters themselves (``Linear``, ``Conv2d``, ...), in definition order."""
+    return [m for m in model.modules() if any(True for _ in m.parameters(recurse=False))]
+
+
+def port_weights(src: Any, dst: Model) -> list[str]:
+    """Copy the weights of a torch model ``src`` into the Keras model ``dst`` (same layers, same order).
+
+    Handles the layout differences, layer by layer (``pt_utils.port_weights`` does the reverse):
+
+    - ``Linear`` weight ``(out, in)`` → ``Dense`` kernel ``(in, out)``: transposed;
+    - ``Conv2d`` weight ``(out, in, kh, kw)`` → ``Conv2D`` kernel ``(kh, kw, in, out)``: ``transpose(2, 3, 1, 0)``;
+    - a ``Linear`` whose Keras twin follows ``Flatten`` of an ``(H, W, C)`` map: torch flattened C, H, W,
+      Keras flattens H, W, C, so its input columns are reordered too (without this the port is silently wrong).
+
+    ``src`` is only read (``modules()``, ``.weight``, ``.bias``): this module does not import torch.
+    Returns one line per layer saying what was done. Raises ``CourseError`` when the layers don't match.
+
+    >>> port_weights(pt_utils.build_cnn(), build_cnn())     # doctest: +SKIP
+    ['conv → conv: weight (8, 1, 3, 3) → kernel (3, 3, 1, 8), transpose(2, 3, 1, 0)',
+     'fc → fc: weight (10, 72) → kernel (72, 10), columns reordered (C, H, W) → (H, W, C), transposed']
+
+    Used in: 03_same_model.
+    """
+    src_layers, dst_layers = _torch_weighted_layers(src), _keras_weighted_layers(dst)
+    src_names = {m: name for name, m in src.named_modules()}
+    if len(src_layers) != len(dst_layers):
+        raise CourseError(f"port_weights: the torch model has {len(src_layers)} layers with weights, the Keras model "
+                          f"{len(dst_layers)} — build both with the same layers in the same order.")
+    report = []
+    for i, (module, (layer, hwc)) in enumerate(zip(src_layers, dst_layers)):
+        kind_pt, kind_tf = type(module).__name__, type(layer).__name__
+        weight = module.weight.detach().cpu().numpy()
+        bias = None if module.bias is None else module.bias.detach().cpu().numpy()
+        if (kind_pt, kind_tf) == ("Linear", "Dense"):
+            if hwc is not None:
+                H, W, C = hwc
+                kernel = weight.reshape(-1, C, H, W).transpose(2, 3, 1, 0).reshape(H * W * C, -1)
+                how = "columns reordered (C, H, W) → (H, W, C), transposed"
+            else:
+                kernel, how = weight.T, "transposed"
+        elif (kind_pt, kind_tf) == ("Conv2d", "Conv2D"):
+            kernel, how = weight.transpose(2, 3, 1, 0), "transpose(2, 3, 1, 0)"
+        else:
+            raise CourseError(f"port_weights: layer {i + 1} is {kind_pt} in torch but {kind_tf} in Keras — "
+                              "only Linear↔Dense and Conv2d↔Conv2D are ported; list the layers in the same order.")
+        expected = [tuple(w.shape) for w in layer.weights]
+        if tuple(kernel.shape) != expected[0]:
+            raise CourseError(f"port_weights: {src_names[module]} → {layer.name}: torch weight {weight.shape} gives "
+                              f"{tuple(kernel.shape)}, but Keras expects {expected[0]} — check the layer sizes.")
+        if (bias is None) != (len(expected) == 1):
+            raise CourseError(f"port_weights: {src_names[module]} → {layer.name}: one side has a bias and the other "
+                              "has none — use bias=... / use_bias=... alike.")
+        layer.set_weights([np.ascontiguousarray(kernel)] + ([bias] if bias is not None else []))
+        report.append(f"{src_names[module]} → {layer.name}: weight {weight.shape} → kernel "
+                      f"{tuple(kernel.shape)}, {how}")
+    return report
