@@ -1,0 +1,105 @@
+"""Checks for the exercises of 06_devices.
+
+Where an answer lives is read from the tensor itself (``.device``), without importing a framework:
+the framework an answer comes from is already imported, and is found in ``sys.modules``.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+from ..arrays import framework_of, is_tensor_like
+from .core import Wrong, as_array, describe, expect_close, expect_dtype, expect_shape, exercise
+
+# The inputs that exercises 6.1 and 6.3 hand out, written out here so the checks do not trust the cell.
+DEVICE_X = (np.arange(12, dtype=np.float32).reshape(4, 3) / 4).astype(np.float32)
+DEVICE_W = np.array([[1.0, -1.0], [0.5, 2.0], [-2.0, 0.0]], dtype=np.float32)
+
+
+def expected_default_device(kind: str) -> str:
+    """The default device type of an imported framework: ``"cuda"``/``"mps"``/``"cpu"`` or ``"GPU"``/``"CPU"``."""
+    if kind == "torch":
+        torch = sys.modules["torch"]
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        return "mps" if mps is not None and mps.is_available() else "cpu"
+    tf = sys.modules["tensorflow"]
+    return "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+
+
+def _device_type(answer: Any, kind: str) -> str:
+    if kind == "torch":
+        return answer.device.type
+    device = getattr(answer, "device", "") or ""
+    return device.rsplit("device:", 1)[-1].split(":")[0]
+
+
+@exercise("6.1")
+def device_matmul(answer: Any) -> str:
+    """DEVICE_X @ DEVICE_W computed on the framework's default device, still a tensor there."""
+    kind = framework_of(answer)
+    if isinstance(answer, np.ndarray):
+        raise Wrong("your answer is a NumPy array, so it lives in host memory, not on a device. "
+                    "Hint: leave the result as the framework's tensor (no .numpy() / .cpu()).")
+    if kind == "torch" and getattr(getattr(answer, "device", None), "type", "") == "meta":
+        raise Wrong("your answer lives on the meta device, which keeps shapes but no values. "
+                    "Hint: use the default device (pt_utils.default_device()), not \"meta\".")
+    arr = as_array(answer)
+    expect_shape(arr, (4, 2), hint="X is (4, 3) and W is (3, 2): X @ W, not W @ X.")
+    expect_dtype(arr, ["float32"], hint="build the tensors from the float32 NumPy arrays as they are.")
+    expect_close(arr, DEVICE_X @ DEVICE_W, hint="compute X @ W (a matrix product, not X * W).")
+    want, found = expected_default_device(kind), _device_type(answer, kind)
+    if found != want:
+        where = "device=device / .to(device)" if kind == "torch" else "with tf.device(device):"
+        raise Wrong(f"the values are right but the result lives on {found}, not on the default "
+                    f"device ({want}). Hint: {where}.")
+    return f"It lives on {found}, the default device of {kind} here."
+
+
+@exercise("6.2")
+def to_is_not_in_place(answer: Any) -> str:
+    """After ``t.to("meta")`` and ``lin.to("meta")``: (t's device type, lin.weight's device type)."""
+    if not isinstance(answer, tuple) or len(answer) != 2:
+        raise Wrong(f"your answer is {describe(answer)}; expected a tuple of two strings, "
+                    "e.g. (\"cpu\", \"cpu\"). Hint: (t.device.type, lin.weight.device.type).")
+    if not all(isinstance(a, str) for a in answer):
+        raise Wrong("both items should be strings such as \"cpu\" or \"meta\". "
+                    "Hint: a torch.device's .type is a string.")
+    t_dev, lin_dev = (a.strip().lower() for a in answer)
+    if (t_dev, lin_dev) == ("meta", "meta"):
+        raise Wrong("t is still on cpu: tensor.to() returns a new tensor and leaves t where it was. "
+                    "Only nn.Module.to() moves in place (and returns the module itself).")
+    if (t_dev, lin_dev) == ("cpu", "cpu"):
+        raise Wrong("lin did move: nn.Module.to() moves the parameters in place. "
+                    "Only tensor.to() returns a copy and leaves the original alone.")
+    if (t_dev, lin_dev) == ("meta", "cpu"):
+        raise Wrong("it is the other way round: the tensor stays, the module moves.")
+    if (t_dev, lin_dev) != ("cpu", "meta"):
+        raise Wrong(f"{answer!r} is not it. Hint: print t.device and lin.weight.device after the two calls.")
+    return "x = x.to(device) must be assigned; model.to(device) need not be."
+
+
+@exercise("6.3")
+def split_over_logical_cpus(answer: Any) -> str:
+    """[rows 0-1 of X @ W computed on /CPU:0, rows 2-3 computed on /CPU:1], as TensorFlow tensors."""
+    if not isinstance(answer, (list, tuple)) or len(answer) != 2:
+        raise Wrong(f"your answer is {describe(answer)}; expected a list of two tensors "
+                    "[part_0, part_1], one per logical CPU.")
+    if any(framework_of(part) != "tensorflow" or not is_tensor_like(part) for part in answer):
+        raise Wrong("both parts should be TensorFlow tensors: logical CPU devices are a TensorFlow "
+                    "feature (torch has one CPU device). Hint: with tf.device(\"/CPU:1\"): ...")
+    expected = DEVICE_X @ DEVICE_W
+    for i, part in enumerate(answer):
+        arr = as_array(part, what=f"part {i}")
+        expect_shape(arr, (2, 2), what=f"part {i}", hint=f"part {i} is rows {2 * i}-{2 * i + 1} of X, times W.")
+        expect_dtype(arr, ["float32"], what=f"part {i}")
+        expect_close(arr, expected[2 * i:2 * i + 2], what=f"part {i}",
+                     hint=f"X[{2 * i}:{2 * i + 2}] @ W.")
+    devices = ["/" + part.device.rsplit("device:", 1)[-1] for part in answer]
+    if devices != ["/CPU:0", "/CPU:1"]:
+        raise Wrong(f"the values are right but the parts ran on {devices[0]} and {devices[1]}, "
+                    "not /CPU:0 and /CPU:1. Hint: compute each part inside its own with tf.device(...): block.")
+    return "Each half ran on its own logical device; TensorFlow copied the inputs there for you."
