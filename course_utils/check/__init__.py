@@ -5,12 +5,15 @@ Lessons add their checks in ``lessonNN.py`` and list them here.
 """
 from .core import PLACEHOLDER, Verdict, Wrong, exercise
 from .lesson01 import arange_matrix, channel_axis, standardize_columns
+from .lesson03 import conv_kernel, flatten_reorder, matching_loss
 from .lesson06 import device_matmul, split_over_logical_cpus, to_is_not_in_place
 
 __all__ = [
     "PLACEHOLDER", "Verdict", "Wrong", "exercise",
     # 01_tensors
     "arange_matrix", "standardize_columns", "channel_axis",
+    # 03_same_model
+    "conv_kernel", "flatten_reorder", "matching_loss",
     # 06_devices
     "device_matmul", "to_is_not_in_place", "split_over_logical_cpus",
 ]

@@ -1,0 +1,139 @@
+"""The 03_same_model exercise checks: right answers in both frameworks pass; wrong ones say why in one line."""
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+import torch
+
+import course_utils as cu
+from course_utils.check.lesson03 import CONV_WEIGHT, DENSE_KERNEL, FLATTEN_HWC, LABELS, LOGITS
+
+
+def one_line(verdict):
+    text = str(verdict)
+    assert "\n" not in text and "Traceback" not in text
+    return text
+
+
+# --- 3.1 conv kernel ---------------------------------------------------------------------------
+
+def test_conv_kernel_right_in_both():
+    assert cu.check.conv_kernel(torch.from_numpy(CONV_WEIGHT).permute(2, 3, 1, 0), quiet=True)
+    assert cu.check.conv_kernel(tf.transpose(tf.constant(CONV_WEIGHT), perm=(2, 3, 1, 0)), quiet=True)
+    assert cu.check.conv_kernel(CONV_WEIGHT.transpose(2, 3, 1, 0), quiet=True)
+
+
+def test_conv_kernel_right_answer_really_computes_the_same_convolution():
+    conv = torch.nn.Conv2d(2, 4, 3, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(torch.from_numpy(CONV_WEIGHT))
+    x = np.random.default_rng(0).normal(size=(2, 5, 5, 2)).astype(np.float32)
+    with torch.no_grad():
+        out_pt = conv(torch.from_numpy(x).permute(0, 3, 1, 2)).permute(0, 2, 3, 1).numpy()
+    layer = keras.layers.Conv2D(4, 3, use_bias=False)
+    layer.build((None, 5, 5, 2))
+    layer.set_weights([CONV_WEIGHT.transpose(2, 3, 1, 0)])
+    assert np.abs(out_pt - np.asarray(layer(x))).max() <= 1e-3 * np.abs(out_pt).max()
+
+
+@pytest.mark.parametrize("answer, words", [
+    (..., "not attempted yet"),
+    (None, "is None"),
+    ([[1.0, 2.0]], "a list"),
+    (torch.from_numpy(CONV_WEIGHT), "still torch's layout"),
+    (tf.reshape(tf.constant(CONV_WEIGHT), (3, 3, 2, 4)), "you reshaped"),
+    (torch.from_numpy(CONV_WEIGHT).permute(3, 2, 1, 0), "kh and kw are swapped"),
+    (torch.from_numpy(CONV_WEIGHT).permute(2, 3, 0, 1), "shape (3, 3, 4, 2)"),
+    (torch.full((3, 3, 2, 4), float("nan")), "NaN"),
+    (tf.zeros((3, 3, 2, 4)), "different values"),
+])
+def test_conv_kernel_wrong(answer, words):
+    verdict = cu.check.conv_kernel(answer, quiet=True)
+    assert not verdict
+    assert words in one_line(verdict)
+
+
+# --- 3.2 flatten order -------------------------------------------------------------------------
+
+def reordered():
+    H, W, C = FLATTEN_HWC
+    return DENSE_KERNEL.reshape(H, W, C, 4).transpose(3, 2, 0, 1).reshape(4, 12)
+
+
+def test_flatten_reorder_right_in_both():
+    H, W, C = FLATTEN_HWC
+    K_pt = torch.from_numpy(DENSE_KERNEL)
+    assert cu.check.flatten_reorder(K_pt.reshape(H, W, C, 4).permute(3, 2, 0, 1).reshape(4, 12), quiet=True)
+    K_tf = tf.constant(DENSE_KERNEL)
+    assert cu.check.flatten_reorder(tf.reshape(tf.transpose(tf.reshape(K_tf, (H, W, C, 4)), (3, 2, 0, 1)), (4, 12)),
+                                    quiet=True)
+
+
+def test_flatten_reorder_right_answer_really_matches_the_keras_layer():
+    H, W, C = FLATTEN_HWC
+    maps_hwc = np.random.default_rng(1).normal(size=(5, H, W, C)).astype(np.float32)
+    out_tf = maps_hwc.reshape(5, -1) @ DENSE_KERNEL                      # Keras: Flatten (H, W, C), Dense
+    maps_chw = torch.from_numpy(maps_hwc).permute(0, 3, 1, 2)           # the same maps, NCHW
+    out_pt = torch.flatten(maps_chw, 1) @ torch.from_numpy(reordered()).T  # torch: flatten (C, H, W), Linear
+    assert np.abs(out_tf - out_pt.numpy()).max() <= 1e-3
+
+
+@pytest.mark.parametrize("answer, words", [
+    (..., "not attempted yet"),
+    (None, "is None"),
+    ("K.T", "a str"),
+    (torch.from_numpy(DENSE_KERNEL), "(in, out) = (12, 4)"),
+    (torch.from_numpy(DENSE_KERNEL).T, "you only transposed"),
+    (tf.reshape(tf.constant(DENSE_KERNEL), (4, 12)), "a reshape does not transpose"),
+    (torch.zeros(12, 4, 1), "shape (12, 4, 1)"),
+    (np.full((4, 12), np.nan, np.float32), "NaN"),
+    (torch.from_numpy(reordered()) + 1, "different values"),
+])
+def test_flatten_reorder_wrong(answer, words):
+    verdict = cu.check.flatten_reorder(answer, quiet=True)
+    assert not verdict
+    assert words in one_line(verdict)
+
+
+# --- 3.3 matching loss -------------------------------------------------------------------------
+
+def torch_loss():
+    return torch.nn.CrossEntropyLoss()(torch.from_numpy(LOGITS), torch.from_numpy(LABELS))
+
+
+def test_matching_loss_right_in_both():
+    assert cu.check.matching_loss(torch_loss(), quiet=True)
+    fixed = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(LABELS, LOGITS)
+    assert cu.check.matching_loss(fixed, quiet=True)
+    assert cu.check.matching_loss(float(fixed), quiet=True)
+    probs = keras.losses.SparseCategoricalCrossentropy()(LABELS, tf.nn.softmax(LOGITS))
+    assert cu.check.matching_loss(probs, quiet=True)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (..., "not attempted yet"),
+    (None, "is None"),
+    ("1.2", "a str"),
+    (torch.ones(3), "shape (3,)"),
+    (float("nan"), "NaN"),
+    (torch.nn.CrossEntropyLoss(reduction="sum")(torch.from_numpy(LOGITS), torch.from_numpy(LABELS)), "the sum"),
+    (torch.tensor([True]), "bool"),
+])
+def test_matching_loss_wrong(answer, words):
+    verdict = cu.check.matching_loss(answer, quiet=True)
+    assert not verdict
+    assert words in one_line(verdict)
+
+
+def test_matching_loss_spots_the_keras_default():
+    """The typical mistake: Keras' default from_logits=False on logits."""
+    default = keras.losses.SparseCategoricalCrossentropy()(LABELS, LOGITS)
+    verdict = cu.check.matching_loss(default, quiet=True)
+    assert not verdict
+    assert "from_logits=True" in one_line(verdict)
+    assert f"{float(torch_loss()):.4f}" in str(verdict)
+
+
+def test_check_prints_one_line(capsys):
+    cu.check.conv_kernel(CONV_WEIGHT.transpose(2, 3, 1, 0))
+    assert capsys.readouterr().out == "Exercise 3.1 — correct. Conv2d (out, in, kh, kw) → Conv2D (kh, kw, in, out).\n"
