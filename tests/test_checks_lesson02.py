@@ -1,0 +1,185 @@
+"""The 02_autodiff exercise checks: right answers in both frameworks pass; wrong ones say why in one line."""
+import numpy as np
+import pytest
+import tensorflow as tf
+import torch
+
+import course_utils as cu
+from course_utils.check.lesson02 import MICRO_W, MICRO_X, MICRO_Y, ROUND_T, ROUND_X, TANH_X
+
+
+def one_line(verdict):
+    text = str(verdict)
+    assert "\n" not in text and "Traceback" not in text
+    return text
+
+
+def assert_wrong(check, answer, words):
+    verdict = check(answer, quiet=True)
+    assert not verdict, str(verdict)
+    assert verdict.status == ("not attempted" if answer is ... else "wrong"), str(verdict)
+    assert words in one_line(verdict), str(verdict)
+
+
+# ---- 2.1 micro-batch accumulation -------------------------------------------------------------
+
+def micro_pt(scale=0.5, halves=(slice(0, 4), slice(4, 8))):
+    X, y = torch.tensor(MICRO_X), torch.tensor(MICRO_Y)
+    w = torch.tensor(MICRO_W, requires_grad=True)
+    for rows in halves:
+        (((X[rows] @ w - y[rows]) ** 2).mean() * scale).backward()
+    return w.grad
+
+
+def micro_tf():
+    X, y, w = tf.constant(MICRO_X), tf.constant(MICRO_Y), tf.Variable(MICRO_W)
+    total = tf.zeros_like(w)
+    for rows in (slice(0, 4), slice(4, 8)):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean((tf.linalg.matvec(X[rows], w) - y[rows]) ** 2) / 2
+        total += tape.gradient(loss, w)
+    return total
+
+
+def test_micro_batch_right_in_both():
+    assert cu.check.micro_batch_gradient(micro_pt(), quiet=True)
+    assert cu.check.micro_batch_gradient(micro_tf(), quiet=True)
+
+
+def test_micro_batch_full_batch_in_one_go_is_right_too():
+    X, y = tf.constant(MICRO_X), tf.constant(MICRO_Y)
+    w = tf.Variable(MICRO_W)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean((tf.linalg.matvec(X, w) - y) ** 2)
+    assert cu.check.micro_batch_gradient(tape.gradient(loss, w), quiet=True)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (..., "not attempted yet"),
+    (None, "is None"),
+    ([0.1, 0.2, 0.3], "a list"),
+    (torch.zeros(3, 1), "shape (3, 1)"),
+    (torch.zeros(3, dtype=torch.float64), "dtype float64"),
+    (torch.tensor([1, 2, 3]), "dtype int64"),
+    (torch.full((3,), float("nan")), "NaN"),
+    (tf.ones(3), "different values"),
+    ("grad", "a str"),
+])
+def test_micro_batch_wrong(answer, words):
+    assert_wrong(cu.check.micro_batch_gradient, answer, words)
+
+
+def test_micro_batch_spots_the_typical_mistakes():
+    assert_wrong(cu.check.micro_batch_gradient, micro_pt(scale=1.0), "twice the full-batch")
+    assert_wrong(cu.check.micro_batch_gradient, micro_pt(halves=(slice(4, 8),)), "one micro-batch only")
+    assert_wrong(cu.check.micro_batch_gradient, micro_pt(scale=1.0, halves=(slice(0, 4),)), "one micro-batch only")
+    assert_wrong(cu.check.micro_batch_gradient, -micro_pt(), "wrong sign")
+
+
+# ---- 2.2 second derivative of tanh ------------------------------------------------------------
+
+def tanh_second_pt():
+    x = torch.tensor(TANH_X, requires_grad=True)
+    (g,) = torch.autograd.grad(torch.tanh(x).sum(), x, create_graph=True)
+    (g2,) = torch.autograd.grad(g.sum(), x)
+    return g2
+
+
+def tanh_second_tf():
+    x = tf.Variable(TANH_X)
+    with tf.GradientTape() as outer:
+        with tf.GradientTape() as inner:
+            y = tf.reduce_sum(tf.tanh(x))
+        g = inner.gradient(y, x)
+    return outer.gradient(g, x)
+
+
+def test_tanh_second_right_in_both():
+    assert cu.check.tanh_second_derivative(tanh_second_pt(), quiet=True)
+    assert cu.check.tanh_second_derivative(tanh_second_tf(), quiet=True)
+    assert cu.check.tanh_second_derivative(tanh_second_tf().numpy(), quiet=True)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (..., "not attempted yet"),
+    (None, "is None"),
+    ([0.0] * 5, "a list"),
+    (torch.zeros(4), "shape (4,)"),
+    (np.zeros(5, np.float64), "dtype float64"),
+    (torch.full((5,), float("nan")), "NaN"),
+    (torch.zeros(5), "different values"),
+])
+def test_tanh_second_wrong(answer, words):
+    assert_wrong(cu.check.tanh_second_derivative, answer, words)
+
+
+def test_tanh_second_spots_first_derivative_and_hessian():
+    first = 1 - torch.tanh(torch.tensor(TANH_X)) ** 2
+    assert_wrong(cu.check.tanh_second_derivative, first, "first derivative")
+    hessian = torch.autograd.functional.hessian(lambda t: torch.tanh(t).sum(), torch.tensor(TANH_X))
+    assert_wrong(cu.check.tanh_second_derivative, hessian, "whole (5, 5) Hessian")
+
+
+# ---- 2.3 straight-through rounding ------------------------------------------------------------
+
+def ste_pt():
+    x = torch.tensor(ROUND_X, requires_grad=True)
+    r = x + (torch.round(x) - x).detach()
+    ((r - torch.tensor(ROUND_T)) ** 2).sum().backward()
+    return x.grad
+
+
+def ste_tf(rounding=True, stop_x=False):
+    x = tf.Variable(ROUND_X)
+    with tf.GradientTape() as tape:
+        if stop_x:  # the mistake: stop x and keep the correction on the path
+            r = tf.stop_gradient(x) + (tf.round(x) - x)
+        elif rounding:
+            r = x + tf.stop_gradient(tf.round(x) - x)
+        else:
+            r = x
+        loss = tf.reduce_sum((r - ROUND_T) ** 2)
+    return tape.gradient(loss, x)
+
+
+def test_ste_right_in_both():
+    assert cu.check.straight_through_gradient(ste_pt(), quiet=True)
+    assert cu.check.straight_through_gradient(ste_tf(), quiet=True)
+
+
+def test_ste_spots_plain_rounding_in_both():
+    x = torch.tensor(ROUND_X, requires_grad=True)
+    ((torch.round(x) - torch.tensor(ROUND_T)) ** 2).sum().backward()
+    assert_wrong(cu.check.straight_through_gradient, x.grad, "all zeros")
+    xt = tf.Variable(ROUND_X)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum((tf.round(xt) - ROUND_T) ** 2)
+    none = tape.gradient(loss, xt)
+    assert none is None
+    assert_wrong(cu.check.straight_through_gradient, none, "tf.round has no gradient")
+
+
+def test_ste_spots_sign_and_missing_rounding():
+    assert_wrong(cu.check.straight_through_gradient, ste_tf(stop_x=True), "wrong sign")
+    assert_wrong(cu.check.straight_through_gradient, ste_tf(rounding=False), "did not round")
+
+
+@pytest.mark.parametrize("answer, words", [
+    (..., "not attempted yet"),
+    ([1.0] * 5, "a list"),
+    (torch.ones(5, 1), "shape (5, 1)"),
+    (torch.ones(5, dtype=torch.int32), "dtype int32"),
+    (tf.constant([np.inf] * 5), "inf"),
+    (tf.ones(5), "different values"),
+])
+def test_ste_wrong(answer, words):
+    assert_wrong(cu.check.straight_through_gradient, answer, words)
+
+
+def test_checks_print_one_line(capsys):
+    cu.check.tanh_second_derivative(tanh_second_pt())
+    out = capsys.readouterr().out
+    assert out.startswith("Exercise 2.2 — correct.") and out.count("\n") == 1
+    cu.check.straight_through_gradient(...)
+    assert capsys.readouterr().out == ("Exercise 2.3 — not attempted yet: replace the `...` with your answer, "
+                                       "then run this cell again.\n")
