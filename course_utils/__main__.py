@@ -2,6 +2,9 @@
 
     doctor     is this machine ready? one [OK]/[FAIL] line per check; exit 1 on any FAIL
     manifest   rewrite data/MANIFEST from the files in data/ (maintainers only)
+    learner    build the learner copies (solutions replaced by placeholders) into build/learner/
+    slides     build a Reveal.js deck per lesson into build/slides/ (reveal.js from node_modules/)
+    schedule   write docs/instructors/schedule.md from the lesson headers and measured times
 """
 from __future__ import annotations
 
@@ -22,17 +25,55 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_learner(args: argparse.Namespace) -> int:
+    from . import learner
+
+    return learner.main(args.out, args.notebooks)
+
+
+def cmd_slides(args: argparse.Namespace) -> int:
+    from . import slides
+
+    return slides.main(args.out, args.notebooks)
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from . import schedule
+
+    return schedule.main(args.times, args.out)
+
+
+def _build_args(default_out: str):
+    def add(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("notebooks", nargs="*", help="notebooks to build (default: every lesson)")
+        parser.add_argument("--out", default=default_out, help=f"output folder (default: {default_out})")
+    return add
+
+
+def _schedule_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--times", default="build/notebook_times.json",
+                        help="measured execution times, written by the nbval run (make test-notebooks)")
+    parser.add_argument("--out", default="docs/instructors/schedule.md")
+
+
 COMMANDS = {
     "doctor": (cmd_doctor, "check that this machine is ready for the course"),
     "manifest": (cmd_manifest, "rewrite data/MANIFEST (after changing data/)"),
+    # name: (function, help, optional function that adds the command's arguments)
+    "learner": (cmd_learner, "build the learner notebooks into build/learner/", _build_args("build/learner")),
+    "slides": (cmd_slides, "build Reveal.js slide decks into build/slides/", _build_args("build/slides")),
+    "schedule": (cmd_schedule, "write docs/instructors/schedule.md", _schedule_args),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, (func, help_text) in COMMANDS.items():
-        sub.add_parser(name, help=help_text).set_defaults(func=func)
+    for name, (func, help_text, *add_args) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text)
+        command.set_defaults(func=func)
+        for add in add_args:
+            add(command)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -1,0 +1,167 @@
+"""Build a Reveal.js slide deck per lesson that opens from disk with no network.
+
+nbconvert's slides exporter does the work. By default its decks load reveal.js, require.js, jQuery,
+MathJax and mermaid from CDNs; here every one of them points to a copy next to the decks, taken from
+``node_modules/`` (``npm ci`` installs the versions pinned in package-lock.json; ``make slides``
+runs it). The output folder is self-contained: copy ``build/slides/`` to a USB stick and it works.
+
+Slide breaks: a cell's own ``slideshow`` metadata wins (set it in JupyterLab's property inspector;
+jupytext keeps it). Cells without it get one from the lesson's structure: the title and every
+``##`` section start a slide, every ``###`` heading a sub-slide (down arrow), solution cells are
+skipped (decks are shown to learners). Long slides scroll.
+
+Used in: ``make slides`` / ``python -m course_utils slides``; tests/test_slides.py.
+"""
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+from jinja2 import DictLoader
+from nbconvert import SlidesExporter
+from nbconvert.preprocessors import Preprocessor
+from traitlets.config import Config
+
+from .errors import CourseError
+from .paths import course_root, notebooks_dir
+
+ASSETS = "assets"
+MATHJAX_CONFIG = "TeX-AMS_CHTML-full,Safe"
+# What each deck needs from node_modules/, copied into <out>/assets/. MathJax 2 (the version the
+# template's code is written for) loads its parts on demand: only the CommonHTML output is copied.
+COPY = {
+    "reveal.js/dist": "reveal.js/dist",
+    "reveal.js/plugin": "reveal.js/plugin",
+    "requirejs/require.js": "require.js",
+    "jquery/dist/jquery.min.js": "jquery.min.js",
+    "mathjax/MathJax.js": "mathjax/MathJax.js",
+    f"mathjax/config/{MATHJAX_CONFIG.split(',')[0]}.js": f"mathjax/config/{MATHJAX_CONFIG.split(',')[0]}.js",
+    "mathjax/config/Safe.js": "mathjax/config/Safe.js",
+    "mathjax/extensions": "mathjax/extensions",
+    "mathjax/jax/input/TeX": "mathjax/jax/input/TeX",
+    "mathjax/jax/element": "mathjax/jax/element",
+    "mathjax/jax/output/CommonHTML": "mathjax/jax/output/CommonHTML",
+    "mathjax/fonts/HTML-CSS/TeX/woff": "mathjax/fonts/HTML-CSS/TeX/woff",
+    "mathjax/localization/en": "mathjax/localization/en",
+}
+# nbconvert's reveal template, minus the two things that would still reach for the network:
+# mermaid (an ES module from a CDN; no lesson uses mermaid diagrams) and the widget renderer
+# (widgets are not interactive in a static deck anyway).
+TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{% block jupyter_widgets %}{% endblock jupyter_widgets %}
+"""
+
+
+def node_modules() -> Path:
+    return course_root() / "node_modules"
+
+
+def install_assets(out: Path) -> Path:
+    """Copy reveal.js & co. from node_modules/ into ``out/assets`` (once; later calls reuse it)."""
+    missing = [src for src in COPY if not (node_modules() / src).exists()]
+    if missing:
+        raise CourseError(f"node_modules/{missing[0]} is missing: run `make slides` "
+                          "(it runs `npm ci` to install reveal.js from package-lock.json).")
+    dest_root = out / ASSETS
+    for src, dest in COPY.items():
+        s, d = node_modules() / src, dest_root / dest
+        if d.exists():
+            continue
+        d.parent.mkdir(parents=True, exist_ok=True)
+        if s.is_dir():
+            shutil.copytree(s, d, ignore=shutil.ignore_patterns("*.map", "*.esm.js"))
+        else:
+            shutil.copy2(s, d)
+    return dest_root
+
+
+class AutoSlidesPreprocessor(Preprocessor):
+    """Give cells without ``slideshow`` metadata a slide type from the lesson's headings."""
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.setdefault("metadata", {})
+        if "slide_type" in meta.get("slideshow", {}):
+            return cell, resources
+        tags = meta.get("tags", [])
+        first = cell.source.lstrip().splitlines()[0] if cell.source.strip() else ""
+        if "solution" in tags or "instructor-only" in tags:
+            kind = "skip"
+        elif cell.cell_type == "markdown" and re.match(r"#{1,2} ", first):
+            kind = "slide"
+        elif cell.cell_type == "markdown" and first.startswith("### "):
+            kind = "subslide"
+        else:
+            kind = "-"
+        meta["slideshow"] = {"slide_type": kind}
+        return cell, resources
+
+
+def exporter() -> SlidesExporter:
+    """nbconvert's SlidesExporter, every URL pointing into ``assets/`` next to the deck."""
+    c = Config()
+    c.SlidesExporter.reveal_url_prefix = f"{ASSETS}/reveal.js"
+    # "white": its font ships in dist/theme/fonts; "simple" and others @import Google Fonts.
+    c.SlidesExporter.reveal_theme = "white"
+    c.SlidesExporter.reveal_scroll = True
+    c.SlidesExporter.reveal_number = "c/t"
+    c.SlidesExporter.require_js_url = f"{ASSETS}/require.js"
+    c.SlidesExporter.jquery_url = f"{ASSETS}/jquery.min.js"
+    c.SlidesExporter.mathjax_url = f"{ASSETS}/mathjax/MathJax.js?config={MATHJAX_CONFIG}"
+    c.SlidesExporter.mermaid_js_url = ""
+    c.SlidesExporter.exclude_input_prompt = True
+    c.SlidesExporter.exclude_output_prompt = True
+    c.SlidesExporter.template_file = "course_reveal.html.j2"
+    return SlidesExporter(config=c, extra_loaders=[DictLoader({"course_reveal.html.j2": TEMPLATE})])
+
+
+def deck(notebook: str | Path, out: str | Path) -> Path:
+    """Write ``<out>/<name>.slides.html`` for one notebook; assets must already be in ``out``."""
+    notebook, out = Path(notebook), Path(out)
+    nb = nbformat.read(notebook, as_version=4)
+    # before the exporter's own reveal preprocessor, which groups cells into slides by their types
+    nb, _ = AutoSlidesPreprocessor().preprocess(nb, {})
+    body, _ = exporter().from_notebook_node(nb, resources={"metadata": {"name": notebook.stem}})
+    dest = out / f"{notebook.stem}.slides.html"
+    dest.write_text(body, encoding="utf-8")
+    return dest
+
+
+def build(out_dir: str | Path = "build/slides", notebooks: list[Path] | None = None) -> list[Path]:
+    """Decks for every lesson (or the given notebooks), the assets, and an index page.
+
+    >>> decks = build("build/slides")    # doctest: +SKIP
+    >>> decks[0].name                    # doctest: +SKIP
+    '00_setup_check.slides.html'
+    """
+    out = Path(out_dir)
+    out = out if out.is_absolute() else course_root() / out
+    out.mkdir(parents=True, exist_ok=True)
+    install_assets(out)
+    paths = notebooks if notebooks is not None else sorted(notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+    decks = [deck(p, out) for p in paths]
+    items = "\n".join(f'<li><a href="{html.escape(d.name)}">{html.escape(_title(p))}</a></li>'
+                      for d, p in zip(decks, paths))
+    (out / "index.html").write_text(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Slides</title></head>\n"
+        f"<body><h1>PyTorch and TensorFlow, side by side: slides</h1>\n<ul>\n{items}\n</ul></body></html>\n",
+        encoding="utf-8")
+    return decks
+
+
+def _title(notebook: Path) -> str:
+    nb = nbformat.read(notebook, as_version=4)
+    first = nb.cells[0].source.splitlines()[0] if nb.cells and nb.cells[0].source else notebook.stem
+    return first.lstrip("# ").strip()
+
+
+def main(out_dir: str = "build/slides", notebooks: list[str] | None = None) -> int:
+    """Command line: build the decks, one line per deck with its number of slides."""
+    decks = build(out_dir, [Path(p) for p in notebooks] if notebooks else None)
+    for d in decks:
+        text = d.read_text(encoding="utf-8")
+        print(f"{d.name}: {text.count('<section')} sections, opens offline from {d.parent.name}/")
+    return 0
