@@ -6,8 +6,10 @@ Lessons add their checks in ``lessonNN.py`` and list them here.
 from .core import PLACEHOLDER, Verdict, Wrong, exercise
 from .lesson01 import arange_matrix, channel_axis, standardize_columns
 from .lesson03 import conv_kernel, flatten_reorder, matching_loss
+from .lesson05 import correct_bce, first_bad_layer, stable_bce
 from .lesson06 import device_matmul, split_over_logical_cpus, to_is_not_in_place
 from .lesson02 import micro_batch_gradient, straight_through_gradient, tanh_second_derivative
+from .lesson04 import no_graph_break, one_trace_row_sums, tracing_count
 
 __all__ = [
     "PLACEHOLDER", "Verdict", "Wrong", "exercise",
@@ -15,8 +17,12 @@ __all__ = [
     "arange_matrix", "standardize_columns", "channel_axis",
     # 03_same_model
     "conv_kernel", "flatten_reorder", "matching_loss",
+    # 05_debugging
+    "correct_bce", "stable_bce", "first_bad_layer",
     # 06_devices
     "device_matmul", "to_is_not_in_place", "split_over_logical_cpus",
     # 02_autodiff
     "micro_batch_gradient", "tanh_second_derivative", "straight_through_gradient",
+    # 04_graphs
+    "tracing_count", "one_trace_row_sums", "no_graph_break",
 ]
