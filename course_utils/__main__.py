@@ -40,7 +40,7 @@ def cmd_slides(args: argparse.Namespace) -> int:
 def cmd_schedule(args: argparse.Namespace) -> int:
     from . import schedule
 
-    return schedule.main(args.times, args.out)
+    return schedule.main(args.times, args.out, args.memory)
 
 
 def _build_args(default_out: str):
@@ -54,6 +54,8 @@ def _schedule_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--times", default="build/notebook_times.json",
                         help="measured execution times, written by the nbval run (make test-notebooks)")
     parser.add_argument("--out", default="docs/instructors/schedule.md")
+    parser.add_argument("--memory", nargs="*", default=[], metavar="NOTEBOOK",
+                        help="also execute these notebooks and print each kernel's peak memory (MiB)")
 
 
 COMMANDS = {
