@@ -19,6 +19,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
 .PHONY: help install lab test test-unit test-notebooks regen sync doctor clean
+.PHONY: learner slides slides-assets wheelhouse schedule
 
 help:
 	@echo "make lab             install (first time) and open JupyterLab on notebooks/ (127.0.0.1, with a token)"
@@ -27,6 +28,10 @@ help:
 	@echo "make regen [NB=...]  re-execute notebooks in place, exactly as the tests run them"
 	@echo "make sync            bring notebooks/*.ipynb and their text twins lessons/*.py in step"
 	@echo "make clean           remove .venv and build/"
+	@echo "make learner         learner copies (solutions replaced by placeholders) in build/learner/"
+	@echo "make slides          a Reveal.js deck per lesson in build/slides/ that opens offline (needs npm)"
+	@echo "make schedule        docs/instructors/schedule.md from the lesson headers and measured times"
+	@echo "make wheelhouse      download every pinned package into wheelhouse/ (make lab then installs offline)"
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: no Python 3.10-3.12 on PATH — install Python 3.11, or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -34,9 +39,9 @@ $(BIN)/python:
 
 # Reinstalls only when requirements.txt, pyproject.toml or the kernel settings change.
 $(STAMP): requirements.txt pyproject.toml tools/kernel.json | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet $(if $(wildcard wheelhouse/*.whl),--no-index --find-links=wheelhouse) --upgrade pip
+	$(BIN)/python -m pip install --quiet $(if $(wildcard wheelhouse/*.whl),--no-index --find-links=wheelhouse) -r requirements.txt
+	$(BIN)/python -m pip install --quiet $(if $(wildcard wheelhouse/*.whl),--no-index --find-links=wheelhouse) --no-deps -e .
 	mkdir -p $(VENV)/share/jupyter/kernels/python3
 	cp tools/kernel.json $(VENV)/share/jupyter/kernels/python3/kernel.json
 	touch $(STAMP)
@@ -75,3 +80,33 @@ sync: install
 
 clean:
 	rm -rf $(VENV) build
+
+# --- workshop kit (docs/instructors/guide.md) ----------------------------------------------------
+
+# Learner copies: solution cells become `answer = ...`, outputs cleared, checks kept.
+learner: install
+	$(BIN)/python -m course_utils learner --out build/learner
+
+# reveal.js & co., exactly as package-lock.json pins them (npm ci); re-run when the lock changes.
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "error: npm not found — install Node.js (https://nodejs.org) for make slides"; exit 1; }
+	npm ci --no-audit --no-fund
+slides-assets: node_modules/.package-lock.json
+
+# One deck per lesson, with reveal.js copied next to the decks: build/slides/ opens offline, from disk.
+slides: install slides-assets
+	$(BIN)/python -m course_utils slides --out build/slides
+
+# Reads build/notebook_times.json (written by make test-notebooks); run that first for fresh numbers.
+schedule: install
+	$(BIN)/python -m course_utils schedule
+
+# Every pinned package as a wheel, for a room with bad Wi-Fi: `make lab` installs from ./wheelhouse
+# when it holds wheels (no network). Build it on the learners' platform (OS, CPU, Python version), or
+# pass pip's platform options, e.g. WHEELHOUSE_ARGS="--platform macosx_11_0_arm64 --python-version 3.11 --only-binary=:all:".
+# On Linux torch comes from PyTorch's CPU index (PyPI's Linux wheel pulls in CUDA, several GB).
+WHEELHOUSE ?= wheelhouse
+WHEELHOUSE_ARGS ?= $(if $(filter Linux,$(shell uname -s)),--extra-index-url https://download.pytorch.org/whl/cpu)
+wheelhouse: | $(BIN)/python
+	$(BIN)/python -m pip download --dest $(WHEELHOUSE) $(WHEELHOUSE_ARGS) -r requirements.txt pip "setuptools>=68" wheel
+	@echo "$(WHEELHOUSE)/: $$(ls $(WHEELHOUSE) | wc -l) files, $$(du -sh $(WHEELHOUSE) | cut -f1); make lab now installs from it with no network"
