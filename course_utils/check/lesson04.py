@@ -1,0 +1,97 @@
+"""Checks for the exercises of 04_graphs.
+
+The frameworks are never imported here: a check that must run the learner's function takes the
+framework from ``sys.modules`` (the learner's notebook has imported it already).
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+from .core import Wrong, as_array, describe, expect_equal, expect_finite, exercise
+
+# Exercise 4.1: the calls in the notebook, and how many traces they cost.
+TRACE_CALLS = ("f(tf.constant(1.0))", "f(tf.constant(2.0))", "f(1.0)", "f(2.0)",
+               "f(tf.constant([1.0, 2.0]))", "f(tf.constant(3.0))")
+TRACE_COUNT = 4
+
+# Exercise 4.2: the batches the check feeds to the learner's function (rows of 4 features).
+ROW_SUMS_BATCHES = [(np.arange(n * 4, dtype=np.float32).reshape(n, 4) / 10, scale)
+                    for n, scale in [(3, 0.5), (5, 2.0), (7, 1.5), (2, 3.0)]]
+
+
+@exercise("4.1")
+def tracing_count(answer: Any) -> str:
+    """How many times does ``f`` trace for the six calls in TRACE_CALLS?"""
+    if answer is None:
+        raise Wrong("your answer is None — assign a whole number, e.g. answer = 3.")
+    if isinstance(answer, float) and float(answer).is_integer():
+        answer = int(answer)
+    if not isinstance(answer, (int, np.integer)) or isinstance(answer, bool):
+        raise Wrong(f"your answer is {describe(answer)}; expected a whole number of traces, e.g. answer = 3.")
+    hints = {
+        6: "not every call traces: a second tensor with the same shape and dtype reuses the graph.",
+        2: "Python numbers are not converted to tensors: each new Python value is a new signature.",
+        3: "tf.constant(3.0) reuses the scalar graph, but f(1.0) and f(2.0) each trace.",
+        5: "tf.constant(3.0) has the same shape and dtype as tf.constant(1.0): no new trace.",
+    }
+    if answer != TRACE_COUNT:
+        raise Wrong(f"{int(answer)} is not it. Hint: " + hints.get(int(answer),
+                    "a trace happens for each new input signature: tensor shape+dtype, or Python value."))
+    expect_equal(int(answer), TRACE_COUNT)
+    return ("Scalar tensor, 1.0, 2.0 and the length-2 vector each trace; "
+            "tf.constant(2.0) and tf.constant(3.0) reuse the scalar graph.")
+
+
+@exercise("4.2")
+def one_trace_row_sums(answer: Any) -> str:
+    """A tf.function ``(x, scale) -> row sums of x times scale`` that traces once for any batch size and scale."""
+    tf = sys.modules.get("tensorflow")
+    if answer is None:
+        raise Wrong("your answer is None — assign the decorated function itself: answer = row_sums.")
+    if tf is None or not callable(answer):
+        raise Wrong(f"your answer is {describe(answer)}; expected a function decorated with @tf.function.")
+    if not hasattr(answer, "experimental_get_tracing_count"):
+        raise Wrong("that is a plain Python function; decorate it with @tf.function(input_signature=[...]).")
+    before = answer.experimental_get_tracing_count()
+    for x, scale in ROW_SUMS_BATCHES:
+        result = as_array(answer(tf.constant(x), scale), what="the function's result")
+        expected = x.sum(axis=1) * scale
+        if result.shape != expected.shape:
+            raise Wrong(f"for a batch of {len(x)} rows it returned shape {result.shape}, expected {expected.shape}. "
+                        "Hint: sum over axis=1 (the features), one number per row.")
+        expect_finite(result, "the function's result")
+        if not np.allclose(result, expected, atol=1e-5):
+            raise Wrong("it returns different numbers from reduce_sum(x, axis=1) * scale.")
+    traces = answer.experimental_get_tracing_count() - before
+    if traces > 1:
+        raise Wrong(f"it traced {traces} times for {len(ROW_SUMS_BATCHES)} calls. Hint: give input_signature "
+                    "a TensorSpec with shape [None, 4] for x and a float32 scalar TensorSpec for scale.")
+    return f"{len(ROW_SUMS_BATCHES)} batch sizes and scales, {traces} new trace(s)."
+
+
+@exercise("4.3")
+def no_graph_break(answer: Any) -> str:
+    """A function with the same results as ``relu_or_negate`` that torch.compile captures as one graph."""
+    torch = sys.modules.get("torch")
+    if answer is None:
+        raise Wrong("your answer is None — assign the function itself: answer = relu_or_negate_fixed.")
+    if torch is None or not callable(answer):
+        raise Wrong(f"your answer is {describe(answer)}; expected a Python function that takes a torch tensor.")
+    inputs = [torch.tensor([1.0, -2.0, 3.0]), torch.tensor([-1.0, 2.0, -3.0]),
+              torch.tensor([[0.5, -4.0], [1.0, 1.0]])]
+    for x in inputs:
+        expected = x.relu() if float(x.sum()) > 0 else -x
+        got = as_array(answer(x.clone()), what="its result")
+        expect_finite(got, "its result")
+        if got.shape != tuple(expected.shape) or not np.allclose(got, expected.numpy(), atol=1e-6):
+            raise Wrong("its results differ from relu_or_negate (relu when the sum is positive, else -x). "
+                        "Hint: torch.where(x.sum() > 0, x.relu(), -x).")
+    explanation = torch._dynamo.explain(answer)(inputs[0])
+    if explanation.graph_break_count:
+        reason = str(explanation.break_reasons[0].reason).splitlines()[0][:80]
+        raise Wrong(f"dynamo still breaks the graph ({explanation.graph_break_count}×: {reason}). "
+                    "Hint: no Python `if` on a tensor value and no .item(): compute both branches, pick with torch.where.")
+    return "one graph, no break: both branches are computed and torch.where picks per call."

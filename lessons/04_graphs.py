@@ -1,0 +1,775 @@
+# %% [markdown]
+# # 04 · Static and dynamic graphs
+#
+# **Time:** 30 min teaching + 15 min exercises
+#
+# **Prerequisites:** 01 tensors, 02 autodiff (03 same_model helps: the small MLP here is its little sibling)
+#
+# **Objectives:**
+# - Show that TensorFlow and PyTorch both run eagerly by default, Python control flow included.
+# - Trace a TensorFlow function into a graph, predict and control its retracing, and read its GraphDef and AutoGraph code.
+# - Capture PyTorch graphs with `torch.fx`, `torch.compile` (graph breaks, recompiles) and `torch.export`, and recognise TorchScript as legacy.
+# - Write a recursive, tree-shaped model eagerly in both, then put it in a graph in both, and say what each makes easy or hard.
+# - Measure what graphs buy (speed, compile time) on a small and a larger model, and check that graph results equal eager ones.
+
+# %% [markdown]
+# ## Setup
+#
+# All imports, then one call that quiets the logs, seeds everything and prints the versions.
+# `course_utils.graphs` holds three framework-free helpers for this lesson (a timer, a graph
+# drawing, a tree flattener); `pt_utils.graph_nodes` and `tf_utils.graph_nodes` turn each
+# framework's graph into the same plain list of nodes.
+
+# %%
+import warnings
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+import torch
+from torch import nn
+
+import course_utils as cu
+from course_utils import graphs, pt_utils, tf_utils
+
+cu.setup(seed=0)
+
+# %% [markdown]
+# ## Eager by default, in both
+#
+# *Eager* means an operation runs when its line runs and hands back a tensor with real numbers
+# in it. Both frameworks work this way by default today (TensorFlow since 2.0, 2019; PyTorch
+# always has). A Python `if` on a tensor's value therefore just works: Python asks the tensor for
+# a `bool`, and the tensor has one. The same input goes to both.
+
+# %%
+x_np = np.array([1.0, -2.0, 3.0], dtype=np.float32)
+
+
+def relu_or_negate(x):
+    """ReLU if the values sum to a positive number, else flip the sign: data-dependent control flow."""
+    if x.sum() > 0:
+        return torch.relu(x)
+    return -x
+
+
+# %% [markdown]
+# ### PyTorch
+#
+# The multiplication has happened by the time the next line runs: `y` holds numbers.
+
+# %%
+x_pt = torch.tensor(x_np)
+y_pt = x_pt * 2
+print(y_pt)
+relu_or_negate(x_pt), relu_or_negate(-x_pt)
+
+# %% [markdown]
+# ### TensorFlow
+#
+# Same in TensorFlow: `tf.Tensor` objects made outside a `tf.function` are *eager tensors* with
+# values, and `bool(...)` of a scalar one works too.
+
+# %%
+x_tf = tf.constant(x_np)
+y_tf = x_tf * 2
+print(y_tf)
+
+
+def relu_or_negate_tf(x):
+    """The same function written with TensorFlow ops."""
+    if tf.reduce_sum(x) > 0:
+        return tf.nn.relu(x)
+    return -x
+
+
+relu_or_negate_tf(x_tf), relu_or_negate_tf(-x_tf)
+
+# %% [markdown]
+# | | PyTorch | TensorFlow |
+# |---|---|---|
+# | default mode | eager | eager (`tf.executing_eagerly()` is `True`) |
+# | Python `if` on a tensor value | works | works (eagerly) |
+
+# %%
+print("tf.executing_eagerly():", tf.executing_eagerly())
+cu.compare("relu_or_negate", relu_or_negate(x_pt), relu_or_negate_tf(x_tf))
+
+# %% [markdown]
+# ## Trace a function with `tf.function`
+#
+# `tf.function` turns a Python function into a graph the first time it is called: it runs the
+# Python code once with symbolic tensors (*tracing*), records every TensorFlow op into a graph,
+# and from then on runs only the graph. So Python code runs **at trace time**, and TensorFlow ops
+# run **every call**: a Python `print` shows up once per trace, `tf.print` once per call.
+
+# %%
+@tf.function
+def double(x):
+    print("Python print (trace time): x is", x)
+    tf.print("tf.print (run time): x is", x)
+    return x * 2
+
+
+double(tf.constant(1.0))
+double(tf.constant(2.0))
+print("traces:", double.experimental_get_tracing_count())
+
+# %% [markdown]
+# ### What triggers a retrace
+#
+# A graph is reused for calls with the same *input signature*: for a tensor its shape and dtype,
+# for a Python value the value itself. A new shape traces again, and so does every new Python
+# number (it is baked into the graph as a constant).
+
+# %%
+double(tf.constant([1.0, 2.0]))  # new shape: traces
+double(3.0)                       # a Python float: traces
+double(4.0)                       # another Python float: traces again
+print("traces:", double.experimental_get_tracing_count())
+
+# %% [markdown]
+# Two ways to keep it to one trace. `input_signature` fixes the signature up front: `None` in a
+# shape means "any size", and Python numbers are converted to tensors. `reduce_retracing=True`
+# lets TensorFlow generalise the shape after it has seen a second one.
+
+# %%
+@tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.float32)])
+def total_fixed(x):
+    return tf.reduce_sum(x)
+
+
+@tf.function(reduce_retracing=True)
+def total_relaxed(x):
+    return tf.reduce_sum(x)
+
+
+for n in [2, 3, 4, 5, 6]:
+    total_fixed(tf.ones(n))
+    total_relaxed(tf.ones(n))
+print("input_signature traces:", total_fixed.experimental_get_tracing_count())
+print("reduce_retracing traces:", total_relaxed.experimental_get_tracing_count())
+
+# %% [markdown]
+# ### Exercise 4.1 ★☆☆ (~3 min)
+#
+# Predict, without running it, how many times `f` traces for these six calls, then set
+# `answer` to that number. (`f` is a fresh `tf.function` with one argument.)
+#
+# ```python
+# f(tf.constant(1.0)); f(tf.constant(2.0)); f(1.0); f(2.0); f(tf.constant([1.0, 2.0])); f(tf.constant(3.0))
+# ```
+
+# %% tags=["solution"]
+# Scalar tensor (1), Python 1.0 (2), Python 2.0 (3), a length-2 vector (4); the other two scalar
+# tensors reuse the first graph.
+answer = 4
+
+# %%
+cu.check.tracing_count(answer)
+
+# %% [markdown]
+# ### Concrete functions and their GraphDef
+#
+# Each trace is stored as a *concrete function*: one graph for one signature.
+# `get_concrete_function` traces (or finds) it without running it, and `.graph.as_graph_def()`
+# is the graph itself, a protocol buffer with one entry per op. Here a dense layer whose weights
+# live in `tf.Variable`s.
+
+# %%
+rng = np.random.default_rng(0)
+W_np = rng.normal(size=(3, 2)).astype(np.float32)
+b_np = np.zeros(2, dtype=np.float32)
+W_tf, b_tf = tf.Variable(W_np), tf.Variable(b_np)
+
+
+@tf.function
+def dense_tf(x):
+    return tf.nn.relu(x @ W_tf + b_tf)
+
+
+concrete = dense_tf.get_concrete_function(tf.TensorSpec([None, 3], tf.float32))
+print("input: ", concrete.structured_input_signature[0])
+print("output:", concrete.structured_outputs)
+for name, op, inputs in tf_utils.graph_nodes(concrete):
+    print(f"{op:<15} {name:<18} <- {', '.join(inputs)}")
+
+# %% [markdown]
+# The variables enter as `resource` placeholders and are read by `ReadVariableOp` at run time,
+# so the same graph sees a new value after `W_tf.assign(...)`. Then the graph drawn, inputs at the top:
+
+# %%
+x_row = tf.ones((1, 3))
+print("before assign:", concrete(x_row).numpy().round(4))
+W_tf.assign(2 * W_np)
+print("after assign: ", concrete(x_row).numpy().round(4), "| traces:", dense_tf.experimental_get_tracing_count())
+fig = graphs.draw_graph(tf_utils.graph_nodes(concrete), title="dense_tf: GraphDef")
+plt.show()
+
+# %% [markdown]
+# ### AutoGraph: Python control flow becomes graph ops
+#
+# A Python `while` on a *tensor* condition cannot run at trace time (the value is unknown), so
+# AutoGraph rewrites the function's source before tracing: `while`/`if`/`for` on tensors become
+# `tf.while_loop`/`tf.cond`, on Python values they stay Python. `tf.autograph.to_code` shows the
+# rewrite. The Collatz steps count is a loop whose length depends on the data.
+
+# %%
+def collatz_steps(n):
+    steps = 0
+    while n != 1:
+        if n % 2 == 0:
+            n = n // 2
+        else:
+            n = 3 * n + 1
+        steps += 1
+    return steps
+
+
+print(tf.autograph.to_code(collatz_steps))
+
+collatz_tf = tf.function(collatz_steps)
+loop_graph = collatz_tf.get_concrete_function(tf.TensorSpec([], tf.int32))
+print("ops in the graph:", sorted({op for _, op, _ in tf_utils.graph_nodes(loop_graph)}))
+print("steps for 27:", int(collatz_tf(tf.constant(27))), "| plain Python:", collatz_steps(27))
+
+# %% [markdown]
+# One `StatelessWhile` op holds the whole loop: the graph does not know how many times it will
+# turn. Called with a Python int instead, AutoGraph leaves the loop in Python, and it is unrolled
+# into the graph at trace time.
+#
+# ### Three classic pitfalls
+#
+# **1. A Python side effect runs once.** Appending to a Python list is Python, so it happens
+# while tracing, not on each call.
+
+# %%
+calls = []
+
+
+@tf.function
+def add_one(x):
+    calls.append("called")  # Python: runs at trace time only
+    return x + 1
+
+
+for value in [1, 2, 3]:
+    add_one(tf.constant(value))
+print("3 calls, list has", len(calls), "entry")
+
+# %% [markdown]
+# **2. A variable created inside a `tf.function`.** A graph cannot create a fresh variable on
+# every call; TensorFlow allows it only on the first call and then raises `ValueError` when the
+# function is traced again and wants another.
+
+# %% tags=["raises-exception"]
+@tf.function
+def scale_by_new_variable(x):
+    v = tf.Variable(2.0)
+    return v * x
+
+
+scale_by_new_variable(tf.constant(1.0))
+scale_by_new_variable(tf.constant([1.0, 2.0]))  # a second trace would create a second variable
+
+# %% [markdown]
+# The fix: create the variable once, outside (or in a `tf.Module`/Keras layer that builds it on
+# first use), and only *use* it inside.
+
+# %%
+v = tf.Variable(2.0)
+
+
+@tf.function
+def scale_by_variable(x):
+    return v * x
+
+
+scale_by_variable(tf.constant(1.0)), scale_by_variable(tf.constant([1.0, 2.0]))
+
+# %% [markdown]
+# **3. A Python list appended in a graph loop.** Inside a `tf.range` loop (a `tf.while_loop`),
+# each tensor lives in the loop body's graph and cannot escape into a Python list. The error
+# message names internal graph ids that change every run, so this cell prints only its first line.
+
+# %%
+@tf.function
+def squares_list(n):
+    out = []
+    for i in tf.range(n):
+        out.append(i * i)
+    return out
+
+
+try:
+    squares_list(tf.constant(4))
+except Exception as error:  # the full message holds run-specific graph ids
+    print(type(error).__name__ + ":", str(error).splitlines()[0].split(" Use return values")[0])
+
+# %% [markdown]
+# The fix: a `tf.TensorArray`, the graph's own growable list.
+
+# %%
+@tf.function
+def squares(n):
+    out = tf.TensorArray(tf.int32, size=0, dynamic_size=True)
+    for i in tf.range(n):
+        out = out.write(i, i * i)
+    return out.stack()
+
+
+squares(tf.constant(4))
+
+# %% [markdown]
+# ### Exercise 4.2 ★★☆ (~5 min)
+#
+# `row_sums(x, scale)` below is called in a training loop with batches of different sizes (4
+# features each) and a Python float `scale` that changes every call; it retraces every time.
+# Write a version that traces **once** for any batch size and scale, and returns
+# `tf.reduce_sum(x, axis=1) * scale`. Assign the decorated function to `answer`.
+#
+# ```python
+# @tf.function
+# def row_sums(x, scale):
+#     return tf.reduce_sum(x, axis=1) * scale
+# ```
+
+# %% tags=["solution"]
+@tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32), tf.TensorSpec([], tf.float32)])
+def row_sums(x, scale):
+    return tf.reduce_sum(x, axis=1) * scale
+
+
+answer = row_sums
+
+# %%
+cu.check.one_trace_row_sums(answer)
+
+# %% [markdown]
+# ## Capture PyTorch graphs
+#
+# PyTorch has three ways to get a graph out of Python code, each for a different job:
+#
+# - `torch.fx.symbolic_trace` runs `forward` with proxy objects and records the calls: a
+#   Python-level graph you can read and rewrite. It cannot follow data-dependent control flow.
+# - `torch.compile` (TorchDynamo) reads the Python *bytecode* as it runs, captures the tensor
+#   ops into FX graphs, hands them to a backend (by default Inductor, which generates C++ on a
+#   CPU), and falls back to Python (a *graph break*) where it cannot capture.
+# - `torch.export` captures the *whole* program as one graph of ATen ops, or fails: the format
+#   to save and deploy (lesson 09).
+#
+# The model is the small MLP of lesson 03's kind (64 pixels → 32 → 10), on 8 digits.
+#
+# ### `torch.fx`: a graph and its generated code
+
+# %%
+torch.manual_seed(0)
+mlp_pt = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10)).eval()
+X = cu.load_digits().X_train[:8].reshape(8, 64)
+X_pt = torch.from_numpy(X)
+y_hat_pt = mlp_pt(X_pt).detach()
+traced = torch.fx.symbolic_trace(mlp_pt)
+print(traced.code.strip())
+
+# %%
+cu.compare("fx vs eager", traced(X_pt).detach(), y_hat_pt)
+fig = graphs.draw_graph(pt_utils.graph_nodes(traced), title="mlp_pt: torch.fx graph")
+plt.show()
+
+# %% [markdown]
+# `symbolic_trace` cannot turn `relu_or_negate`'s `if` into graph ops: the proxy has no value.
+
+# %% tags=["raises-exception"]
+torch.fx.symbolic_trace(relu_or_negate)
+
+# %% [markdown]
+# ### `torch.compile`: what dynamo captures
+#
+# A `torch.compile` backend is just a function that receives each captured FX graph. This one
+# prints what it gets and returns the graph unchanged (no code generation, so it costs almost
+# nothing): a window into dynamo.
+
+# %%
+captured = []
+
+
+def show_graphs(gm, example_inputs):
+    """A torch.compile backend that records each captured graph and runs it as it is."""
+    captured.append(gm)
+    shapes = [tuple(t.shape) if hasattr(t, "shape") else "symbolic size" for t in example_inputs]
+    print(f"  captured graph #{len(captured)}: {len(gm.graph.nodes)} nodes, inputs {shapes}")
+    return gm.forward
+
+
+torch._dynamo.reset()
+relu_or_negate_c = torch.compile(relu_or_negate, backend=show_graphs)
+print("first call:")
+out = relu_or_negate_c(x_pt)
+cu.compare("compiled", out, relu_or_negate(x_pt))
+
+# %% [markdown]
+# Two graphs for one function: a **graph break**. Dynamo captured `x.sum() > 0`, could not
+# decide the Python `if` without the value, ended graph 1 there, let Python take the branch, and
+# captured the branch taken as graph 2. `torch._dynamo.explain` says so without compiling:
+
+# %%
+explanation = torch._dynamo.explain(relu_or_negate)(x_pt)
+print("graphs:", explanation.graph_count, "| graph breaks:", explanation.graph_break_count)
+print("reason:", str(explanation.break_reasons[0].reason).splitlines()[0])
+
+# %% [markdown]
+# A break costs a trip back to Python and stops the compiler from optimising across it;
+# `torch.compile(..., fullgraph=True)` turns a break into an error. Exercise 4.3 removes it.
+#
+# **Recompilation on a new shape.** Dynamo guards each graph on what it assumed (shapes, dtypes,
+# Python values). A call that fails the guards compiles again; after a second shape, it compiles
+# a graph with a *symbolic* size that serves every later size.
+
+# %%
+def sin_times_two(x):
+    return torch.sin(x) * 2
+
+
+torch._dynamo.reset()
+captured.clear()
+sin_c = torch.compile(sin_times_two, backend=show_graphs)
+for n in [4, 4, 8, 16, 32]:
+    print(f"call with {n} values")
+    sin_c(torch.ones(n))
+print("graphs compiled for 5 calls:", len(captured))
+print(captured[-1].code.strip())
+
+# %% [markdown]
+# ### Exercise 4.3 ★★☆ (~5 min)
+#
+# Write `relu_or_negate_fixed(x)`, which returns the same values as `relu_or_negate` for any
+# tensor but compiles to **one** graph with no break. Assign the function to `answer`.
+# (Hint: compute both branches and choose with a tensor op.)
+
+# %% tags=["solution"]
+def relu_or_negate_fixed(x):
+    return torch.where(x.sum() > 0, torch.relu(x), -x)
+
+
+answer = relu_or_negate_fixed
+
+# %%
+cu.check.no_graph_break(answer)
+
+# %% [markdown]
+# ### `torch.export`: the whole program as one graph
+#
+# `torch.export.export` needs example inputs and gives an `ExportedProgram`: ATen-level ops,
+# parameters lifted to explicit inputs, and a signature saying which input is which. No Python
+# is needed to run it (lesson 09 saves and loads one). Where `torch.compile` would break the
+# graph, `export` fails instead.
+
+# %%
+exported = torch.export.export(mlp_pt, (X_pt,))
+print(exported.graph_module.code.strip())
+for spec in exported.graph_signature.input_specs:
+    print(f"{spec.arg.name:<12} {spec.kind.name:<12} {spec.target or ''}")
+cu.compare("export vs eager", exported.module()(X_pt).detach(), y_hat_pt)
+
+# %% [markdown]
+# ### TorchScript: legacy
+#
+# `torch.jit.script`/`torch.jit.trace` were PyTorch's first graph formats (2018). They still
+# run in 2.13, and warn that they are deprecated in favour of `torch.compile` and
+# `torch.export`. The warning is caught here and its text printed.
+
+# %%
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    scripted = torch.jit.script(mlp_pt)
+print(f"{caught[0].category.__name__}: {caught[0].message}")
+cu.compare("TorchScript", scripted(X_pt).detach(), y_hat_pt)
+
+# %% [markdown]
+# ## Dynamic models: a recursive tree network
+#
+# A tree-structured network encodes a binary tree (a parsed sentence, a formula) bottom-up: a
+# leaf is an embedding row, and an inner node combines its two children,
+# `h = tanh(W [h_left; h_right] + b)`. Every input has a different shape of computation, which
+# is the case the claim "dynamic graphs make recursive models simpler" is about. Trees are
+# nested Python pairs with word ids at the leaves; the weights are made once in NumPy.
+
+# %%
+D, V = 4, 6
+emb_np = rng.normal(size=(V, D)).astype(np.float32)
+W_cell_np = (0.5 * rng.normal(size=(D, 2 * D))).astype(np.float32)
+b_cell_np = np.zeros(D, dtype=np.float32)
+trees = [((1, 2), (3, (4, 5))), (0, (1, (2, 3))), ((1, 2), (3, (4, 0))), (5, 1)]
+
+# %% [markdown]
+# ### PyTorch, eager
+#
+# Recursion in plain Python: the code follows the tree.
+
+# %%
+emb_pt, W_cell_pt, b_cell_pt = (torch.from_numpy(a) for a in (emb_np, W_cell_np, b_cell_np))
+
+
+def encode_pt(tree):
+    if isinstance(tree, int):
+        return emb_pt[tree]
+    left, right = tree
+    return torch.tanh(W_cell_pt @ torch.cat([encode_pt(left), encode_pt(right)]) + b_cell_pt)
+
+
+roots_pt = torch.stack([encode_pt(t) for t in trees])
+roots_pt.shape
+
+# %% [markdown]
+# ### TensorFlow, eager
+#
+# The same recursion, the same simplicity: eager TensorFlow is just as dynamic.
+
+# %%
+emb_tf, W_cell_tf, b_cell_tf = (tf.constant(a) for a in (emb_np, W_cell_np, b_cell_np))
+
+
+def encode_tf(tree):
+    if isinstance(tree, int):
+        return emb_tf[tree]
+    left, right = tree
+    return tf.tanh(tf.linalg.matvec(W_cell_tf, tf.concat([encode_tf(left), encode_tf(right)], 0)) + b_cell_tf)
+
+
+roots_tf = tf.stack([encode_tf(t) for t in trees])
+cu.compare("tree roots", roots_pt, roots_tf)
+
+# %% [markdown]
+# ### TensorFlow, the whole tree in `tf.function`
+#
+# Wrapping the recursion works, but the tree is a Python value: tracing unrolls the recursion
+# into a graph for *that* tree, and every new tree traces again.
+
+# %%
+encode_tf_graph = tf.function(encode_tf)
+roots = tf.stack([encode_tf_graph(t) for t in trees])
+print("trees:", len(trees), "| traces:", encode_tf_graph.experimental_get_tracing_count())
+cu.compare("tf.function", roots, roots_tf)
+
+# %% [markdown]
+# ### PyTorch, the whole tree in `torch.compile`
+#
+# Dynamo does the same: it unrolls the recursion for the tree it sees and guards on the tree,
+# so each new tree compiles again (with the recording backend, to count).
+
+# %%
+torch._dynamo.reset()
+captured.clear()
+encode_pt_c = torch.compile(encode_pt, backend=lambda gm, inputs: captured.append(gm) or gm.forward)
+roots = torch.stack([encode_pt_c(t) for t in trees])
+print("trees:", len(trees), "| graphs compiled:", len(captured))
+cu.compare("torch.compile", roots, roots_pt)
+
+# %% [markdown]
+# ### TensorFlow, one graph for every tree
+#
+# To get one graph, the tree must become *tensors*: `graphs.flatten_tree` lists the leaves and,
+# children before parents, the pair each inner node combines. A `tf.range` loop (AutoGraph →
+# `tf.while_loop`) fills a `TensorArray` of node states. It works, and it is clearly more code.
+
+# %%
+leaves, children = graphs.flatten_tree(trees[0])
+print("leaves:", leaves, "| children:", children)
+
+
+@tf.function(input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([None, 2], tf.int32)])
+def encode_flat_tf(leaves, children):
+    n_leaves, n_inner = tf.shape(leaves)[0], tf.shape(children)[0]
+    states = tf.TensorArray(tf.float32, size=n_leaves + n_inner, element_shape=[D], clear_after_read=False)
+    for i in tf.range(n_leaves):
+        states = states.write(i, tf.gather(emb_tf, leaves[i]))
+    for j in tf.range(n_inner):
+        h = tf.concat([states.read(children[j, 0]), states.read(children[j, 1])], 0)
+        states = states.write(n_leaves + j, tf.tanh(tf.linalg.matvec(W_cell_tf, h) + b_cell_tf))
+    return states.read(n_leaves + n_inner - 1)
+
+
+roots = tf.stack([encode_flat_tf(*graphs.flatten_tree(t)) for t in trees])
+print("trees:", len(trees), "| traces:", encode_flat_tf.experimental_get_tracing_count())
+cu.compare("one TF graph", roots, roots_tf)
+
+# %% [markdown]
+# ### PyTorch, compile the cell and keep the recursion
+#
+# The PyTorch idiom is the other way round: keep the tree walk in Python and compile only the
+# part that is the same for every node, the cell. One graph, reused at every node of every tree.
+
+# %%
+torch._dynamo.reset()
+captured.clear()
+
+
+@torch.compile(backend=lambda gm, inputs: captured.append(gm) or gm.forward)
+def cell_pt(h_left, h_right):
+    return torch.tanh(W_cell_pt @ torch.cat([h_left, h_right]) + b_cell_pt)
+
+
+def encode_cell_pt(tree):
+    if isinstance(tree, int):
+        return emb_pt[tree]
+    return cell_pt(encode_cell_pt(tree[0]), encode_cell_pt(tree[1]))
+
+
+roots = torch.stack([encode_cell_pt(t) for t in trees])
+print("trees:", len(trees), "| graphs compiled:", len(captured))
+cu.compare("compiled cell", roots, roots_pt)
+
+# %% [markdown]
+# | | PyTorch | TensorFlow |
+# |---|---|---|
+# | eager recursion | plain Python | plain Python (just as simple) |
+# | whole tree in a graph | recompiles per tree | retraces per tree |
+# | one graph for all trees | compile the cell, walk in Python | flatten to tensors + `tf.while_loop`/`TensorArray` |
+# | the graph without Python | not for the whole tree (`export` would unroll one tree) | yes: the flat version is a complete graph |
+#
+# The simplicity comes from **eager execution**, which both have. The cost of a graph is paid in
+# both: TensorFlow asks you to rewrite the model as tensor loops, and gets a whole-model graph
+# that can be saved; PyTorch lets you keep Python and compile the regular piece.
+
+# %% [markdown]
+# ## Measure what graphs buy
+#
+# Inference on two MLPs with the same NumPy weights in both frameworks: a small one (64 → 32 → 10,
+# batch 32) and a larger one (64 → 512 → 512 → 10, batch 512). Four ways to run each: eager, and
+# a graph: `tf.function`, `tf.function(jit_compile=True)` (XLA), `torch.compile` (Inductor). The
+# first graph call (trace / compile) is timed on its own; then the median of 20 calls. Each
+# framework uses its default threads (2 here); on a shared machine, timings swing with the load.
+
+# %%
+def mlp_weights(sizes, seed):
+    """[(W, b)] per layer in NumPy, W of shape (in, out)."""
+    gen = np.random.default_rng(seed)
+    return [((gen.normal(size=(m, n)) / np.sqrt(m)).astype(np.float32), np.zeros(n, np.float32))
+            for m, n in zip(sizes, sizes[1:])]
+
+
+def make_mlp_pt(weights):
+    layers = []
+    for W, b in weights:
+        linear = nn.Linear(*W.shape)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(W.T))
+            linear.bias.copy_(torch.from_numpy(b))
+        layers += [linear, nn.ReLU()]
+    return nn.Sequential(*layers[:-1]).eval()
+
+
+def make_mlp_tf(weights):
+    model = keras.Sequential([keras.Input((weights[0][0].shape[0],))]
+                             + [keras.layers.Dense(W.shape[1], activation="relu") for W, _ in weights[:-1]]
+                             + [keras.layers.Dense(weights[-1][0].shape[1])])
+    for layer, (W, b) in zip(model.layers, weights):
+        layer.set_weights([W, b])
+    return model
+
+
+setups = {"small": ([64, 32, 10], 32), "larger": ([64, 512, 512, 10], 512)}
+models = {}
+for name, (sizes, batch_size) in setups.items():
+    weights = mlp_weights(sizes, seed=1)
+    X_bench = np.random.default_rng(2).random((batch_size, 64), dtype=np.float32)
+    models[name] = (make_mlp_pt(weights), make_mlp_tf(weights), X_bench)
+    model_pt, model_tf, _ = models[name]
+    with torch.no_grad():
+        cu.compare(f"{name} eager", model_pt(torch.from_numpy(X_bench)), model_tf(X_bench))
+
+# %% tags=["nbval-ignore-output"]
+# Timings change with the machine and its load, so this cell's output is not compared; the
+# asserts check what must hold on every run: each graph gives the eager result.
+results = {}
+with torch.no_grad():
+    for name, (model_pt, model_tf, X_bench) in models.items():
+        x_pt, x_tf = torch.from_numpy(X_bench), tf.constant(X_bench)
+        y_eager = model_pt(x_pt).numpy()
+        compiled_pt = torch.compile(model_pt)
+        graph_tf = tf.function(lambda x: model_tf(x, training=False))
+        xla_tf = tf.function(lambda x: model_tf(x, training=False), jit_compile=True)
+        calls = {
+            "torch eager": lambda: model_pt(x_pt),
+            "torch.compile": lambda: compiled_pt(x_pt),
+            "tf eager": lambda: model_tf(x_tf, training=False),
+            "tf.function": lambda: graph_tf(x_tf),
+            "tf.function+XLA": lambda: xla_tf(x_tf),
+        }
+        for how, call in calls.items():
+            first = graphs.median_seconds(call, repeat=1, warmup=0)  # the first call: trace / compile
+            assert cu.compare(f"{name} {how}", call(), y_eager, atol=1e-4, quiet=True), f"{name} {how}"
+            results[name, how] = (first, graphs.median_seconds(call))
+for (name, how), (first, median) in results.items():
+    eager = results[name, "torch eager" if how.startswith("torch") else "tf eager"][1]
+    print(f"{name:<7} {how:<16} first call {first:6.2f} s   median {median * 1e6:8.0f} µs   "
+          f"vs its eager {eager / median:4.1f}×")
+
+# %% [markdown]
+# What to read in it (your numbers differ; these notes hold on this course's 2-core CI box):
+#
+# - **Compile time is real.** `torch.compile`'s first call takes seconds (generating and
+#   building C++ with gcc; the first compile in a process also loads Inductor: 9-16 s cold, less
+#   with the warm on-disk cache that Inductor keeps under `/tmp` by default, which is why a
+#   re-run is faster). A `tf.function` traces in well under a second.
+# - **Small model: eager PyTorch is already fast.** Its per-op overhead is a few µs, so a graph
+#   has little to remove and `torch.compile` can even lose. Eager TensorFlow (and Keras' `__call__`)
+#   costs much more per op, and `tf.function` removes most of it: the graph wins clearly.
+# - **Larger model: the matrix multiplications dominate**, which both run in the same kind of
+#   BLAS/oneDNN kernel, so graphs gain less in both.
+# - Graph results equal eager ones within 1e-4 (the asserts above), not bit for bit: fused
+#   kernels may add in a different order.
+#
+# Training throughput, threads and fair benchmarking in depth are lesson 12's subject.
+
+# %% [markdown]
+# ## Summary
+#
+# - **Eager by default, in both.** An op runs when its line runs, and a Python `if` on a tensor
+#   works in PyTorch and in TensorFlow alike (`relu_or_negate`, `tf.executing_eagerly()`).
+# - **TensorFlow graphs** come from `tf.function`: Python runs once per trace, TF ops every call;
+#   new shapes and new Python values retrace, `input_signature`/`reduce_retracing` stop it;
+#   a concrete function's GraphDef lists its ops; AutoGraph turns tensor `while`/`if` into
+#   `While`/`If` ops; side effects, variables and Python lists need care inside.
+# - **PyTorch graphs** come from `torch.fx` (readable, no data-dependent flow), `torch.compile`
+#   (captures what it can, breaks the graph where it cannot, recompiles on new shapes) and
+#   `torch.export` (one whole graph or an error); TorchScript is deprecated.
+# - **Recursive models** are equally simple eagerly in both; in a graph, both re-trace per tree
+#   unless you restructure: TF flattens to tensor loops, PyTorch compiles the cell.
+# - **Graphs buy speed where per-op overhead dominates** (eager TF, small models) and cost compile
+#   time; results match eager within float tolerance.
+
+# %% [markdown]
+# ## PyTorch vs TensorFlow
+#
+# | concept | PyTorch | TensorFlow | gotcha |
+# |---|---|---|---|
+# | default mode | eager | eager | "TF is static" is a TF 1.x memory |
+# | make a graph | `torch.compile(f)` | `@tf.function` | both trace on the first call |
+# | Python `print` inside | — | runs once per trace | use `tf.print` for every call |
+# | new input shape | recompile, then a dynamic-size graph | retrace (or `input_signature`/`reduce_retracing`) | Python numbers are part of TF's signature |
+# | data-dependent `if` | graph break (fix: `torch.where`) | AutoGraph → `tf.cond` | `fx.symbolic_trace` cannot do it at all |
+# | data-dependent loop | graph break / unrolled | AutoGraph → `tf.while_loop` | lists inside need `TensorArray` |
+# | inspect the graph | `gm.code`, `torch._dynamo.explain` | `get_concrete_function().graph.as_graph_def()`, `tf.autograph.to_code` | ids in TF reprs change per run |
+# | whole-program graph | `torch.export` | `tf.function` + SavedModel | export fails where compile breaks |
+# | legacy graph format | TorchScript (deprecated, warns) | none: `tf.function` is TF 2's one graph path | start new code on `torch.compile`/`torch.export` |
+# | compiler | Inductor (C++/Triton) | XLA (`jit_compile=True`) | compile time counts: seconds for Inductor |
+
+# %% [markdown]
+# ## Claims settled
+#
+# | claim | verdict | evidence |
+# |---|---|---|
+# | "TensorFlow uses static graphs; PyTorch dynamic graphs" | **outdated** | Both are eager by default (*Eager by default, in both*: `tf.executing_eagerly()` is `True`, a Python `if` works in both). Both build graphs on request: `tf.function` (*Trace a function*) and `torch.compile`/`torch.export` (*Capture PyTorch graphs*). |
+# | "PyTorch also uses static graphs / TorchScript lets models run without Python" | **partly** | PyTorch does capture static graphs: `torch.fx`, dynamo's graphs, and `torch.export`'s whole-program graph (*Capture PyTorch graphs*). TorchScript still runs but is deprecated (its warning in *TorchScript: legacy*); `torch.export` replaces it. Running without Python is shown in lesson 09. |
+# | "Dynamic graphs make variable-size and recursive models simpler" | **true, but not a PyTorch-only point** | The recursive tree network is a few lines of plain Python in eager PyTorch *and* eager TensorFlow (*Dynamic models*). Put in a graph, both re-trace per tree; one graph for all trees takes a tensor rewrite in TF (`encode_flat_tf`) or compiling only the cell in PyTorch (`cell_pt`). |
+
+# %% [markdown]
+# ## Further reading
+#
+# - TensorFlow guide: [Better performance with tf.function](https://www.tensorflow.org/guide/function) and [Introduction to graphs and tf.function](https://www.tensorflow.org/guide/intro_to_graphs).
+# - TensorFlow: [AutoGraph reference](https://github.com/tensorflow/tensorflow/blob/master/tensorflow/python/autograph/g3doc/reference/index.md).
+# - PyTorch: [Introduction to torch.compile](https://pytorch.org/tutorials/intermediate/torch_compile_tutorial.html) and the [graph-break guide](https://docs.pytorch.org/docs/stable/compile/programming_model.graph_breaks_index.html).
+# - PyTorch: [torch.export](https://pytorch.org/docs/stable/export.html) and [torch.fx](https://pytorch.org/docs/stable/fx.html).
+# - Looks, Herreshoff, Hutchins, Norvig (2017), *Deep Learning with Dynamic Computation Graphs* (TensorFlow Fold): the tree-batching problem this lesson's tree network touches.
