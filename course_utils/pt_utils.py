@@ -291,3 +291,39 @@ def device_of(obj: object) -> str:
 
 #: What ``build_mlp``/``build_cnn`` return here (``keras.Model`` in ``tf_utils``).
 Model = nn.Module
+
+
+def graph_nodes(graph: Any) -> list[tuple[str, str, list[str]]]:
+    """The nodes of a captured PyTorch graph as plain ``(name, op, input names)`` tuples, in order.
+
+    ``graph`` is a ``torch.fx.GraphModule`` (from ``torch.fx.symbolic_trace`` or a ``torch.compile``
+    backend) or a ``torch.export.ExportedProgram``. The op is the called function's or module's
+    name; inputs are ``"input"`` and the result is ``"output"``. Feed it to ``cu.graphs.draw_graph``.
+
+    >>> graph_nodes(torch.fx.symbolic_trace(torch.nn.ReLU()))
+    [('input_1', 'input', []), ('relu', 'relu', ['input_1']), ('output', 'output', ['relu'])]
+
+    Used in: 04_graphs.
+    """
+    import torch.fx
+
+    if hasattr(graph, "graph_module"):  # an ExportedProgram
+        graph = graph.graph_module
+    gm = graph if isinstance(graph, torch.fx.Graph) else getattr(graph, "graph", None)
+    if not isinstance(gm, torch.fx.Graph):
+        raise CourseError(f"graph_nodes: expected an fx GraphModule or ExportedProgram, found {type(graph).__name__}")
+    modules = dict(graph.named_modules()) if hasattr(graph, "named_modules") else {}
+    nodes = []
+    for node in gm.nodes:
+        if node.op == "placeholder":
+            op = "input"
+        elif node.op == "output":
+            op = "output"
+        elif node.op == "call_module":
+            op = type(modules[node.target]).__name__ if node.target in modules else str(node.target)
+        elif node.op == "call_function":
+            op = getattr(node.target, "__name__", str(node.target)).replace(".default", "")
+        else:  # call_method, get_attr
+            op = str(node.target)
+        nodes.append((node.name, op, [n.name for n in node.all_input_nodes]))
+    return nodes

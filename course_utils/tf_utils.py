@@ -270,3 +270,25 @@ def device_of(obj: object) -> str:
 
 #: What ``build_mlp``/``build_cnn`` return here (``nn.Module`` in ``pt_utils``).
 Model = keras.Model
+
+
+def graph_nodes(graph: Any) -> list[tuple[str, str, list[str]]]:
+    """The nodes of a traced TensorFlow graph as plain ``(name, op, input names)`` tuples, in order.
+
+    ``graph`` is a ``ConcreteFunction`` (``f.get_concrete_function(...)``), a ``FuncGraph`` or a
+    ``GraphDef``. Control inputs (``^name``) are left out. Feed it to ``cu.graphs.draw_graph``.
+
+    >>> f = tf.function(tf.nn.relu).get_concrete_function(tf.TensorSpec([2]))
+    >>> graph_nodes(f)
+    [('features', 'Placeholder', []), ('Relu', 'Relu', ['features']), ('Identity', 'Identity', ['Relu'])]
+
+    Used in: 04_graphs.
+    """
+    if hasattr(graph, "graph"):  # a ConcreteFunction
+        graph = graph.graph
+    if hasattr(graph, "as_graph_def"):
+        graph = graph.as_graph_def()
+    if not hasattr(graph, "node"):
+        raise CourseError(f"graph_nodes: expected a ConcreteFunction or GraphDef, found {type(graph).__name__}")
+    return [(node.name, node.op, [i.split(":")[0] for i in node.input if not i.startswith("^")])
+            for node in graph.node]
