@@ -1,0 +1,575 @@
+# %% [markdown]
+# # 01 · Tensors: NumPy with autodiff and devices
+#
+# **Time:** 30 min teaching + 15 min exercises
+#
+# **Prerequisites:** Python and NumPy basics (arrays, `shape`, `dtype`, `axis=`); lesson 00 says
+# your machine is ready.
+#
+# **Objectives:**
+#
+# - Create tensors in PyTorch and TensorFlow from NumPy and from recipes, and predict their dtypes.
+# - Index, reshape, broadcast and reduce in both, translating `dim=` ↔ `axis=` and picking the
+#   right standard deviation.
+# - Change values in place in PyTorch and through a `tf.Variable` in TensorFlow, and explain why a
+#   `tf.Tensor` refuses item assignment.
+# - Hand data between NumPy, PyTorch and TensorFlow without copying, and tell when memory is shared.
+# - Judge the claim "PyTorch is essentially a GPU-enabled NumPy" from executed evidence.
+
+# %% [markdown]
+# ## Setup
+#
+# All imports, then one call that quiets the frameworks' logs, seeds NumPy, torch and TensorFlow,
+# and prints the versions this notebook was run with.
+
+# %%
+import numpy as np
+import tensorflow as tf
+import tensorflow.experimental.numpy as tnp
+import torch
+
+import course_utils as cu
+
+cu.setup(seed=0)
+
+# %% [markdown]
+# ## Make tensors and know their dtypes
+#
+# A tensor is an n-dimensional array with a **shape**, a **dtype** and a **device**. Both
+# frameworks make one from a NumPy array or from a recipe (`zeros`, a range, random numbers). We
+# make the data once in NumPy and hand the same array to both. Watch the dtypes: NumPy's default
+# float is `float64`, both frameworks default to `float32` (what neural networks use) — but an
+# array that comes *from NumPy* keeps NumPy's dtype.
+
+# %%
+X = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=np.float32)
+print("NumPy defaults: floats", np.array([1.5]).dtype, "| ints", np.array([1]).dtype)
+X.shape, X.dtype
+
+# %% [markdown]
+# ### PyTorch
+#
+# `torch.tensor` copies the NumPy data. Shapes may be separate numbers or a tuple;
+# `torch.manual_seed` makes random numbers repeatable. Mixed dtypes are promoted silently, as in
+# NumPy: int + float is float, int / int is float, float32 + float64 is float64.
+
+# %%
+X_pt = torch.tensor(X)
+print(X_pt)
+print(torch.zeros(2, 3).shape, torch.arange(0, 1, 0.25))
+torch.manual_seed(0)
+r_pt = torch.rand(2, 3)
+print("seed 0, first row:", r_pt[0].numpy().round(4))
+print("dtypes: Python floats", torch.tensor([1.5]).dtype, "| Python ints", torch.tensor([1]).dtype,
+      "| NumPy float64", torch.tensor(np.array([1.5])).dtype)
+a_pt, n_pt = torch.tensor([1.0, 2.0]), torch.tensor([1, 2])
+print("float32 + int64 →", (a_pt + n_pt).dtype, "| int64 / int →", (n_pt / 2).dtype,
+      "| float32 + float64 →", (a_pt + torch.tensor([1.0], dtype=torch.float64)).dtype)
+
+# %% [markdown]
+# ### TensorFlow
+#
+# `tf.constant` copies the NumPy data too. Shapes are one tuple: `tf.zeros(2, 3)` does not
+# complain, it reads the `3` as its second parameter, `dtype`, and dtype number 3 is `int32` —
+# two integer zeros instead of a 2×3 matrix. For repeatable random numbers, make a
+# `tf.random.Generator` from a seed.
+
+# %%
+X_tf = tf.constant(X)
+print(X_tf)
+print(tf.zeros((2, 3)).shape, tf.range(0, 1, 0.25).numpy())
+print("tf.zeros(2, 3) →", tf.zeros(2, 3))
+r_tf = tf.random.Generator.from_seed(0).uniform((2, 3))
+print("seed 0, first row:", r_tf[0].numpy().round(4))
+print("dtypes: Python floats", tf.constant([1.5]).dtype.name, "| Python ints", tf.constant([1]).dtype.name,
+      "| NumPy float64", tf.constant(np.array([1.5])).dtype.name)
+
+# %% [markdown]
+# TensorFlow does **not** promote between two tensors. Adding an `int32` tensor to a `float32`
+# tensor raises `InvalidArgumentError`:
+
+# %% tags=["raises-exception"]
+a_tf, n_tf = tf.constant([1.0, 2.0]), tf.constant([1, 2])
+a_tf + n_tf
+
+# %%
+# The fix: cast explicitly. Two more rules, measured: true division of int32 gives float64, and a
+# NumPy operand is converted to the tensor's dtype (its float64 is dropped).
+print("float32 + cast(int32) →", (a_tf + tf.cast(n_tf, tf.float32)).dtype.name,
+      "| int32 / int →", (n_tf / 2).dtype.name,
+      "| float32 + NumPy float64 →", (a_tf + np.array([1.0, 2.0])).dtype.name)
+
+# %% [markdown]
+# ### Compare
+#
+# | | NumPy | PyTorch | TensorFlow |
+# |---|---|---|---|
+# | from NumPy (copy) | — | `torch.tensor(X)` | `tf.constant(X)` |
+# | shape argument | `zeros((2, 3))` | `zeros(2, 3)` or `zeros((2, 3))` | `zeros((2, 3))` only — `zeros(2, 3)` is wrong *silently* |
+# | seeded random | `np.random.default_rng(0)` | `torch.manual_seed(0)` | `tf.random.Generator.from_seed(0)` |
+# | default float / int | `float64` / `int64` | `float32` / `int64` | `float32` / `int32` |
+# | from a NumPy `float64` array | — | `float64` | `float64` |
+# | int + float tensors | promotes | promotes | `InvalidArgumentError`: cast first |
+# | int / int | `float64` | `float32` | `float64` |
+#
+# The same seed gives *different* numbers in the two frameworks (0.4963... vs 0.3118... above):
+# they use different generators. To feed both the same random input, draw it once in NumPy. The
+# same NumPy array in gives the same numbers out:
+
+# %%
+cu.compare("from NumPy", X_pt, X_tf)
+
+# %% [markdown]
+# ## Index, reshape and broadcast
+#
+# NumPy's rules carry over: `[row, col]` indexing with slices and negative indices, boolean masks,
+# `reshape` with one `-1`, and **broadcasting** — shapes are aligned from the right, and a
+# dimension of size 1 stretches to match. A `(3, 1)` column times a `(4,)` row is a `(3, 4)` table.
+
+# %%
+M = np.arange(12, dtype=np.float32).reshape(3, 4)
+col = np.array([[10.0], [20.0], [30.0]], dtype=np.float32)  # (3, 1)
+row = np.array([1.0, 2.0, 3.0, 4.0], dtype=np.float32)  # (4,)
+M
+
+# %% [markdown]
+# ### PyTorch
+
+# %%
+M_pt = torch.tensor(M)
+print(M_pt[1, :2], M_pt[:, -1], M_pt[M_pt > 8])
+print(M_pt.reshape(2, -1).shape, M_pt.T.shape, M_pt[None].shape)
+print(M_pt[[0, 2]])  # a list of row indices, as in NumPy
+B_pt = M_pt + torch.tensor(col) * torch.tensor(row)
+B_pt.shape
+
+# %% [markdown]
+# ### TensorFlow
+#
+# Slices, negative indices, `None` and boolean masks work in `[]` as well; for a list of row
+# indices TensorFlow has `tf.gather`.
+
+# %%
+M_tf = tf.constant(M)
+print(M_tf[1, :2].numpy(), M_tf[:, -1].numpy(), M_tf[M_tf > 8].numpy())
+print(tf.reshape(M_tf, (2, -1)).shape, tf.transpose(M_tf).shape, M_tf[None].shape)
+print(tf.gather(M_tf, [0, 2]).numpy())
+B_tf = M_tf + tf.constant(col) * tf.constant(row)
+B_tf.shape
+
+# %% [markdown]
+# ### Compare
+#
+# | | PyTorch | TensorFlow |
+# |---|---|---|
+# | reshape | `x.reshape(2, -1)`, `x.view(...)` | `tf.reshape(x, (2, -1))` |
+# | transpose | `x.T`, `x.permute(...)` | `tf.transpose(x, perm=...)` |
+# | rows by index list | `x[[0, 2]]` | `tf.gather(x, [0, 2])` |
+# | broadcasting | NumPy's rules | NumPy's rules |
+
+# %%
+cu.compare("broadcast", B_pt, B_tf)
+
+# %% [markdown]
+# ### Exercise 1.1 ★☆☆ (~3 min)
+#
+# In the framework of your choice, build a 3×4 tensor of dtype `float32` that holds 0, 1, ..., 11
+# row by row. Start from `torch.arange` or `tf.range`; watch the dtype.
+
+# %% tags=["solution"]
+answer = torch.arange(12, dtype=torch.float32).reshape(3, 4)
+# TensorFlow: answer = tf.reshape(tf.range(12, dtype=tf.float32), (3, 4))
+
+# %%
+cu.check.arange_matrix(answer)
+
+# %% [markdown]
+# ## Reduce along an axis
+#
+# A reduction (sum, mean, max, std) collapses one axis. NumPy names it `axis=`, PyTorch `dim=`
+# (it also takes `axis=`), TensorFlow `axis=` in its `reduce_*` functions. The standard deviation
+# hides a real difference: **NumPy and TensorFlow divide by N** (population std), **`torch.std`
+# divides by N − 1** (unbiased) unless you pass `correction=0`. NumPy first, on the columns of `M`:
+
+# %%
+print("np.std:        ", np.std(M, axis=0).round(4))
+print("np.std(ddof=1):", np.std(M, axis=0, ddof=1).round(4))
+
+# %% [markdown]
+# ### PyTorch
+
+# %%
+print(M_pt.sum(dim=0), M_pt.mean(dim=1))
+print(torch.sum(M_pt, axis=0))  # axis= is accepted as another name for dim=
+print("torch.std:             ", torch.std(M_pt, dim=0).numpy().round(4))
+print("torch.std(correction=0):", torch.std(M_pt, dim=0, correction=0).numpy().round(4))
+
+# %% [markdown]
+# ### TensorFlow
+
+# %%
+print(tf.reduce_sum(M_tf, axis=0).numpy(), tf.reduce_mean(M_tf, axis=1).numpy())
+print("tf.math.reduce_std:", tf.math.reduce_std(M_tf, axis=0).numpy().round(4))
+
+# %% [markdown]
+# ### Compare
+#
+# | | NumPy | PyTorch | TensorFlow |
+# |---|---|---|---|
+# | keyword | `axis=` | `dim=` (or `axis=`) | `axis=` |
+# | sum / mean | `x.sum(axis=0)` | `x.sum(dim=0)` | `tf.reduce_sum(x, axis=0)` |
+# | default std | population (÷N): 3.266 | **unbiased (÷N−1): 4.0** | population (÷N): 3.266 |
+#
+# With `correction=0` the frameworks agree:
+
+# %%
+cu.compare("std ÷N", torch.std(M_pt, dim=0, correction=0), tf.math.reduce_std(M_tf, axis=0))
+
+# %% [markdown]
+# ### Exercise 1.2 ★★☆ (~5 min)
+#
+# Standardize each **column** of `X` below: subtract the column's mean and divide by the column's
+# population standard deviation (the one `np.std` computes). Use PyTorch or TensorFlow, not NumPy,
+# and let broadcasting do the work. The result has `X`'s shape.
+
+# %%
+X = np.array([[1.0, 2.0], [3.0, 6.0], [5.0, 10.0], [7.0, 22.0]], dtype=np.float32)
+
+# %% tags=["solution"]
+X_pt = torch.tensor(X)
+answer = (X_pt - X_pt.mean(dim=0)) / X_pt.std(dim=0, correction=0)
+# TensorFlow: (X_tf - tf.reduce_mean(X_tf, axis=0)) / tf.math.reduce_std(X_tf, axis=0)
+
+# %%
+cu.check.standardize_columns(answer)
+
+# %% [markdown]
+# ## Change values: in place, or through a Variable
+#
+# A PyTorch tensor is **mutable**: you can assign to items, call in-place methods (their names end
+# in `_`), and a slice is a **view** that shares memory with the tensor it came from; `clone()`
+# makes an independent copy. A TensorFlow `tf.Tensor` is **immutable**; state that changes lives
+# in a `tf.Variable`, changed with `assign`, `assign_add` and `assign_sub`.
+
+# %% [markdown]
+# ### PyTorch
+
+# %%
+W_pt = torch.zeros(2, 3)
+first_row = W_pt[0]  # a view: no copy
+first_row.add_(1.0)  # in place: note the trailing underscore
+W_pt[1, 2] = 5.0  # item assignment
+print("view shares memory:", first_row.untyped_storage().data_ptr() == W_pt.untyped_storage().data_ptr())
+copy = W_pt[0].clone()
+copy.add_(100.0)  # changes the clone only
+W_pt
+
+# %% [markdown]
+# ### TensorFlow
+#
+# The same item assignment on a `tf.Tensor` fails: the next cell raises `TypeError` (the tensor
+# "does not support item assignment").
+
+# %% tags=["raises-exception"]
+W_tf = tf.zeros((2, 3))
+W_tf[1, 2] = 5.0
+
+# %%
+# The fix: keep values that change in a tf.Variable and assign into it (slices have .assign too).
+V_tf = tf.Variable(tf.zeros((2, 3)))
+V_tf[0].assign(V_tf[0] + 1.0)
+V_tf[1, 2].assign(5.0)
+# For a *new* tensor with one entry changed, tensor_scatter_nd_update leaves W_tf alone.
+W2_tf = tf.tensor_scatter_nd_update(W_tf, indices=[[1, 2]], updates=[5.0])
+print("W2_tf:", W2_tf.numpy().tolist(), "| W_tf:", W_tf.numpy().tolist())
+V_tf
+
+# %% [markdown]
+# ### Compare
+#
+# | | PyTorch | TensorFlow |
+# |---|---|---|
+# | item assignment | `x[1, 2] = 5.0` | only on a `tf.Variable`: `v[1, 2].assign(5.0)` |
+# | in place | `x.add_(1)`, `x.mul_(2)`, ... | `v.assign_add(1)`, `v.assign_sub(1)` |
+# | slices | views that share memory | new tensors |
+# | a changed copy | `x.clone()`, then edit | `tf.tensor_scatter_nd_update(x, ...)` |
+
+# %%
+cu.compare("after edits", W_pt, V_tf)
+
+# %% [markdown]
+# ## Share memory: NumPy and DLPack
+#
+# Copying a large array costs time and memory. `torch.from_numpy` **shares** the NumPy array's
+# memory, so a write on either side is seen on the other. TensorFlow copies on the way in
+# (`tf.constant`, `tf.convert_to_tensor`); on the way out, `.numpy()` returned a writable copy on
+# these versions, `np.asarray(tensor)` a read-only view. Between the two frameworks,
+# [DLPack](https://dmlc.github.io/dlpack/latest/) lets one read the other's memory without a copy.
+
+# %% [markdown]
+# ### PyTorch: `from_numpy` and `to_dlpack`
+
+# %%
+a = np.zeros(3, dtype=np.float32)
+a_pt = torch.from_numpy(a)  # shares a's memory
+a[0] = 1.0  # a write on the NumPy side...
+a_pt[1] = 2.0  # ...and one on the torch side
+print("NumPy sees:", a, "| torch sees:", a_pt.numpy())
+print("torch.tensor(a) shares:", np.shares_memory(a, torch.tensor(a).numpy()))
+# torch → TF: TF's from_dlpack takes a DLPack capsule, which to_dlpack makes.
+t_pt = torch.arange(4, dtype=torch.float32)
+t_tf = tf.experimental.dlpack.from_dlpack(torch.utils.dlpack.to_dlpack(t_pt))
+t_pt[0] = 100.0  # a write on the torch side
+print("TF sees torch's write:", t_tf.numpy())
+
+# %% [markdown]
+# ### TensorFlow: `convert_to_tensor`, `np.asarray` and `torch.from_dlpack`
+#
+# Sharing works the other way too — so a torch write can change an "immutable" `tf.Tensor` (and
+# the read-only NumPy view of it). Neither framework knows: call `.clone()` on the torch side when
+# you want your own copy.
+
+# %%
+b = np.zeros(3, dtype=np.float32)
+b_tf = tf.convert_to_tensor(b)  # a copy
+b[0] = 1.0
+print("NumPy sees:", b, "| TF sees:", b_tf.numpy())
+b_copy, b_view = b_tf.numpy(), np.asarray(b_tf)
+b_copy[2] = 9.0
+print(".numpy() writable:", b_copy.flags.writeable, "| TF after writing into it:", b_tf.numpy(),
+      "| np.asarray writable:", b_view.flags.writeable)
+s_tf = tf.constant([1.0, 2.0, 3.0])
+s_view = np.asarray(s_tf)
+s_pt = torch.from_dlpack(s_tf)  # TF → torch, no copy
+s_pt[0] = -1.0  # writes into the TF tensor's memory
+print("TF tensor after torch's write:", s_tf.numpy(), "| np.asarray view:", s_view)
+
+# %% [markdown]
+# ### Compare
+#
+# | | PyTorch | TensorFlow |
+# |---|---|---|
+# | NumPy → tensor, shared | `torch.from_numpy(a)` | — (copies) |
+# | NumPy → tensor, copy | `torch.tensor(a)` | `tf.constant(a)`, `tf.convert_to_tensor(a)` |
+# | tensor → NumPy | `x.numpy()` (shared, CPU only) | `x.numpy()` (a copy here), `np.asarray(x)` (read-only view) |
+# | from the other framework | `torch.from_dlpack(x_tf)` (shared) | `tf.experimental.dlpack.from_dlpack(torch.utils.dlpack.to_dlpack(x_pt))` (shared) |
+
+# %%
+cu.compare("torch→TF", t_pt, t_tf)
+
+# %% [markdown]
+# ## Images need a channel axis
+#
+# Image layers expect a **channel** axis, and the frameworks disagree on where: PyTorch's
+# `Conv2d` wants `NCHW` (batch, channels, height, width), Keras' `Conv2D` on a CPU wants `NHWC`.
+# The course's handwritten digits are 8×8 grey images without a channel axis. Moving an axis is a
+# `permute` / `transpose`; adding one is `unsqueeze` / `expand_dims` (or indexing with `None`).
+# Below, a batch of two 4×4 colour images arrives in `NHWC`, as image files decode.
+
+# %%
+digits = cu.load_digits()
+print(digits.X_train.shape, digits.X_train.dtype, "labels:", digits.y_train[:8])
+for line in digits.X_train[0]:  # the first digit, drawn in characters
+    print("".join(" .:#"[int(p * 3.99)] for p in line))
+rgb = np.random.default_rng(0).random((2, 4, 4, 3), dtype=np.float32)  # NHWC
+
+# %% [markdown]
+# ### PyTorch
+
+# %%
+rgb_pt = torch.from_numpy(rgb).permute(0, 3, 1, 2)  # NHWC → NCHW, a view
+print(rgb_pt.shape, "contiguous:", rgb_pt.is_contiguous())
+print(torch.tensor([1.0, 2.0]).unsqueeze(0).shape, torch.tensor([1.0, 2.0])[:, None].shape)
+
+# %% [markdown]
+# ### TensorFlow
+
+# %%
+rgb_tf = tf.constant(rgb)  # already NHWC, as Keras wants it
+print(tf.transpose(rgb_tf, perm=(0, 3, 1, 2)).shape)
+print(tf.expand_dims(tf.constant([1.0, 2.0]), 0).shape, tf.constant([1.0, 2.0])[:, None].shape)
+
+# %% [markdown]
+# ### Compare
+#
+# | | PyTorch | TensorFlow |
+# |---|---|---|
+# | image layout | `NCHW` | `NHWC` |
+# | move axes | `x.permute(0, 3, 1, 2)` (a view) | `tf.transpose(x, perm=(0, 3, 1, 2))` |
+# | add an axis | `x.unsqueeze(1)`, `x[:, None]` | `tf.expand_dims(x, -1)`, `x[..., None]` |
+
+# %%
+cu.compare("NCHW", rgb_pt, tf.transpose(rgb_tf, perm=(0, 3, 1, 2)))
+
+# %% [markdown]
+# ### Exercise 1.3 ★★☆ (~5 min)
+#
+# Take the first 5 training digits (`digits.X_train`) as a `float32` tensor with a channel axis,
+# in the layout **your framework's** image layers expect: `NCHW` for PyTorch, `NHWC` for
+# TensorFlow. The check looks at which framework your tensor comes from.
+
+# %% tags=["solution"]
+answer = torch.from_numpy(digits.X_train[:5]).unsqueeze(1)
+# TensorFlow: answer = tf.expand_dims(tf.constant(digits.X_train[:5]), -1)
+
+# %%
+cu.check.channel_axis(answer)
+
+# %% [markdown]
+# ## Gradients and devices: what NumPy lacks
+#
+# Two things make a tensor more than an array. It can record how it was computed and give you
+# **gradients** (lesson 02 goes deep), and it lives on a **device** (lesson 06). Take
+# $f(x) = \sum_i (x_i^2 + 3x_i)$, whose gradient is $2x + 3$; NumPy can only compute it by hand.
+
+# %% [markdown]
+# ### PyTorch
+
+# %%
+x = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+print("by hand, 2x + 3:", 2 * x + 3)
+x_pt = torch.tensor(x, requires_grad=True)
+y_pt = (x_pt**2 + 3 * x_pt).sum()
+y_pt.backward()
+x_pt.grad
+
+# %% [markdown]
+# ### TensorFlow
+
+# %%
+x_tf = tf.Variable(x)
+with tf.GradientTape() as tape:
+    y_tf = tf.reduce_sum(x_tf**2 + 3 * x_tf)
+grad_tf = tape.gradient(y_tf, x_tf)
+grad_tf.numpy()
+
+# %% [markdown]
+# ### Compare
+#
+# | | PyTorch | TensorFlow |
+# |---|---|---|
+# | track gradients | `requires_grad=True` | a `tf.Variable` inside a `tf.GradientTape` |
+# | get them | `y.backward()`, then `x.grad` | `tape.gradient(y, x)` |
+#
+# Both give the hand-computed `[5, 7, 9]`. Every tensor also knows its device (the cell after the
+# check): PyTorch creates tensors on the CPU unless told otherwise; TensorFlow names its device in
+# full and, on a machine with a GPU, picks the GPU by itself (lesson 06).
+
+# %%
+cu.compare("grad", x_pt.grad, grad_tf)
+
+# %% tags=["nbval-ignore-output"]
+# Output depends on the machine: TF shows GPU:0 instead of CPU:0 where it finds a GPU.
+print("torch:", x_pt.device, "| tf:", x_tf.device)
+assert x_pt.device.type == "cpu"  # torch's default device, GPU or not
+assert x_tf.device.endswith(("CPU:0", "GPU:0"))
+
+# %% [markdown]
+# ## Is PyTorch a GPU-enabled NumPy?
+#
+# Two measurements. First: which of 39 common NumPy function names exist, under the same name, in
+# each library's top-level namespace (`tf.experimental.numpy` is TensorFlow's NumPy-style API).
+
+# %%
+NUMPY_NAMES = [
+    "zeros", "ones", "arange", "linspace", "eye", "reshape", "transpose", "concatenate", "stack",
+    "where", "clip", "sum", "mean", "std", "var", "max", "argmax", "matmul", "einsum", "exp", "log",
+    "sqrt", "abs", "maximum", "cumsum", "sort", "unique", "squeeze", "expand_dims", "tile",
+    "repeat", "flip", "diag", "allclose", "isnan", "round", "dot", "outer", "tensordot",
+]
+for name, lib in [("torch", torch), ("tf", tf), ("tf.experimental.numpy", tnp)]:
+    missing = [n for n in NUMPY_NAMES if not hasattr(lib, n)]
+    print(f"{name:<22} {len(NUMPY_NAMES) - len(missing)}/{len(NUMPY_NAMES)}   missing: {', '.join(missing)}")
+
+# %% [markdown]
+# Second: a shared name does not promise a shared answer. The same questions, asked of all three
+# libraries, with what each answered (or the exception it raised):
+
+# %%
+ints, floats = [1, 2, 3, 4], [1.0, 2.0, 3.0, 4.0]
+questions = {
+    "default float dtype": (lambda: np.array(floats).dtype, lambda: torch.tensor(floats).dtype,
+                            lambda: tf.constant(floats).dtype.name),
+    "mean of ints [1, 2, 3, 4]": (lambda: np.mean(ints), lambda: torch.mean(torch.tensor(ints)),
+                                  lambda: tf.reduce_mean(ints).numpy()),
+    "std of [1., 2., 3., 4.]": (lambda: f"{np.std(floats):.4f}", lambda: f"{torch.std(torch.tensor(floats)):.4f}",
+                                lambda: f"{float(tf.math.reduce_std(floats)):.4f}"),
+    "repeat [1, 2] twice": (lambda: np.repeat(ints[:2], 2).tolist(),
+                            lambda: torch.tensor(ints[:2]).repeat(2).tolist(),
+                            lambda: tnp.repeat(ints[:2], 2).numpy().tolist()),
+    "np.mean(tensor)": (lambda: np.mean(np.array(floats)), lambda: np.mean(torch.tensor(floats)),
+                        lambda: np.mean(tf.constant(floats))),
+    "gradient of a function": (lambda: "none", lambda: ".backward(), x.grad", lambda: "GradientTape"),
+}
+
+
+def answer_of(make):
+    """What make() returned, as short text, or the name of the exception it raised."""
+    try:
+        value = make()
+        return str(value.item() if hasattr(value, "item") and getattr(value, "ndim", None) == 0 else value)
+    except Exception as exc:  # measuring which calls fail is the point here
+        return type(exc).__name__
+
+
+print(f"{'question':<27} {'NumPy':<13} {'PyTorch':<22} TensorFlow")
+for question, makes in questions.items():
+    np_out, pt_out, tf_out = (answer_of(make) for make in makes)
+    print(f"{question:<27} {np_out:<13} {pt_out:<22} {tf_out}")
+
+# %% [markdown]
+# ## Summary
+#
+# - **Create:** `torch.tensor` / `tf.constant` copy a NumPy array; both default to `float32` but
+#   keep NumPy's `float64`; the default int is `int64` in PyTorch, `int32` in TensorFlow. Pass
+#   shapes to TF as one tuple (`tf.zeros(2, 3)` silently makes int zeros). Same seed, different
+#   numbers across frameworks: draw shared random inputs in NumPy.
+# - **Index, reshape, broadcast, reduce:** NumPy's rules hold in both; PyTorch says `dim=`,
+#   TensorFlow `axis=` with `reduce_*`. `torch.std` is unbiased by default, `tf.math.reduce_std`
+#   and `np.std` are not: pass `correction=0` to match. TF does not promote int + float: `tf.cast`.
+# - **Change values:** PyTorch mutates in place (`x[i] = ...`, `add_`) and slices are views;
+#   a `tf.Tensor` raises `TypeError` on item assignment — use a `tf.Variable` and `assign`, or
+#   `tf.tensor_scatter_nd_update` for a changed copy.
+# - **Share memory:** `torch.from_numpy` shares with NumPy; TF copies in, and `np.asarray(x_tf)` is
+#   a read-only view. DLPack shares between the frameworks both ways (`torch.from_dlpack(x_tf)`;
+#   `tf.experimental.dlpack.from_dlpack(to_dlpack(x_pt))`), so a torch write can change a TF tensor.
+# - **The claim:** PyTorch is NumPy-*like*, plus autodiff and devices, with its own defaults —
+#   partly true, as measured in the last section.
+
+# %% [markdown]
+# ## PyTorch vs TensorFlow
+#
+# | concept | PyTorch | TensorFlow | gotcha |
+# |---|---|---|---|
+# | from NumPy | `torch.tensor(a)` (copy), `torch.from_numpy(a)` (shared) | `tf.constant(a)` (copy) | `float64` arrays stay `float64` in both |
+# | default int | `int64` | `int32` | `tf.reduce_mean` of ints truncates (2, not 2.5) |
+# | shapes | `zeros(2, 3)` or `zeros((2, 3))` | `zeros((2, 3))` | `tf.zeros(2, 3)` is int32 with shape (2,) |
+# | mixed dtypes | promotes | `InvalidArgumentError` | `tf.cast` first |
+# | reduce | `x.sum(dim=0)` | `tf.reduce_sum(x, axis=0)` | `torch.std` ÷(N−1), `tf.math.reduce_std` ÷N |
+# | change values | `x[i] = v`, `x.add_(1)` | `tf.Variable`, `v.assign(...)` | torch slices are views |
+# | to NumPy | `x.numpy()` (shared) | `x.numpy()` (a copy here), `np.asarray(x)` (read-only view) | `x.detach()` first if it requires grad |
+# | between frameworks | `torch.from_dlpack(x_tf)` | `tf.experimental.dlpack.from_dlpack(capsule)` | shared memory: writes show on both sides |
+# | images | `NCHW` | `NHWC` | `permute` / `tf.transpose` |
+# | gradients | `requires_grad=True`, `.backward()`, `.grad` | `tf.Variable`, `tf.GradientTape` | lesson 02 |
+# | device | `x.device`: `cpu` unless you move it | `x.device`: full name, GPU if there is one | lesson 06 |
+
+# %% [markdown]
+# ## Claims settled
+#
+# | claim | verdict | evidence |
+# |---|---|---|
+# | PyTorch is essentially a GPU-enabled NumPy | **partly** | NumPy's names (37 of 39), indexing, broadcasting, views and silent promotion carry over (*Is PyTorch a GPU-enabled NumPy?*, *Index, reshape and broadcast*, the `PyTorch` cell of *Make tensors*). But defaults and answers differ — `float32`, the unbiased std, the mean of ints is a `RuntimeError`, `repeat` means NumPy's `tile`, `np.mean(tensor)` raises `TypeError` (the three-library table; *Reduce along an axis*) — and it adds autodiff and devices (*Gradients and devices*). Not a drop-in NumPy; a NumPy-like library with more. |
+# | A `tf.Tensor` cannot change (this lesson's own) | **partly** | no item assignment (the `TypeError` cell in *Change values*), yet a torch write through DLPack changed one (the `TensorFlow` cell of *Share memory*). |
+# | `torch.std` and `tf.math.reduce_std` compute the same thing (this lesson's own) | **false** by default | 4.0 vs 3.266 for the columns of `M` in *Reduce along an axis*; equal with `correction=0` (the `std ÷N` check). |
+
+# %% [markdown]
+# ## Further reading
+#
+# - PyTorch: [Tensors tutorial](https://pytorch.org/tutorials/beginner/basics/tensorqs_tutorial.html),
+#   [type promotion](https://pytorch.org/docs/stable/tensor_attributes.html#type-promotion-doc),
+#   [tensor views](https://pytorch.org/docs/stable/tensor_view.html).
+# - TensorFlow: [Introduction to tensors](https://www.tensorflow.org/guide/tensor),
+#   [Introduction to Variables](https://www.tensorflow.org/guide/variable),
+#   [NumPy API on TensorFlow](https://www.tensorflow.org/guide/tf_numpy).
+# - [NumPy broadcasting](https://numpy.org/doc/stable/user/basics.broadcasting.html) and the
+#   [array API's data interchange (DLPack)](https://data-apis.org/array-api/latest/design_topics/data_interchange.html).
