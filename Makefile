@@ -13,17 +13,22 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 # One notebook only: make regen NB=notebooks/01_tensors.ipynb
 NB      ?= $(NOTEBOOKS)
 PORT    ?= 8888
+# Jupyter refuses to run as root unless told (containers, CI); a normal user never needs this.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 # The same kernel settings everywhere (tools/kernel.json); these also quiet TF in the pytest process.
 export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
 .PHONY: help install lab test test-unit test-notebooks regen sync doctor clean
+.PHONY: test-browser test-repeat browser-install
 .PHONY: learner slides slides-assets wheelhouse schedule
 
 help:
 	@echo "make lab             install (first time) and open JupyterLab on notebooks/ (127.0.0.1, with a token)"
-	@echo "make test            install (first time) and run every test: unit, notebook structure, nbval"
+	@echo "make test            install (first time) and run every test: unit, notebook structure, nbval (network off), browser"
+	@echo "make test-repeat     the strict notebook run three times in a row, with each notebook's time per run"
+	@echo "make browser-install Chromium for the browser test (Debian package as root, else Playwright's own)"
 	@echo "make doctor          is this machine ready? one [OK]/[FAIL] line per check"
 	@echo "make regen [NB=...]  re-execute notebooks in place, exactly as the tests run them"
 	@echo "make sync            bring notebooks/*.ipynb and their text twins lessons/*.py in step"
@@ -48,20 +53,53 @@ $(STAMP): requirements.txt pyproject.toml tools/kernel.json | $(BIN)/python
 
 install: $(STAMP)
 
+# LAB_DIR, LAB_ARGS: the folder served and extra options; the browser test (tests/labserver.py) runs
+# this very command on copies of the notebooks, with its own port, token and settings.
+# Keep ip=127.0.0.1 and the token: tests/test_safety.py checks both.
+LAB_DIR ?= notebooks
+LAB_ARGS ?=
 lab: install
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.root_dir=notebooks
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.root_dir=$(LAB_DIR) $(ROOT_FLAG) $(LAB_ARGS)
 
 doctor: install
 	$(BIN)/python -m course_utils doctor
 
-test: install test-unit test-notebooks
+# Everything CI runs (.ci/run: `make browser-install test`). Times on 2 cores: see tests/README.md.
+test: install test-unit test-notebooks test-browser
 
+# The browser test re-runs every notebook, so it has its own target (test-browser), not this one.
 test-unit: install
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --ignore=tests/test_browser.py
 
 # Strict nbval: every stored output is compared; tests/nbval_sanitize.cfg says what may vary and why.
+# It runs with the outbound network off where this machine allows it (tests/netoff.py: root + unshare;
+# a laptop says so and runs with the network on); tests/test_network_off.py runs inside to prove it.
 test-notebooks: install
-	$(BIN)/python -m pytest --nbval $(NOTEBOOKS) --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
+	$(BIN)/python tests/netoff.py $(BIN)/python -m pytest --nbval $(NOTEBOOKS) tests/test_network_off.py \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
+
+# The strict notebook run three times in a row (all must pass), then each notebook's time per run.
+test-repeat: install
+	@mkdir -p build
+	@for i in 1 2 3; do echo "=== strict notebook run $$i of 3"; \
+	  $(MAKE) --no-print-directory test-notebooks || { echo "error: run $$i of 3 failed"; exit 1; }; \
+	  cp build/notebook_times.json build/notebook_times.run$$i.json; done
+	@$(BIN)/python tests/timing_report.py build/notebook_times.run1.json build/notebook_times.run2.json build/notebook_times.run3.json
+
+# Every lesson run in a real JupyterLab in a real Chromium (tests/test_browser.py), network off too.
+# Screenshots: build/browser/. Without Chromium it skips with the reason, except under CI=true.
+test-browser: install
+	COURSE_BROWSER_TEST=1 $(BIN)/python tests/netoff.py $(BIN)/python -m pytest tests/test_browser.py
+
+# Chromium for the browser test. As root on Debian/Ubuntu: the distribution's package (Playwright's
+# own download does not work everywhere); otherwise Playwright's own Chromium, in your home folder.
+browser-install: install
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium: $$(command -v chromium) is installed"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium package (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "installing Playwright's own Chromium (~150 MB, into ~/.cache/ms-playwright)"; \
+	  $(BIN)/python -m playwright install chromium; fi
 
 regen: install
 	@mkdir -p build
