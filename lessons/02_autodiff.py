@@ -32,7 +32,7 @@ from course_utils.check.lesson02 import MICRO_W, MICRO_X, MICRO_Y, ROUND_T, ROUN
 cu.setup(seed=0)
 
 # %%
-x_np = np.array([-2.0, -0.5, 0.0, 1.0, 3.0], dtype=np.float32)
+x_np = np.array([-2.0, -0.5, 0.0, 1.0, 2.5], dtype=np.float32)
 zeros_np = np.zeros(5, dtype=np.float32)
 rng = np.random.default_rng(0)
 X_np = rng.standard_normal((8, 3)).astype(np.float32)
