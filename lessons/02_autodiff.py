@@ -653,7 +653,7 @@ cu.compare("safe norm", safe_pt, safe_tf)
 # | claim | verdict here | shown by |
 # |---|---|---|
 # | TensorFlow uses static graphs; PyTorch dynamic graphs (lesson 04) | **outdated** for gradients: both record eagerly, as the code runs | "Control flow is plain Python": the same Python `while` on tensor values, differentiated in both |
-# | Switching from one framework to the other is seamless (lessons 03, 13) | **partly**: the gradients are the same numbers, but the defaults differ | every `cu.compare` line above agrees; yet accumulation ("Reset gradients between steps"), the silent `None` ("Choose what to differentiate") and the norm at 0 ("Write your own gradient") differ |
+# | Switching from one framework to the other is seamless (lessons 03, 13) | **partly**: the gradients are the same numbers, but the defaults differ | every `cu.compare` of PyTorch against TensorFlow above agrees; yet accumulation ("Reset gradients between steps"), the silent `None` ("Choose what to differentiate") and the norm at 0 ("Write your own gradient") differ |
 #
 # ## Further reading
 #
