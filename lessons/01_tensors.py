@@ -23,6 +23,7 @@
 # and prints the versions this notebook was run with.
 
 # %%
+import keras
 import numpy as np
 import tensorflow as tf
 import tensorflow.experimental.numpy as tnp
@@ -291,7 +292,7 @@ V_tf
 # |---|---|---|
 # | item assignment | `x[1, 2] = 5.0` | only on a `tf.Variable`: `v[1, 2].assign(5.0)` |
 # | in place | `x.add_(1)`, `x.mul_(2)`, ... | `v.assign_add(1)`, `v.assign_sub(1)` |
-# | slices | views that share memory | new tensors |
+# | slices | views that share memory | immutable tensors |
 # | a changed copy | `x.clone()`, then edit | `tf.tensor_scatter_nd_update(x, ...)` |
 
 # %%
@@ -315,7 +316,8 @@ a_pt = torch.from_numpy(a)  # shares a's memory
 a[0] = 1.0  # a write on the NumPy side...
 a_pt[1] = 2.0  # ...and one on the torch side
 print("NumPy sees:", a, "| torch sees:", a_pt.numpy())
-print("torch.tensor(a) shares:", np.shares_memory(a, torch.tensor(a).numpy()))
+print("a_pt.numpy() shares:", np.shares_memory(a, a_pt.numpy()),
+      "| torch.tensor(a) shares:", np.shares_memory(a, torch.tensor(a).numpy()))
 # torch → TF: TF's from_dlpack takes a DLPack capsule, which to_dlpack makes.
 t_pt = torch.arange(4, dtype=torch.float32)
 t_tf = tf.experimental.dlpack.from_dlpack(torch.utils.dlpack.to_dlpack(t_pt))
@@ -351,7 +353,7 @@ print("TF tensor after torch's write:", s_tf.numpy(), "| np.asarray view:", s_vi
 # |---|---|---|
 # | NumPy → tensor, shared | `torch.from_numpy(a)` | — (copies) |
 # | NumPy → tensor, copy | `torch.tensor(a)` | `tf.constant(a)`, `tf.convert_to_tensor(a)` |
-# | tensor → NumPy | `x.numpy()` (shared, CPU only) | `x.numpy()` (a copy here), `np.asarray(x)` (read-only view) |
+# | tensor → NumPy | `x.numpy()` (shared) | `x.numpy()` (a copy here), `np.asarray(x)` (read-only view) |
 # | from the other framework | `torch.from_dlpack(x_tf)` (shared) | `tf.experimental.dlpack.from_dlpack(torch.utils.dlpack.to_dlpack(x_pt))` (shared) |
 
 # %%
@@ -361,7 +363,8 @@ cu.compare("torch→TF", t_pt, t_tf)
 # ## Images need a channel axis
 #
 # Image layers expect a **channel** axis, and the frameworks disagree on where: PyTorch's
-# `Conv2d` wants `NCHW` (batch, channels, height, width), Keras' `Conv2D` on a CPU wants `NHWC`.
+# `Conv2d` takes `NCHW` (batch, channels, height, width), Keras' `Conv2D` takes `NHWC` by default
+# (`keras.config.image_data_format()` is `"channels_last"`).
 # The course's handwritten digits are 8×8 grey images without a channel axis. Moving an axis is a
 # `permute` / `transpose`; adding one is `unsqueeze` / `expand_dims` (or indexing with `None`).
 # Below, a batch of two 4×4 colour images arrives in `NHWC`, as image files decode.
@@ -379,6 +382,7 @@ rgb = np.random.default_rng(0).random((2, 4, 4, 3), dtype=np.float32)  # NHWC
 # %%
 rgb_pt = torch.from_numpy(rgb).permute(0, 3, 1, 2)  # NHWC → NCHW, a view
 print(rgb_pt.shape, "contiguous:", rgb_pt.is_contiguous())
+print("Conv2d(3 → 8 channels) output:", torch.nn.Conv2d(3, 8, kernel_size=3)(rgb_pt).shape)
 print(torch.tensor([1.0, 2.0]).unsqueeze(0).shape, torch.tensor([1.0, 2.0])[:, None].shape)
 
 # %% [markdown]
@@ -386,7 +390,8 @@ print(torch.tensor([1.0, 2.0]).unsqueeze(0).shape, torch.tensor([1.0, 2.0])[:, N
 
 # %%
 rgb_tf = tf.constant(rgb)  # already NHWC, as Keras wants it
-print(tf.transpose(rgb_tf, perm=(0, 3, 1, 2)).shape)
+print(tf.transpose(rgb_tf, perm=(0, 3, 1, 2)).shape, keras.config.image_data_format())
+print("Conv2D(8 channels) output:", keras.layers.Conv2D(8, kernel_size=3)(rgb_tf).shape)
 print(tf.expand_dims(tf.constant([1.0, 2.0]), 0).shape, tf.constant([1.0, 2.0])[:, None].shape)
 
 # %% [markdown]
@@ -453,7 +458,7 @@ grad_tf.numpy()
 #
 # Both give the hand-computed `[5, 7, 9]`. Every tensor also knows its device (the cell after the
 # check): PyTorch creates tensors on the CPU unless told otherwise; TensorFlow names its device in
-# full and, on a machine with a GPU, picks the GPU by itself (lesson 06).
+# full. Where each framework puts tensors when a GPU is present is lesson 06's subject.
 
 # %%
 cu.compare("grad", x_pt.grad, grad_tf)
@@ -547,11 +552,11 @@ for question, makes in questions.items():
 # | mixed dtypes | promotes | `InvalidArgumentError` | `tf.cast` first |
 # | reduce | `x.sum(dim=0)` | `tf.reduce_sum(x, axis=0)` | `torch.std` ÷(N−1), `tf.math.reduce_std` ÷N |
 # | change values | `x[i] = v`, `x.add_(1)` | `tf.Variable`, `v.assign(...)` | torch slices are views |
-# | to NumPy | `x.numpy()` (shared) | `x.numpy()` (a copy here), `np.asarray(x)` (read-only view) | `x.detach()` first if it requires grad |
+# | to NumPy | `x.numpy()` (shared) | `x.numpy()` (a copy here), `np.asarray(x)` (read-only view) | a torch write shows in the array |
 # | between frameworks | `torch.from_dlpack(x_tf)` | `tf.experimental.dlpack.from_dlpack(capsule)` | shared memory: writes show on both sides |
-# | images | `NCHW` | `NHWC` | `permute` / `tf.transpose` |
+# | images | `Conv2d` takes `NCHW` | `Conv2D` takes `NHWC` | `permute` / `tf.transpose`; a torch permute is a non-contiguous view |
 # | gradients | `requires_grad=True`, `.backward()`, `.grad` | `tf.Variable`, `tf.GradientTape` | lesson 02 |
-# | device | `x.device`: `cpu` unless you move it | `x.device`: full name, GPU if there is one | lesson 06 |
+# | device | `x.device`: `cpu` unless you move it | `x.device`: a full name, `/job:.../device:CPU:0` | placement with a GPU: lesson 06 |
 
 # %% [markdown]
 # ## Claims settled

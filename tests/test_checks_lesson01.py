@@ -28,6 +28,7 @@ def test_arange_matrix_right(answer):
     (None, "is None"),
     ([[0, 1, 2, 3]], "a list"),
     (torch.arange(12).reshape(3, 4), "dtype int64"),
+    (tf.reshape(tf.range(12), (3, 4)), "dtype int32"),
     (torch.arange(12, dtype=torch.float32).reshape(4, 3), "shape (4, 3)"),
     (torch.full((3, 4), float("nan")), "NaN"),
     (tf.ones((3, 4)), "different values"),

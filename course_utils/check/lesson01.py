@@ -17,7 +17,8 @@ def arange_matrix(answer: Any) -> None:
     """A 3×4 float32 tensor holding 0, 1, ..., 11 row by row."""
     arr = as_array(answer)
     expect_shape(arr, (3, 4), hint="reshape(3, 4) after arange(12).")
-    expect_dtype(arr, ["float32"], hint="arange of ints gives int64; pass dtype=torch.float32 / tf.float32.")
+    expect_dtype(arr, ["float32"], hint="an integer range is int64 in torch, int32 in TF; "
+                 "pass dtype=torch.float32 / tf.float32.")
     expect_close(arr, np.arange(12, dtype=np.float32).reshape(3, 4), hint="values should run 0..11 along rows.")
 
 
