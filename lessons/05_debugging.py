@@ -202,16 +202,14 @@ cu.compare("losses", np.array(losses_pt), np.array(losses_tf), atol=1e-4, check_
 # %% [markdown]
 # 91 % accuracy is exactly the share of non-zeros: both models learned to say "not a zero" to
 # everything. The loss looks plausible, so nothing tells you it is wrong. Time for the debugger.
-
-# %% [markdown]
+#
 # ## Bug 1: stop inside the forward pass with pdb
 #
 # `breakpoint()` (Python ≥ 3.7) opens `pdb` where it stands; in JupyterLab it opens IPython's
 # `ipdb>` prompt under the cell. The commands used here: `p expr` prints, `n` (next) runs one line,
 # `s` steps into a call, `r` runs to the return of the current function, `u`/`d` move up and down
 # the stack, `l`/`ll` list the code, `c` continues. Below, the same commands are scripted.
-
-# %% [markdown]
+#
 # ### PyTorch: `breakpoint()` in `forward`
 
 # %%
@@ -314,8 +312,7 @@ print(next(re.sub(r"\x1b\[\d+m", "", line) for line in str(error_tf).splitlines(
 # own frames from tracebacks, so the session opens directly in our `call`. Either way `X` of
 # shape `(4, 8, 8)` is in hand. The messages differ (torch names the matmul, Keras the layer and
 # its expected input; the useful line of Keras' long message is printed last), the method does not.
-
-# %% [markdown]
+#
 # ## Inside `tf.function`: pdb meets a graph
 #
 # PyTorch's code above runs eagerly, line by line, so pdb always sees real values. TensorFlow
@@ -396,8 +393,7 @@ print(f"non-finite loss at step {len(losses_tf) - 1}:", " ".join(f"{loss:.3f}" f
 # %% [markdown]
 # Both loops stopped before the update, so each model now holds the weights that produce the
 # bad loss. Where does it come from?
-
-# %% [markdown]
+#
 # ## Find the op that made the NaN
 #
 # Each framework has a switch that checks every op's output and stops at the first bad one.
@@ -405,8 +401,7 @@ print(f"non-finite loss at step {len(losses_tf) - 1}:", " ".join(f"{loss:.3f}" f
 # backward function that returned NaN, with the forward line that created it (it warns with the
 # whole stack; we keep its first line and the line from our code). TensorFlow's
 # `tf.debugging.enable_check_numerics()` checks every op's output in the **forward** pass.
-
-# %% [markdown]
+#
 # ### PyTorch: `detect_anomaly`
 
 # %%
@@ -448,16 +443,14 @@ finally:
 # %% [markdown]
 # Both point at the log: PyTorch from the backward side (`LogBackward0`), TensorFlow from the
 # forward side (`Log` produced `-Inf`).
-
-# %% [markdown]
+#
 # ## Watch it happen: hooks and the tfdbg v2 dump
 #
 # Anomaly checks stop at the crash. To see the blow-up coming, record activations during
 # training. PyTorch: a **forward hook** on a module runs after each of its forward calls.
 # TensorFlow: **tfdbg v2** (`enable_dump_debug_info`) writes a health summary of every op's
 # output to a directory, which `DebugDataReader` (or TensorBoard's Debugger V2) reads back.
-
-# %% [markdown]
+#
 # ### PyTorch: forward hooks
 
 # %%
@@ -477,8 +470,7 @@ print("max |logit| per step:", " ".join(f"{v:.0f}" for v in biggest_logit))
 # %% [markdown]
 # The logits grow with the learning rate; float32's sigmoid is exactly 1.0 once a logit passes
 # about 17, and the next log is `-inf`. The hook is removed afterwards (`handle.remove()`).
-
-# %% [markdown]
+#
 # ### TensorFlow: tfdbg v2 dump, read back
 #
 # The dump (~7 MB: it stores the source files too) goes to a temporary directory.
@@ -512,8 +504,7 @@ with DebugDataReader(dump_dir) as reader:
 # The same dump opens in TensorBoard: `tensorboard --logdir <dump_dir>`, then the **Debugger V2**
 # tab lists the alerts (the first NaN/Inf op is highlighted), the graph and eager execution
 # timeline, and the user's source line for each op. TensorBoard 2.21 ships that plugin.
-
-# %% [markdown]
+#
 # The fix for bug 2 is twofold: the schedule (`1.0 / (step + 1)`), and a loss that cannot produce
 # `log(0)`: compute it from the logits with `log σ(z) = -softplus(-z)`, which both frameworks
 # offer as one op (`F.binary_cross_entropy_with_logits`, `tf.nn.sigmoid_cross_entropy_with_logits`).
@@ -569,8 +560,7 @@ with tf.Graph().as_default():
 # `run -f has_inf_or_nan`, `lt`, `pt <tensor>`, `ni -t <node>`) and wait for keyboard input, so it
 # is not run here. In TensorFlow 2 code you need none of it: eager code takes pdb, graph code takes
 # `run_functions_eagerly`, `tf.print` and the v2 dump shown above.
-
-# %% [markdown]
+#
 # ## Which tool for which bug
 #
 # | bug | PyTorch | TensorFlow |
@@ -651,8 +641,7 @@ cu.check.first_bad_layer(answer)
 #   the source line that created it.
 # - **Choose the tool:** pdb for shape bugs in either framework (eagerly in TensorFlow);
 #   anomaly/check-numerics to name the op; hooks or the tfdbg dump to watch values over time.
-
-# %% [markdown]
+#
 # ## PyTorch vs TensorFlow
 #
 # | concept | PyTorch | TensorFlow | gotcha |
@@ -664,15 +653,13 @@ cu.check.first_bad_layer(answer)
 # | first NaN | `torch.autograd.detect_anomaly()` | `tf.debugging.enable_check_numerics()` | torch checks backward, TF checks forward; both slow everything down |
 # | watch activations | `register_forward_hook` | tfdbg v2 dump / layer-by-layer calls | remove hooks (`handle.remove()`); dumps are MBs: use a temp dir |
 # | stable loss | `binary_cross_entropy_with_logits` | `sigmoid_cross_entropy_with_logits` | clamping `p` hides the NaN but changes the loss |
-
-# %% [markdown]
+#
 # ## Claims settled
 #
 # | claim | verdict | evidence |
 # |---|---|---|
 # | TensorFlow needs a special debugger (tfdbg); PyTorch works with pdb | **outdated** | In TensorFlow 2, eager code takes pdb exactly like PyTorch (section "Bug 1", the eager `call` session and the post-mortem). Only traced `tf.function` code hides values from pdb (section "Inside `tf.function`"), and `run_functions_eagerly`/`tf.print` fix that without tfdbg. The TF1 CLI tfdbg is what the claim meant (section "The TF1 debugger"); tfdbg v2 still helps for NaN hunting, as hooks and `detect_anomaly` do in PyTorch. |
-
-# %% [markdown]
+#
 # ## Further reading
 #
 # - Python docs: [`pdb` — The Python Debugger](https://docs.python.org/3/library/pdb.html) and [PEP 553 `breakpoint()`](https://peps.python.org/pep-0553/).
