@@ -76,6 +76,8 @@ tf.config.threading.set_intra_op_parallelism_threads(2)
 tf.config.threading.set_inter_op_parallelism_threads(1)
 if gpus:  # the limit is a logical-device setting too: a GPU:0 that can use 1 GiB only
     tf.config.set_logical_device_configuration(gpus[0], [tf.config.LogicalDeviceConfiguration(memory_limit=1024)])
+    # full float32 matrix products on GPUs with TF32, as in PyTorch, so the comparisons below hold
+    tf.config.experimental.enable_tensor_float_32_execution(False)
 print(f"physical devices: {len(cpus)} CPU, {len(gpus)} GPU")
 
 # %% [markdown]

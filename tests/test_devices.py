@@ -1,4 +1,5 @@
 """06_devices helpers: the mirrored device helpers and the framework-free GPU-only messages."""
+import re
 import subprocess
 import sys
 
@@ -84,8 +85,8 @@ def test_the_lesson_prints_the_no_gpu_line_in_every_gpu_only_cell():
     """Each GPU-only cell of the lesson goes through devices.no_gpu on a machine without a GPU."""
     from pathlib import Path
     text = (Path(__file__).resolve().parents[1] / "lessons" / "06_devices.py").read_text()
-    gpu_only_cells = [c for c in text.split("# %%") if "GPU-only cell" in c]
-    assert len(gpu_only_cells) >= 3
+    gpu_only_cells = re.findall(r"^# %%\n(# GPU-only cell:.*?)(?=^# %%|\Z)", text, flags=re.M | re.S)
+    assert len(gpu_only_cells) == 4
     for cell in gpu_only_cells:
         assert "devices.no_gpu(" in cell, cell[:200]
 
@@ -114,3 +115,17 @@ def test_run_fresh_env_adds_variables():
     out = devices.run_fresh({"e": "import os; print(os.environ['COURSE_TEST_VAR'])"},
                             env={"COURSE_TEST_VAR": "yes"})
     assert out == {"e": ["yes"]}
+
+
+def test_the_stored_cpu_outputs_of_gpu_only_cells_say_no_gpu():
+    """The committed notebook was executed on a CPU: each GPU-only cell stored its [no GPU] line, once."""
+    from pathlib import Path
+
+    import nbformat
+    nb = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "06_devices.ipynb", as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("# GPU-only cell:")]
+    assert len(cells) == 4
+    for cell in cells:
+        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        assert text.count(devices.NO_GPU) == 1, cell.source.splitlines()[0]
+        assert not any(o.output_type == "error" for o in cell.outputs)
