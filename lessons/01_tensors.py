@@ -563,8 +563,8 @@ for question, makes in questions.items():
 #
 # | claim | verdict | evidence |
 # |---|---|---|
-# | PyTorch is essentially a GPU-enabled NumPy | **partly** | NumPy's names (37 of 39), indexing, broadcasting, views and silent promotion carry over (*Is PyTorch a GPU-enabled NumPy?*, *Index, reshape and broadcast*, the `PyTorch` cell of *Make tensors*). But defaults and answers differ — `float32`, the unbiased std, the mean of ints is a `RuntimeError`, `repeat` means NumPy's `tile`, `np.mean(tensor)` raises `TypeError` (the three-library table; *Reduce along an axis*) — and it adds autodiff and devices (*Gradients and devices*). Not a drop-in NumPy; a NumPy-like library with more. |
-# | A `tf.Tensor` cannot change (this lesson's own) | **partly** | no item assignment (the `TypeError` cell in *Change values*), yet a torch write through DLPack changed one (the `TensorFlow` cell of *Share memory*). |
+# | PyTorch is essentially a GPU-enabled NumPy | **partly** | NumPy's names (37 of 39), indexing, broadcasting, views and silent promotion carry over (*Is PyTorch a GPU-enabled NumPy?*, *Index, reshape and broadcast*, the `PyTorch` cell of *Make tensors and know their dtypes*). But defaults and answers differ — `float32`, the unbiased std, the mean of ints is a `RuntimeError`, `repeat` means NumPy's `tile`, `np.mean(tensor)` raises `TypeError` (the three-library table; *Reduce along an axis*) — and it adds autodiff and devices (*Gradients and devices*). Not a drop-in NumPy; a NumPy-like library with more. |
+# | A `tf.Tensor` cannot change (this lesson's own) | **partly** | no item assignment (the `TypeError` cell in *Change values: in place, or through a Variable*), yet a torch write through DLPack changed one (the `TensorFlow` cell of *Share memory: NumPy and DLPack*). |
 # | `torch.std` and `tf.math.reduce_std` compute the same thing (this lesson's own) | **false** by default | 4.0 vs 3.266 for the columns of `M` in *Reduce along an axis*; equal with `correction=0` (the `std ÷N` check). |
 
 # %% [markdown]
