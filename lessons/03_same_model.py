@@ -120,12 +120,7 @@ W1.shape, W2.shape
 # %%
 mlp_tf.get_layer("fc1").set_weights([W1.T, b1])
 mlp_tf.get_layer("fc2").set_weights([W2.T, b2])
-mlp_tf.get_layer("fc1").kernel.shape
-
-# %% [markdown]
-# Same batch in, same logits out:
-
-# %%
+# same batch in, same logits out:
 logits_pt = mlp_pt(torch.from_numpy(X_batch))
 logits_tf = mlp_tf(X_batch)
 cu.compare("mlp logits", logits_pt, logits_tf)
@@ -176,14 +171,12 @@ images_tf = data.X_train[:32, :, :, None]                    # NHWC (32, 8, 8, 1
 cnn_tf(images_tf).shape
 
 # %% [markdown]
-# Feeding Keras the torch layout fails loudly — Keras checks the input shape against `keras.Input`:
+# Feeding Keras the torch layout fails loudly — Keras checks the input shape against `keras.Input`.
+# The fix is the layout, not the model: move the channel axis last (`images_pt.transpose(0, 2, 3, 1)`
+# is exactly `images_tf`), as the cell after the error shows.
 
 # %% tags=["raises-exception"]
 cnn_tf(images_pt)
-
-# %% [markdown]
-# The fix is the layout, not the model: move the channel axis last (`images_pt.transpose(0, 2, 3, 1)`
-# is exactly `images_tf`).
 
 # %%
 np.array_equal(images_pt.transpose(0, 2, 3, 1), images_tf)
@@ -273,17 +266,14 @@ for line in pt_utils.port_weights(cnn_tf, cnn_back):
 
 # %% [markdown]
 # ### TensorFlow: `tf_utils.port_weights(torch_model, keras_model)`
+#
+# torch → Keras (by hand) → torch → Keras: the round trip is exact to the bit, and every copy
+# computes the same logits.
 
 # %%
 cnn_tf2 = make_cnn_tf()
 for line in tf_utils.port_weights(cnn_back, cnn_tf2):
     print(line)
-
-# %% [markdown]
-# torch → Keras (by hand) → torch → Keras: every copy computes the same logits, and the round trip
-# is exact to the bit.
-
-# %%
 cu.compare("round trip", cnn_back.fc.weight, cnn_pt.fc.weight, atol=0.0)
 cu.compare("cnn logits", cnn_back(torch.from_numpy(images_pt)), cnn_tf2(images_tf))
 
@@ -386,8 +376,6 @@ def prove_equal(model_pt, model_tf, X_pt, X_tf, y, chw=None):
 
 # %%
 grads_mlp_tf = prove_equal(mlp_pt, mlp_tf, X_batch, X_batch, y_batch)
-
-# %%
 grads_cnn_tf = prove_equal(cnn_pt, cnn_tf, images_pt, images_tf, y_batch, chw=(8, 3, 3))
 
 # %% [markdown]
@@ -405,17 +393,14 @@ for model_pt, model_tf, grads_tf, chw in [(mlp_pt, mlp_tf, grads_mlp_tf, None),
         cu.compare(name, to_keras_layout(p, chw), v)
 
 # %% [markdown]
-# Not every optimizer is written the same way, though. Adam's defaults already differ:
+# This lesson trains with SGD + momentum, whose two formulations give the same steps at a
+# constant learning rate. Not every optimizer matches that easily: Adam's defaults already differ.
 
 # %%
 adam_pt = torch.optim.Adam(mlp_pt.parameters())
 adam_tf = keras.optimizers.Adam()
 print(f"torch Adam: lr={adam_pt.defaults['lr']}, eps={adam_pt.defaults['eps']}")
 print(f"keras Adam: lr={float(adam_tf.learning_rate):g}, epsilon={adam_tf.epsilon}")
-
-# %% [markdown]
-# This lesson trains with SGD + momentum, whose two formulations give the same steps at a
-# constant learning rate.
 
 # %% [markdown]
 # ### Exercise 3.3 ★★☆ (~5 min)
@@ -476,8 +461,8 @@ def train_pt(model, X, y, desc):
 # %% [markdown]
 # ### TensorFlow: the loop
 #
-# The same steps; `tf.function` traces the step into a graph once, which makes the
-# loop several times faster than running it eagerly (lesson 04 shows how).
+# The same steps. The step is wrapped in `tf.function`, the usual way to write a TensorFlow
+# training step: it is traced into a graph once and then reused (lesson 04 looks inside).
 
 # %%
 def train_tf(model, X, y, desc):
@@ -523,10 +508,8 @@ def train_fit(model, X, y):
         model.fit(X[order], y[order], batch_size=batch_size, epochs=1, shuffle=False, verbose=0, callbacks=[record])
     return record.losses
 
-# %% [markdown]
-# Run all six: three for the MLP, three for the CNN, each trio from one torch initialisation.
-
 # %%
+# Run all six: three for the MLP, three for the CNN, each trio from one torch initialisation.
 runs, models = {}, {}
 for kind, make_pt, make_tf, X_pt, X_tf in [("MLP", MLP, make_mlp_tf, X_train, X_train),
                                            ("CNN", CNN, make_cnn_tf, images_train_pt, images_train_tf)]:
@@ -587,7 +570,8 @@ for kind, images_pt_test, images_tf_test in [("MLP", X_test, X_test), ("CNN", im
 # - **Train:** the PyTorch loop, the TF loop and Keras `fit`, from the same weights on the same
 #   batches, gave overlapping curves and the same test accuracy.
 # - **Judge:** the maths carried over unchanged; the layouts and the defaults did not (verdict below).
-#
+
+# %% [markdown]
 # ## PyTorch vs TensorFlow
 #
 # | concept | PyTorch | TensorFlow / Keras | gotcha |
