@@ -33,6 +33,47 @@ def device_name() -> str:
     return "cpu"
 
 
+def default_device() -> str:
+    """The device string for device-agnostic code: ``"cuda:0"``, else ``"mps"``, else ``"cpu"``.
+
+    Mirrors ``tf_utils.default_device`` (which returns ``"/GPU:0"`` or ``"/CPU:0"``): both return a
+    plain string that the framework's own placement API accepts, here ``torch.ones(2, device=...)``
+    and ``model.to(...)``. It only asks the runtime what exists; it moves nothing.
+
+    >>> device = default_device()          # on a laptop without a GPU
+    >>> device, torch.ones(2, device=device).device.type
+    ('cpu', 'cpu')
+
+    Used in: 06_devices.
+    """
+    if torch.cuda.is_available():
+        return "cuda:0"
+    if torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def device_of(obj: object) -> str:
+    """Where a tensor, or a model's first parameter, lives, as a short string: ``"cpu"``, ``"cuda:0"``.
+
+    Mirrors ``tf_utils.device_of`` (``"/CPU:0"``, ``"/GPU:0"``). A model without parameters gives
+    ``"(no parameters)"``.
+
+    >>> device_of(torch.ones(2)), device_of(torch.nn.Linear(3, 2))
+    ('cpu', 'cpu')
+
+    Used in: 06_devices.
+    """
+    if isinstance(obj, torch.nn.Module):
+        first = next(obj.parameters(), None)
+        if first is None:
+            return "(no parameters)"
+        obj = first
+    if not isinstance(obj, torch.Tensor):
+        raise TypeError(f"device_of: expected a torch tensor or nn.Module, found {type(obj).__name__}.")
+    return str(obj.device)
+
+
 # --- 03_same_model: the models, training, and weight porting ------------------------------------
 
 #: What ``build_mlp``/``build_cnn`` return here (``keras.Model`` in ``tf_utils``).
@@ -244,53 +285,6 @@ def port_weights(src: Any, dst: Model) -> list[str]:
         report.append(f"{layer.name} → {dst_names[module]}: kernel {kernel.shape} → weight "
                       f"{tuple(weight.shape)}, {how}")
     return report
-
-
-def default_device() -> str:
-    """The device string for device-agnostic code: ``"cuda:0"``, else ``"mps"``, else ``"cpu"``.
-
-    Mirrors ``tf_utils.default_device`` (which returns ``"/GPU:0"`` or ``"/CPU:0"``): both return a
-    plain string that the framework's own placement API accepts, here ``torch.ones(2, device=...)``
-    and ``model.to(...)``. It only asks the runtime what exists; it moves nothing.
-
-    >>> device = default_device()          # on a laptop without a GPU
-    >>> device, torch.ones(2, device=device).device.type
-    ('cpu', 'cpu')
-
-    Used in: 06_devices.
-    """
-    if torch.cuda.is_available():
-        return "cuda:0"
-    if torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
-
-
-def device_of(obj: object) -> str:
-    """Where a tensor, or a model's first parameter, lives, as a short string: ``"cpu"``, ``"cuda:0"``.
-
-    Mirrors ``tf_utils.device_of`` (``"/CPU:0"``, ``"/GPU:0"``). A model without parameters gives
-    ``"(no parameters)"``.
-
-    >>> device_of(torch.ones(2)), device_of(torch.nn.Linear(3, 2))
-    ('cpu', 'cpu')
-
-    Used in: 06_devices.
-    """
-    if isinstance(obj, torch.nn.Module):
-        first = next(obj.parameters(), None)
-        if first is None:
-            return "(no parameters)"
-        obj = first
-    if not isinstance(obj, torch.Tensor):
-        raise TypeError(f"device_of: expected a torch tensor or nn.Module, found {type(obj).__name__}.")
-    return str(obj.device)
-
-
-# --- 03_same_model: the models, training, and weight porting ------------------------------------
-
-#: What ``build_mlp``/``build_cnn`` return here (``keras.Model`` in ``tf_utils``).
-Model = nn.Module
 
 
 def graph_nodes(graph: Any) -> list[tuple[str, str, list[str]]]:

@@ -32,6 +32,51 @@ def device_name() -> str:
     return "CPU"
 
 
+def default_device() -> str:
+    """The device string for device-agnostic code: ``"/GPU:0"`` if TensorFlow sees a GPU, else ``"/CPU:0"``.
+
+    Mirrors ``pt_utils.default_device`` (``"cuda:0"``/``"mps"``/``"cpu"``): both return a plain
+    string that the framework's own placement API accepts, here ``with tf.device(...):``. It lists
+    physical devices only, which does not start TensorFlow's runtime, so it is safe to call before
+    the device configuration (logical devices, memory growth, threads).
+
+    >>> device = default_device()          # on a laptop without a GPU
+    >>> with tf.device(device):
+    ...     x = tf.ones(2)
+    >>> device, x.device.endswith("CPU:0")
+    ('/CPU:0', True)
+
+    Used in: 06_devices.
+    """
+    if tf.config.list_physical_devices("GPU"):
+        return "/GPU:0"
+    return "/CPU:0"
+
+
+def device_of(obj: object) -> str:
+    """Where a tensor, variable, or a model's first weight, lives, as a short string: ``"/CPU:0"``, ``"/GPU:0"``.
+
+    Mirrors ``pt_utils.device_of`` (``"cpu"``, ``"cuda:0"``). TensorFlow's own ``.device`` is the
+    long form ``/job:localhost/replica:0/task:0/device:CPU:0``; this keeps its last part. A model
+    without weights (not built yet) gives ``"(no parameters)"``.
+
+    >>> device_of(tf.ones(2))
+    '/CPU:0'
+
+    Used in: 06_devices.
+    """
+    if isinstance(obj, keras.Model) or isinstance(obj, keras.layers.Layer):
+        if not obj.weights:
+            return "(no parameters)"
+        obj = obj.weights[0]
+    if isinstance(obj, keras.Variable):
+        obj = obj.value
+    name = getattr(obj, "device", None)
+    if not isinstance(name, str):
+        raise TypeError(f"device_of: expected a TensorFlow tensor, variable or Keras model, found {type(obj).__name__}.")
+    return "/" + name.rsplit("device:", 1)[-1]
+
+
 # --- 03_same_model: the models, training, and weight porting ------------------------------------
 
 #: What ``build_mlp``/``build_cnn`` return here (``nn.Module`` in ``pt_utils``).
@@ -219,57 +264,6 @@ def port_weights(src: Any, dst: Model) -> list[str]:
         report.append(f"{src_names[module]} → {layer.name}: weight {weight.shape} → kernel "
                       f"{tuple(kernel.shape)}, {how}")
     return report
-
-
-def default_device() -> str:
-    """The device string for device-agnostic code: ``"/GPU:0"`` if TensorFlow sees a GPU, else ``"/CPU:0"``.
-
-    Mirrors ``pt_utils.default_device`` (``"cuda:0"``/``"mps"``/``"cpu"``): both return a plain
-    string that the framework's own placement API accepts, here ``with tf.device(...):``. It lists
-    physical devices only, which does not start TensorFlow's runtime, so it is safe to call before
-    the device configuration (logical devices, memory growth, threads).
-
-    >>> device = default_device()          # on a laptop without a GPU
-    >>> with tf.device(device):
-    ...     x = tf.ones(2)
-    >>> device, x.device.endswith("CPU:0")
-    ('/CPU:0', True)
-
-    Used in: 06_devices.
-    """
-    if tf.config.list_physical_devices("GPU"):
-        return "/GPU:0"
-    return "/CPU:0"
-
-
-def device_of(obj: object) -> str:
-    """Where a tensor, variable, or a model's first weight, lives, as a short string: ``"/CPU:0"``, ``"/GPU:0"``.
-
-    Mirrors ``pt_utils.device_of`` (``"cpu"``, ``"cuda:0"``). TensorFlow's own ``.device`` is the
-    long form ``/job:localhost/replica:0/task:0/device:CPU:0``; this keeps its last part. A model
-    without weights (not built yet) gives ``"(no parameters)"``.
-
-    >>> device_of(tf.ones(2))
-    '/CPU:0'
-
-    Used in: 06_devices.
-    """
-    if isinstance(obj, keras.Model) or isinstance(obj, keras.layers.Layer):
-        if not obj.weights:
-            return "(no parameters)"
-        obj = obj.weights[0]
-    if isinstance(obj, keras.Variable):
-        obj = obj.value
-    name = getattr(obj, "device", None)
-    if not isinstance(name, str):
-        raise TypeError(f"device_of: expected a TensorFlow tensor, variable or Keras model, found {type(obj).__name__}.")
-    return "/" + name.rsplit("device:", 1)[-1]
-
-
-# --- 03_same_model: the models, training, and weight porting ------------------------------------
-
-#: What ``build_mlp``/``build_cnn`` return here (``nn.Module`` in ``pt_utils``).
-Model = keras.Model
 
 
 def graph_nodes(graph: Any) -> list[tuple[str, str, list[str]]]:
