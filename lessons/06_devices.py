@@ -618,7 +618,7 @@ cu.compare("losses", np.array([loss_pt, loss_after_pt], np.float32), np.array([l
 #
 # | concept | PyTorch | TensorFlow | gotcha |
 # |---|---|---|---|
-# | list devices | `torch.cuda.is_available()`, `torch.accelerator.current_accelerator()` | `tf.config.list_physical_devices()` | listing *logical* devices starts TF's runtime |
+# | list devices | `torch.cuda.is_available()`, `torch.accelerator.current_accelerator()` | `tf.config.list_physical_devices()` | listing *physical* devices does not start TF's runtime; the first operation does |
 # | a tensor's device | `x.device` → `cpu` | `x.device` → `/job:localhost/.../device:CPU:0` | a Keras weight: `w.value.device` |
 # | place | `device=`, `.to(device)`, `with torch.device(...)` | automatic, or `with tf.device(...)` | `t.to(d)` returns a copy; `model.to(d)` moves in place |
 # | mixed devices | `RuntimeError` | silent copy | TF hides the transfer cost |
