@@ -449,7 +449,7 @@ print(f"{len(batches)} steps, the first batch starts with samples {batches[0][:4
 def train_pt(model, X, y, desc):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     losses = []
-    for idx in tqdm(batches, desc=desc):
+    for idx in tqdm(batches, desc=desc):   # live widget; the notebook stores only its first frame (see above)
         X_b, y_b = torch.from_numpy(X[idx]), torch.from_numpy(y[idx])
         optimizer.zero_grad()
         loss = loss_fn_pt(model(X_b), y_b)
