@@ -729,8 +729,9 @@ for (name, how), (first, median, diff) in results.items():
 # - **Small model: eager PyTorch is already fast.** Its whole forward pass takes tens of µs, so
 #   a graph has little overhead to remove and `torch.compile` can even lose. Eager TensorFlow (and Keras' `__call__`)
 #   costs much more per op, and `tf.function` removes most of it: the graph wins clearly.
-# - **Larger model: the matrix multiplications dominate** the time, and a graph does not make a
-#   matrix multiplication faster, so the gains shrink in both.
+# - **Larger model: the matrix multiplications take most of the time**, and a graph does not
+#   make a matrix multiplication faster: eager and graph times move closer together, and so do
+#   the two frameworks' eager times.
 # - Graph results equal eager ones within 1e-4 (the asserts), often not bit for bit (the last
 #   column): compiled kernels may add in a different order.
 #
