@@ -22,6 +22,8 @@
 # framework's graph into the same plain list of nodes.
 
 # %%
+import contextlib
+import io
 import warnings
 
 import keras
@@ -239,11 +241,13 @@ collatz_tf = tf.function(collatz_steps)
 loop_graph = collatz_tf.get_concrete_function(tf.TensorSpec([], tf.int32))
 print("ops in the graph:", sorted({op for _, op, _ in tf_utils.graph_nodes(loop_graph)}))
 print("steps for 27:", int(collatz_tf(tf.constant(27))), "| plain Python:", collatz_steps(27))
+python_int_graph = collatz_tf.get_concrete_function(27)
+print("traced with the Python int 27:", [op for _, op, _ in tf_utils.graph_nodes(python_int_graph)])
 
 # %% [markdown]
-# One `StatelessWhile` op holds the whole loop: the graph does not know how many times it will
-# turn. Called with a Python int instead, AutoGraph leaves the loop in Python, and it is unrolled
-# into the graph at trace time.
+# With a tensor, one `StatelessWhile` op holds the whole loop: the graph does not know how many
+# times it will turn. With a Python int, AutoGraph leaves the loop in Python: it runs while
+# tracing, and the graph holds only its answer, a constant.
 #
 # ### Three classic pitfalls
 #
@@ -377,8 +381,6 @@ X_pt = torch.from_numpy(X)
 y_hat_pt = mlp_pt(X_pt).detach()
 traced = torch.fx.symbolic_trace(mlp_pt)
 print(traced.code.strip())
-
-# %%
 cu.compare("fx vs eager", traced(X_pt).detach(), y_hat_pt)
 fig = graphs.draw_graph(pt_utils.graph_nodes(traced), title="mlp_pt: torch.fx graph")
 plt.show()
@@ -469,7 +471,8 @@ cu.check.no_graph_break(answer)
 # `torch.export.export` needs example inputs and gives an `ExportedProgram`: ATen-level ops,
 # parameters lifted to explicit inputs, and a signature saying which input is which. No Python
 # is needed to run it (lesson 09 saves and loads one). Where `torch.compile` would break the
-# graph, `export` fails instead.
+# graph, `export` fails instead: the second cell shows it on `relu_or_negate`, and the fix,
+# `torch.cond`, PyTorch's counterpart of `tf.cond`, which puts both branches in the graph.
 
 # %%
 exported = torch.export.export(mlp_pt, (X_pt,))
@@ -477,6 +480,29 @@ print(exported.graph_module.code.strip())
 for spec in exported.graph_signature.input_specs:
     print(f"{spec.arg.name:<12} {spec.kind.name:<12} {spec.target or ''}")
 cu.compare("export vs eager", exported.module()(X_pt).detach(), y_hat_pt)
+
+
+# %%
+class ReluOrNegate(nn.Module):
+    def forward(self, x):
+        return relu_or_negate(x)
+
+
+class ReluOrNegateCond(nn.Module):
+    def forward(self, x):
+        return torch.cond(x.sum() > 0, torch.relu, torch.neg, (x,))
+
+
+try:
+    # export also writes its partial graph to stderr; keep the cell to the error's first line
+    with contextlib.redirect_stderr(io.StringIO()):
+        torch.export.export(ReluOrNegate(), (x_pt,))
+except Exception as error:
+    print(type(error).__name__ + ":", str(error).splitlines()[0])
+exported_cond = torch.export.export(ReluOrNegateCond(), (x_pt,))
+print("with torch.cond:", [op for _, op, _ in pt_utils.graph_nodes(exported_cond)])
+for x in (x_pt, -x_pt):
+    cu.compare("torch.cond", exported_cond.module()(x), relu_or_negate(x))
 
 # %% [markdown]
 # ### TorchScript: legacy
@@ -744,11 +770,12 @@ for (name, how), (first, median, diff) in results.items():
 #   works in PyTorch and in TensorFlow alike (`relu_or_negate`, `tf.executing_eagerly()`).
 # - **TensorFlow graphs** come from `tf.function`: Python runs once per trace, TF ops every call;
 #   new shapes and new Python values retrace, `input_signature`/`reduce_retracing` stop it;
-#   a concrete function's GraphDef lists its ops; AutoGraph turns tensor `while`/`if` into
-#   `While`/`If` ops; side effects, variables and Python lists need care inside.
+#   a concrete function's GraphDef lists its ops; AutoGraph rewrites `while`/`if` on tensors
+#   into graph control flow (one `While` op for the Collatz loop); side effects, variables and
+#   Python lists need care inside.
 # - **PyTorch graphs** come from `torch.fx` (readable, no data-dependent flow), `torch.compile`
 #   (captures what it can, breaks the graph where it cannot, recompiles on new shapes) and
-#   `torch.export` (one whole graph or an error); TorchScript is deprecated.
+#   `torch.export` (one whole ATen graph, or an error where compile would break); TorchScript is deprecated.
 # - **Recursive models** are equally simple eagerly in both; in a graph, both re-trace per tree
 #   unless you restructure: TF flattens to tensor loops, PyTorch compiles the cell.
 # - **Graphs buy speed where per-op overhead dominates** (eager TF, small models) and cost compile
@@ -761,14 +788,15 @@ for (name, how), (first, median, diff) in results.items():
 # |---|---|---|---|
 # | default mode | eager | eager | "TF is static" is a TF 1.x memory |
 # | make a graph | `torch.compile(f)` | `@tf.function` | both trace on the first call |
-# | Python `print` inside | — | runs once per trace | use `tf.print` for every call |
+# | Python `print` in a graph function | (not shown here) | runs once per trace | `tf.print` runs every call |
 # | new input shape | recompile, then a dynamic-size graph | retrace (or `input_signature`/`reduce_retracing`) | Python numbers are part of TF's signature |
 # | data-dependent `if` | graph break (fix: `torch.where`) | AutoGraph → `tf.cond` | `fx.symbolic_trace` cannot do it at all |
-# | data-dependent loop | graph break / unrolled | AutoGraph → `tf.while_loop` | lists inside need `TensorArray` |
-# | inspect the graph | `gm.code`, `torch._dynamo.explain` | `get_concrete_function().graph.as_graph_def()`, `tf.autograph.to_code` | ids in TF reprs change per run |
-# | whole-program graph | `torch.export` | `tf.function` + SavedModel | export fails where compile breaks |
+# | loop over a Python structure (the tree) | unrolled; recompiles per tree | unrolled; retraces per tree | one graph for all trees takes a rewrite |
+# | loop on a tensor value (Collatz) | (not shown here) | AutoGraph → `While` op | Python lists inside need `TensorArray` |
+# | inspect the graph | `gm.code`, `torch._dynamo.explain` | `get_concrete_function().graph.as_graph_def()`, `tf.autograph.to_code` | print code and node lists: some reprs hold run-specific ids |
+# | whole-program graph | `torch.export` (`ExportedProgram`) | a concrete function (saved as SavedModel in lesson 09) | both need example inputs or a signature |
 # | legacy graph format | TorchScript (deprecated, warns) | none: `tf.function` is TF 2's one graph path | start new code on `torch.compile`/`torch.export` |
-# | compiler | Inductor (C++/Triton) | XLA (`jit_compile=True`) | compile time counts: seconds for Inductor |
+# | compiler | Inductor (C++ on a CPU) | XLA (`jit_compile=True`) | compile time counts: seconds for Inductor |
 
 # %% [markdown]
 # ## Claims settled
@@ -784,6 +812,6 @@ for (name, how), (first, median, diff) in results.items():
 #
 # - TensorFlow guide: [Better performance with tf.function](https://www.tensorflow.org/guide/function) and [Introduction to graphs and tf.function](https://www.tensorflow.org/guide/intro_to_graphs).
 # - TensorFlow: [AutoGraph reference](https://github.com/tensorflow/tensorflow/blob/master/tensorflow/python/autograph/g3doc/reference/index.md).
-# - PyTorch: [Introduction to torch.compile](https://pytorch.org/tutorials/intermediate/torch_compile_tutorial.html) and the [graph-break guide](https://docs.pytorch.org/docs/stable/compile/programming_model.graph_breaks_index.html).
+# - PyTorch: [Introduction to torch.compile](https://pytorch.org/tutorials/intermediate/torch_compile_tutorial.html), [torch.compile troubleshooting](https://pytorch.org/docs/stable/torch.compiler_troubleshooting.html), and the [graph-break reference](https://meta-pytorch.github.io/compile-graph-break-site/) that dynamo's own messages link to.
 # - PyTorch: [torch.export](https://pytorch.org/docs/stable/export.html) and [torch.fx](https://pytorch.org/docs/stable/fx.html).
 # - Looks, Herreshoff, Hutchins, Norvig (2017), *Deep Learning with Dynamic Computation Graphs* (TensorFlow Fold): the tree-batching problem this lesson's tree network touches.
