@@ -54,6 +54,17 @@ tf.config.threading.set_inter_op_parallelism_threads(1)
 # %%
 x_np = np.array([1.0, -2.0, 3.0], dtype=np.float32)
 
+# %% [markdown]
+# ### PyTorch
+#
+# The multiplication has happened by the time the next line runs: `y` holds numbers. Then
+# `relu_or_negate` takes a branch that depends on the data.
+
+# %%
+x_pt = torch.tensor(x_np)
+y_pt = x_pt * 2
+print(y_pt)
+
 
 def relu_or_negate(x):
     """ReLU if the values sum to a positive number, else flip the sign: data-dependent control flow."""
@@ -62,15 +73,6 @@ def relu_or_negate(x):
     return -x
 
 
-# %% [markdown]
-# ### PyTorch
-#
-# The multiplication has happened by the time the next line runs: `y` holds numbers.
-
-# %%
-x_pt = torch.tensor(x_np)
-y_pt = x_pt * 2
-print(y_pt)
 relu_or_negate(x_pt), relu_or_negate(-x_pt)
 
 # %% [markdown]
