@@ -126,9 +126,17 @@ def run_in_browser(browser, lab: LabServer, name: str, code_cells: int) -> None:
         page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}", wait_until="domcontentloaded")
         wait_for(page, lambda s: s["cells"] == code_cells and s["status"] == "idle", 120,
                  f"all {code_cells} code cells rendered and an idle kernel")
-        menu(page, "Run", "runmenu:run-all")
-        # All code cells with a source must end up numbered; stop early if the run halts (an error).
-        wait_for(page, lambda s: s["pending"] > 0 or s["done"] > 0, 60, "the run to start")
+        # Run > Run All Cells. Right after start-up the click is sometimes lost (the panel not yet
+        # current, the kernel connection still settling): then focus the notebook and click again.
+        for attempt in range(1, 4):
+            page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current").first.click()  # its tab
+            menu(page, "Run", "runmenu:run-all")
+            try:
+                wait_for(page, lambda s: s["pending"] > 0 or s["done"] > 0, 30 * attempt, "the run to start")
+                break
+            except AssertionError:
+                if attempt == 3:
+                    raise
         wait_for(page, lambda s: s["pending"] == 0 and s["status"] == "idle", NOTEBOOK_TIMEOUT_S,
                  "all cells to finish")
         SHOTS.mkdir(parents=True, exist_ok=True)

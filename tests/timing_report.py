@@ -20,12 +20,11 @@ BUDGET_S = float(os.environ.get("NOTEBOOK_BUDGET_S", "60"))
 
 
 def report(runs: list[dict[str, float]]) -> str:
-    """The table as text; notebooks missing from a run show as '-'.
+    """The table as text; a notebook missing from a run shows '-'. For example:
 
-    >>> print(report([{"00_a.ipynb": 10.0}, {"00_a.ipynb": 12.0}]))  # doctest: +NORMALIZE_WHITESPACE
-    notebook        run 1   run 2   median  max-min
-    00_a.ipynb      10.0    12.0    11.0    2.0
-    total           10.0    12.0    11.0
+        notebook    run 1   run 2   run 3   median  max-min
+        00_a.ipynb  10.0    12.0    11.0    11.0    2.0
+        total       10.0    12.0    11.0    11.0
     """
     names = sorted(set().union(*runs))
     width = max([len("notebook")] + [len(n) for n in names]) + 2
