@@ -751,9 +751,10 @@ for (name, how), (first, median, diff) in results.items():
 # %% [markdown]
 # What to read in it (your numbers differ; these notes hold on this course's 2-core CI box):
 #
-# - **Compile time is real.** `torch.compile`'s first call takes seconds (loading Inductor,
-#   generating C++ and building it with gcc, or reading it back from the cache); a `tf.function`
-#   traces in well under a second, and XLA adds a fraction of a second.
+# - **Compile time is real.** The first `torch.compile` in a process takes seconds (loading
+#   Inductor, generating C++ and building it with gcc, or reading it back from the cache); the
+#   next one is quicker. A `tf.function` traces in well under a second, and XLA adds a fraction
+#   of a second.
 # - **Small model: eager PyTorch is already fast.** Its whole forward pass takes tens of µs, so
 #   a graph has little overhead to remove and `torch.compile` can even lose. Eager TensorFlow (and Keras' `__call__`)
 #   costs much more per op, and `tf.function` removes most of it: the graph wins clearly.
