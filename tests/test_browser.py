@@ -67,11 +67,28 @@ def browser():
         browser.close()
 
 
+PLANTED = "zz_planted_error.ipynb"
+
+
+def planted_notebook(folder: Path) -> Path:
+    """A notebook with a tagged error, then an untagged one: the test must see the second and stop there."""
+    import nbformat
+
+    cells = [nbformat.v4.new_code_cell("x = 1"),
+             nbformat.v4.new_code_cell("1 / 0", metadata={"tags": ["raises-exception"]}),
+             nbformat.v4.new_code_cell("print('ran after the tagged error')"),
+             nbformat.v4.new_code_cell("undefined_name"),
+             nbformat.v4.new_code_cell("print('never reached')")]
+    path = folder / PLANTED
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return path
+
+
 @pytest.fixture(scope="module")
-def lab():
+def lab(tmp_path_factory):
     if not NOTEBOOKS:
         pytest.skip("no notebooks/NN_*.ipynb yet")
-    with LabServer(NOTEBOOKS) as server:
+    with LabServer([*NOTEBOOKS, planted_notebook(tmp_path_factory.mktemp("planted"))]) as server:
         yield server
 
 
@@ -113,6 +130,13 @@ def wait_for(page, predicate, timeout_s: float, what: str):
     raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}; last state {state}")
 
 
+def kernel_idle(lab: LabServer, name: str) -> bool:
+    """True when the server has a session for this notebook whose kernel has started and is idle."""
+    sessions = lab.api("GET", "/api/sessions")[1] or []
+    return any(Path(x.get("path", "")).name == name and (x.get("kernel") or {}).get("execution_state") == "idle"
+               for x in sessions)
+
+
 def menu(page, top: str, command: str) -> None:
     """Click a main-menu entry the way a learner does: e.g. Run > Run All Cells."""
     page.locator(".lm-MenuBar-itemLabel", has_text=top).first.click()
@@ -124,8 +148,10 @@ def run_in_browser(browser, lab: LabServer, name: str, code_cells: int) -> None:
     page = context.new_page()
     try:
         page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}", wait_until="domcontentloaded")
-        wait_for(page, lambda s: s["cells"] == code_cells and s["status"] == "idle", 120,
-                 f"all {code_cells} code cells rendered and an idle kernel")
+        # Idle in the toolbar is not enough: before the kernel exists (e.g. while JupyterLab asks which
+        # kernel to use) cells sent to it are dropped. Wait for the server's session too.
+        wait_for(page, lambda s: s["cells"] == code_cells and s["status"] == "idle" and kernel_idle(lab, name),
+                 120, f"all {code_cells} code cells rendered and a started, idle kernel")
         # Run > Run All Cells. Right after start-up the click is sometimes lost (the panel not yet
         # current, the kernel connection still settling): then focus the notebook and click again.
         for attempt in range(1, 4):
@@ -179,3 +205,14 @@ def test_notebook_runs_in_jupyterlab(browser, lab, path):
     nb = lab.notebook(path.name)
     problems = problems_in(nb)
     assert not problems, f"{path.name} in JupyterLab:\n" + "\n".join(problems)
+
+
+def test_the_browser_run_catches_a_planted_error(browser, lab):
+    """The test itself can fail: an untagged error is reported, a tagged one is not, and run-all stops."""
+    run_in_browser(browser, lab, PLANTED, code_cells=5)
+    nb = lab.notebook(PLANTED)
+    assert nb.cells[2].outputs and "ran after the tagged error" in nb.cells[2].outputs[0]["text"]
+    problems = problems_in(nb)
+    assert len(problems) == 2, problems
+    assert "cell 3 ('undefined_name'): NameError" in problems[0]
+    assert "cell 4" in problems[1] and "never ran" in problems[1]
