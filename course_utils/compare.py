@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .arrays import framework_of, to_numpy
+from . import validate
 from .errors import CourseError
 
 
@@ -51,6 +52,11 @@ def compare(name: str, a: Any, b: Any, atol: float = 1e-5, rtol: float = 0.0,
 
     Raises ``CourseError`` with a one-line explanation when the shapes or dtypes differ.
     """
+    validate.text(name, "name", "compare")
+    atol = validate.number(atol, "atol", "compare", minimum=0.0)
+    rtol = validate.number(rtol, "rtol", "compare", minimum=0.0)
+    check_dtype = validate.flag(check_dtype, "check_dtype", "compare")
+    quiet = validate.flag(quiet, "quiet", "compare")
     x = to_numpy(a, f"compare({name!r}) first argument")
     y = to_numpy(b, f"compare({name!r}) second argument")
     if x.shape != y.shape:

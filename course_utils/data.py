@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import validate
 from .errors import CourseError
 from .paths import data_dir
 
@@ -107,6 +108,8 @@ def load_digits(flat: bool = False, folder: Path | None = None) -> Digits:
     >>> d.X_train.shape, d.y_train.dtype
     ((1438, 8, 8), dtype('int64'))
     """
+    flat = validate.flag(flat, "flat", "load_digits")
+    folder = None if folder is None else validate.path(folder, "folder", "load_digits")
     arrays = load_npz("digits.npz", folder)
 
     def images(key: str) -> np.ndarray:

@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from . import validate
 from .errors import CourseError
 
 # Read by TensorFlow's C++ runtime when it is imported: hide INFO/WARNING lines and the oneDNN
@@ -115,8 +116,8 @@ def setup(seed: int = 0) -> None:
     >>> setup(seed=0)          # doctest: +SKIP
     python 3.11.7 | numpy 2.4.6 | torch 2.13.0+cpu | tensorflow 2.21.0 | keras 3.15.1 | torch→cpu, tensorflow→CPU | seed 0
     """
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise CourseError(f"setup(seed=...): expected an int, found {type(seed).__name__} {seed!r}.")
+    # NumPy and TensorFlow accept seeds in [0, 2**32 - 1].
+    seed = validate.integer(seed, "seed", "setup", minimum=0, maximum=2**32 - 1)
     quiet_environment()
     _quiet_loggers()
     seed_everything(seed)

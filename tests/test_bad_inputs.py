@@ -60,20 +60,12 @@ HELPERS = {f"{mod}.{name}": func for mod, module in FRAMEWORK.items()
 # Cases that break the contract today: "<function>-<parameter>" -> what goes wrong. They run as strict
 # xfails, so fixing one makes the test fail until its line here is removed.
 KNOWN_GAPS: dict[str, str] = {  # measured 2026-11-22: what each raises instead
-    'cu.compare-name': '(name=None) raised TypeError: unsupported format string passed to NoneType.__format__',
-    'cu.compare-atol': "(atol=None) raised TypeError: ufunc 'isfinite' not supported for the input types, and the ",
-    'cu.compare-rtol': "(rtol=None) raised TypeError: ufunc 'isfinite' not supported for the input types, and the ",
-    'cu.compare-check_dtype': '(check_dtype=tensor([0., 0.])) raised RuntimeError: Boolean value of Tensor with more than',
-    'cu.compare-quiet': '(quiet=tensor([0., 0.])) raised RuntimeError: Boolean value of Tensor with more than one v',
-    'cu.load_digits-flat': '(flat=tensor([0., 0.])) raised RuntimeError: Boolean value of Tensor with more than one va',
-    'cu.load_digits-folder': "(folder='yes') raised TypeError: unsupported operand type(s) for /: 'str' and 'str'",
     'cu.post_mortem-commands': "(commands=None) raised TypeError: 'NoneType' object is not iterable",
     'cu.post_mortem-show': '(show=tensor([0., 0.])) raised RuntimeError: Boolean value of Tensor with more than one va',
     'cu.run_pdb-func': "(func=None) raised TypeError: 'NoneType' object is not callable",
     'cu.run_pdb-commands': "(commands=None) raised TypeError: 'NoneType' object is not iterable",
     'cu.run_pdb-stop_at_start': '(stop_at_start=tensor([0., 0.])) raised RuntimeError: Boolean value of Tensor with more th',
     'cu.run_pdb-show': '(show=tensor([0., 0.])) raised RuntimeError: Boolean value of Tensor with more than one va',
-    'cu.setup-seed': '(seed=-1) raised ValueError: Seed must be between 0 and 2**32 - 1',
     'pt_utils.add_channel_axis-X': '(X=None) raised IndexError: too many indices for array: array is 0-dimensional, but 3 were',
     'pt_utils.build_cnn-image_size': "(image_size=None) raised TypeError: unsupported operand type(s) for -: 'NoneType' and 'int",
     'pt_utils.build_cnn-channels': "(channels=None) raised TypeError: unsupported operand type(s) for %: 'NoneType' and 'int'",
