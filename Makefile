@@ -27,6 +27,7 @@ export PYTHONHASHSEED := 0
 help:
 	@echo "make lab             install (first time) and open JupyterLab on notebooks/ (127.0.0.1, with a token)"
 	@echo "make test            install (first time) and run every test: unit, notebook structure, nbval (network off), browser"
+	@echo "make test-browser    every notebook run in JupyterLab in Chromium (part of make test)"
 	@echo "make test-repeat     the strict notebook run three times in a row, with each notebook's time per run"
 	@echo "make browser-install Chromium for the browser test (Debian package as root, else Playwright's own)"
 	@echo "make doctor          is this machine ready? one [OK]/[FAIL] line per check"
