@@ -4,7 +4,8 @@ For each notebooks/NN_*.ipynb: open it in JupyterLab (``make lab``, see tests/la
 the kernel, Run > Run All Cells, wait until every cell has run and the kernel is idle, File > Save,
 then read the notebook back through the server's contents API and fail on any error output in a
 cell not tagged ``raises-exception``, and on any cell that never ran. One screenshot per notebook
-goes to build/browser/NN_slug.png (git ignores build/).
+goes to build/browser/NN_slug.png (git ignores build/); the time each took to open, run and
+save goes to build/browser/times.json.
 
 Runs in ``make test`` / ``make test-browser`` (COURSE_BROWSER_TEST=1) and always under CI=true, where
 a missing Chromium is a failure. Elsewhere it skips, saying why. Chromium: Debian's package at
@@ -13,6 +14,7 @@ else Playwright's own Chromium, else ``COURSE_CHROMIUM=/path/to/chrome``.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -90,6 +92,12 @@ def lab(tmp_path_factory):
         pytest.skip("no notebooks/NN_*.ipynb yet")
     with LabServer([*NOTEBOOKS, planted_notebook(tmp_path_factory.mktemp("planted"))]) as server:
         yield server
+    if TIMES:  # open + run all + save, per notebook, for the instructor's timing notes
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        (SHOTS / "times.json").write_text(json.dumps(TIMES, indent=1, sort_keys=True) + "\n")
+
+
+TIMES: dict[str, float] = {}
 
 
 # Runs in the page: (number of code cells, how many show a finished prompt "[n]:",
@@ -144,6 +152,7 @@ def menu(page, top: str, command: str) -> None:
 
 
 def run_in_browser(browser, lab: LabServer, name: str, code_cells: int) -> None:
+    start = time.monotonic()
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     try:
@@ -173,6 +182,7 @@ def run_in_browser(browser, lab: LabServer, name: str, code_cells: int) -> None:
         while lab.api("GET", f"/api/contents/{name}?content=0")[1]["last_modified"] == before:
             assert time.monotonic() < deadline, "File > Save did not save the notebook within 30 s"
             time.sleep(0.3)
+        TIMES[name] = round(time.monotonic() - start, 1)
     except Exception:
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{Path(name).stem}-FAILED.png"))  # what the learner would see
