@@ -19,12 +19,14 @@ Used in: 05_debugging.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import pdb
 import re
 import sys
 from typing import Any, Callable, Iterator, Sequence
 
+from . import validate
 from .errors import CourseError
 
 # What varies from kernel to kernel or machine to machine in a transcript, and what replaces it.
@@ -64,9 +66,6 @@ class _Script(io.TextIOBase):
     transcript (as a terminal would), then ``continue`` once the script is used up."""
 
     def __init__(self, commands: Sequence[str], transcript: io.StringIO) -> None:
-        if isinstance(commands, str) or not all(isinstance(c, str) for c in commands):
-            raise CourseError("commands=...: expected a list of pdb commands as strings, "
-                              "e.g. commands=['p x.shape', 'next', 'continue'].")
         self._commands = list(commands)
         self._transcript = transcript
         self.used = 0
@@ -82,6 +81,22 @@ class _Script(io.TextIOBase):
             line = _CONTINUE
         self._transcript.write(line + "\n")
         return line + "\n"
+
+
+def _check_arguments(func: Callable[..., Any], args: tuple, kwargs: dict, where: str) -> None:
+    """Raise a CourseError if ``func(*args, **kwargs)`` cannot bind (a torch module's ``forward``, a
+    Keras layer's ``call``); say nothing when the signature cannot be read (some builtins)."""
+    target = {"torch": "forward", "tensorflow": "call"}.get(validate.kind_of(func))
+    target = getattr(func, target, func) if target else func
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise CourseError(f"{where}(func=...): func cannot take the arguments given after it ({exc}) — "
+                          f"pass them as {where}(func, arg1, arg2, ..., commands=[...]).") from None
 
 
 def _new_pdb(script: _Script, transcript: io.StringIO) -> pdb.Pdb:
@@ -142,6 +157,11 @@ def run_pdb(func: Callable[..., Any], *args: Any, commands: Sequence[str], stop_
 
     Used in: 05_debugging.
     """
+    func = validate.function(func, "func", "run_pdb")
+    commands = validate.strings(commands, "commands", "run_pdb", "a list of pdb commands as strings")
+    stop_at_start = validate.flag(stop_at_start, "stop_at_start", "run_pdb")
+    show = validate.flag(show, "show", "run_pdb")
+    _check_arguments(func, args, kwargs, "run_pdb")
     with _session(commands, show) as (script, transcript, sessions):
         if stop_at_start:
             debugger = _new_pdb(script, transcript)
@@ -168,6 +188,9 @@ def post_mortem(func: Callable[..., Any], *args: Any, commands: Sequence[str], s
 
     Used in: 05_debugging.
     """
+    func = validate.function(func, "func", "post_mortem")
+    commands = validate.strings(commands, "commands", "post_mortem", "a list of pdb commands as strings")
+    show = validate.flag(show, "show", "post_mortem")
     with _session(commands, show) as (script, transcript, sessions):
         try:
             func(*args, **kwargs)

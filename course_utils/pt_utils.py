@@ -12,12 +12,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import validate
 from .errors import CourseError
 
 
 def seed(seed: int) -> None:
     """Seed torch's generators on every device (``torch.manual_seed``)."""
-    torch.manual_seed(seed)
+    torch.manual_seed(validate.integer(seed, "seed", "pt_utils.seed", minimum=0, maximum=2**32 - 1))
 
 
 def device_name() -> str:
@@ -70,7 +71,8 @@ def device_of(obj: object) -> str:
             return "(no parameters)"
         obj = first
     if not isinstance(obj, torch.Tensor):
-        raise TypeError(f"device_of: expected a torch tensor or nn.Module, found {type(obj).__name__}.")
+        raise validate.wrong_kind("pt_utils.device_of", "obj", "a torch tensor or nn.Module", obj, "tensorflow",
+                                  "tf_utils.device_of", error=validate.CourseTypeError)
     return str(obj.device)
 
 
@@ -78,6 +80,36 @@ def device_of(obj: object) -> str:
 
 #: What ``build_mlp``/``build_cnn`` return here (``keras.Model`` in ``tf_utils``).
 Model = nn.Module
+
+
+def _require_model(model: Any, where: str, name: str = "model") -> nn.Module:
+    """``model`` if it is a torch ``nn.Module``; else a CourseError (pointing to tf_utils for a Keras model)."""
+    if not isinstance(model, nn.Module):
+        raise validate.wrong_kind(where, name, "a torch nn.Module", model, "tensorflow", where.replace("pt_", "tf_"))
+    return model
+
+
+def _forward(model: nn.Module, X: torch.Tensor, where: str) -> torch.Tensor:
+    """``model(X)``; an input the model cannot take (wrong shape) becomes a one-line CourseError."""
+    try:
+        return model(X)
+    except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+        raise validate.call_failed(where, f"the model on X of shape {tuple(X.shape)}", exc,
+                                   "check that X has the shape the model expects.") from exc
+
+
+def _loss(loss_fn: Any, outputs: torch.Tensor, y: torch.Tensor, where: str) -> torch.Tensor:
+    """``loss_fn(outputs, y)`` as a 1-element tensor; a loss that cannot be computed becomes a CourseError."""
+    try:
+        loss = loss_fn(outputs, y)
+    except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+        fix = "pass a loss such as nn.CrossEntropyLoss() and labels y in [0, classes)."
+        raise validate.call_failed(where, "loss_fn(outputs, y)", exc, fix) from exc
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+        shape = tuple(getattr(loss, "shape", ()))
+        raise CourseError(f"{where}: loss_fn(outputs, y) returned {validate.found(loss)} of shape {shape}, expected a "
+                          "1-element torch tensor — use a loss that averages over the batch.")
+    return loss
 
 
 class MLP(nn.Module):
@@ -118,6 +150,9 @@ def build_mlp(in_features: int = 64, hidden: int = 32, num_classes: int = 10) ->
 
     Used in: 03_same_model, 12_performance.
     """
+    in_features = validate.integer(in_features, "in_features", "pt_utils.build_mlp", minimum=1)
+    hidden = validate.integer(hidden, "hidden", "pt_utils.build_mlp", minimum=1)
+    num_classes = validate.integer(num_classes, "num_classes", "pt_utils.build_mlp", minimum=1)
     return MLP(in_features, hidden, num_classes)
 
 
@@ -129,6 +164,11 @@ def build_cnn(image_size: int = 8, channels: int = 8, kernel_size: int = 3, num_
 
     Used in: 03_same_model, 12_performance.
     """
+    image_size = validate.integer(image_size, "image_size", "pt_utils.build_cnn", minimum=2)
+    channels = validate.integer(channels, "channels", "pt_utils.build_cnn", minimum=1)
+    # the conv output must be at least 2×2 for the max-pool
+    kernel_size = validate.integer(kernel_size, "kernel_size", "pt_utils.build_cnn", minimum=1, maximum=image_size - 1)
+    num_classes = validate.integer(num_classes, "num_classes", "pt_utils.build_cnn", minimum=1)
     return CNN(image_size, channels, kernel_size, num_classes)
 
 
@@ -140,6 +180,7 @@ def count_params(model: Model) -> int:
 
     Used in: 03_same_model.
     """
+    model = _require_model(model, "pt_utils.count_params")
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
@@ -151,7 +192,8 @@ def add_channel_axis(X: np.ndarray) -> np.ndarray:
 
     Used in: 03_same_model.
     """
-    return np.ascontiguousarray(np.asarray(X, dtype=np.float32)[:, None, :, :])
+    X = validate.numeric_array(X, "X", "pt_utils.add_channel_axis", ndim=3, dtype="float32")
+    return np.ascontiguousarray(X[:, None, :, :])
 
 
 def predict(model: Model, X: np.ndarray) -> np.ndarray:
@@ -162,11 +204,17 @@ def predict(model: Model, X: np.ndarray) -> np.ndarray:
 
     Used in: 03_same_model.
     """
+    model = _require_model(model, "pt_utils.predict")
+    X = validate.batch(X, "X", "pt_utils.predict")
+    return _predict(model, X, "pt_utils.predict")
+
+
+def _predict(model: nn.Module, X: np.ndarray, where: str) -> np.ndarray:
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            return model(torch.as_tensor(np.asarray(X, dtype=np.float32))).cpu().numpy()
+            return _forward(model, torch.as_tensor(X), where).cpu().numpy()
     finally:
         model.train(was_training)
 
@@ -184,14 +232,20 @@ def train_epoch(model: Model, X: np.ndarray, y: np.ndarray, loss_fn: Any, optimi
 
     Used in: 03_same_model, 12_performance.
     """
+    where = "pt_utils.train_epoch"
+    model = _require_model(model, where)
+    X, y = validate.batch(X, "X", where), validate.labels(y, "y", where)
+    validate.same_length(X, y, where)
+    loss_fn = validate.function(loss_fn, "loss_fn", where)
+    optimizer = validate.methods(optimizer, "optimizer", where, "a torch optimizer", "zero_grad", "step")
+    batch_size = validate.integer(batch_size, "batch_size", where, minimum=1)
     model.train()
-    X_t = torch.as_tensor(np.asarray(X, dtype=np.float32))
-    y_t = torch.as_tensor(np.asarray(y, dtype=np.int64))
+    X_t, y_t = torch.as_tensor(X), torch.as_tensor(y)
     total, seen = 0.0, 0
     for start in range(0, len(X_t), batch_size):
         X_batch, y_batch = X_t[start:start + batch_size], y_t[start:start + batch_size]
         optimizer.zero_grad()
-        loss = loss_fn(model(X_batch), y_batch)
+        loss = _loss(loss_fn, _forward(model, X_batch, where), y_batch, where)
         loss.backward()
         optimizer.step()
         total += loss.item() * len(X_batch)
@@ -207,7 +261,10 @@ def evaluate(model: Model, X: np.ndarray, y: np.ndarray) -> float:
 
     Used in: 03_same_model.
     """
-    return float(np.mean(predict(model, X).argmax(axis=1) == np.asarray(y)))
+    model = _require_model(model, "pt_utils.evaluate")
+    X, y = validate.batch(X, "X", "pt_utils.evaluate"), validate.labels(y, "y", "pt_utils.evaluate")
+    validate.same_length(X, y, "pt_utils.evaluate")
+    return float(np.mean(_predict(model, X, "pt_utils.evaluate").argmax(axis=1) == y))
 
 
 def _keras_weighted_layers(model: Any) -> list[tuple[Any, tuple[int, ...] | None]]:
@@ -250,6 +307,10 @@ def port_weights(src: Any, dst: Model) -> list[str]:
 
     Used in: 03_same_model.
     """
+    if validate.kind_of(src) != "tensorflow" or not hasattr(src, "layers"):
+        raise validate.wrong_kind("pt_utils.port_weights", "src", "a Keras model (copied into dst)", src, "torch",
+                                  "tf_utils.port_weights(src, dst) to copy torch → Keras")
+    dst = _require_model(dst, "pt_utils.port_weights", "dst")
     src_layers, dst_layers = _keras_weighted_layers(src), _torch_weighted_layers(dst)
     dst_names = {m: name for name, m in dst.named_modules()}
     if len(src_layers) != len(dst_layers):
@@ -305,7 +366,8 @@ def graph_nodes(graph: Any) -> list[tuple[str, str, list[str]]]:
         graph = graph.graph_module
     gm = graph if isinstance(graph, torch.fx.Graph) else getattr(graph, "graph", None)
     if not isinstance(gm, torch.fx.Graph):
-        raise CourseError(f"graph_nodes: expected an fx GraphModule or ExportedProgram, found {type(graph).__name__}")
+        raise validate.wrong_kind("pt_utils.graph_nodes", "graph", "a torch.fx GraphModule or an ExportedProgram",
+                                  graph, "tensorflow", "tf_utils.graph_nodes")
     modules = dict(graph.named_modules()) if hasattr(graph, "named_modules") else {}
     nodes = []
     for node in gm.nodes:

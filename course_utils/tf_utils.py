@@ -12,12 +12,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from . import validate
 from .errors import CourseError
 
 
 def seed(seed: int) -> None:
     """Seed Python, NumPy and TensorFlow together (``keras.utils.set_random_seed``)."""
-    keras.utils.set_random_seed(seed)
+    keras.utils.set_random_seed(validate.integer(seed, "seed", "tf_utils.seed", minimum=0, maximum=2**32 - 1))
 
 
 def device_name() -> str:
@@ -71,9 +72,10 @@ def device_of(obj: object) -> str:
         obj = obj.weights[0]
     if isinstance(obj, keras.Variable):
         obj = obj.value
-    name = getattr(obj, "device", None)
+    name = getattr(obj, "device", None) if validate.kind_of(obj) == "tensorflow" else None
     if not isinstance(name, str):
-        raise TypeError(f"device_of: expected a TensorFlow tensor, variable or Keras model, found {type(obj).__name__}.")
+        raise validate.wrong_kind("tf_utils.device_of", "obj", "a TensorFlow tensor, variable or Keras model", obj,
+                                  "torch", "pt_utils.device_of", error=validate.CourseTypeError)
     return "/" + name.rsplit("device:", 1)[-1]
 
 
@@ -81,6 +83,39 @@ def device_of(obj: object) -> str:
 
 #: What ``build_mlp``/``build_cnn`` return here (``nn.Module`` in ``pt_utils``).
 Model = keras.Model
+
+# What a Keras model or loss raises on an input it cannot take.
+_CALL_ERRORS = (ValueError, TypeError, IndexError, tf.errors.OpError)
+
+
+def _require_model(model: Any, where: str, name: str = "model") -> keras.layers.Layer:
+    """``model`` if it is a Keras model (or layer); else a CourseError (pointing to pt_utils for torch)."""
+    if not isinstance(model, keras.layers.Layer):
+        raise validate.wrong_kind(where, name, "a Keras model", model, "torch", where.replace("tf_", "pt_"))
+    return model
+
+
+def _forward(model: Any, X: np.ndarray, where: str, training: bool) -> tf.Tensor:
+    """``model(X, training=...)``; an input the model cannot take (wrong shape) becomes a one-line CourseError."""
+    try:
+        return model(X, training=training)
+    except _CALL_ERRORS as exc:
+        raise validate.call_failed(where, f"the model on X of shape {tuple(X.shape)}", exc,
+                                   "check that X has the shape the model expects.") from exc
+
+
+def _loss(loss_fn: Any, y: np.ndarray, outputs: tf.Tensor, where: str) -> tf.Tensor:
+    """``loss_fn(y, outputs)`` as a 1-element tensor; a loss that cannot be computed becomes a CourseError."""
+    try:
+        loss = loss_fn(y, outputs)
+    except _CALL_ERRORS as exc:
+        fix = "pass a loss such as keras.losses.SparseCategoricalCrossentropy(from_logits=True) and labels y in [0, classes)."
+        raise validate.call_failed(where, "loss_fn(y, outputs)", exc, fix) from exc
+    if not tf.is_tensor(loss) or loss.shape.num_elements() != 1:
+        shape = tuple(getattr(loss, "shape", ()))
+        raise CourseError(f"{where}: loss_fn(y, outputs) returned {validate.found(loss)} of shape {shape}, expected a "
+                          "1-element TensorFlow tensor — use a loss that averages over the batch.")
+    return loss
 
 
 def build_mlp(in_features: int = 64, hidden: int = 32, num_classes: int = 10) -> Model:
@@ -93,6 +128,9 @@ def build_mlp(in_features: int = 64, hidden: int = 32, num_classes: int = 10) ->
 
     Used in: 03_same_model, 12_performance.
     """
+    in_features = validate.integer(in_features, "in_features", "tf_utils.build_mlp", minimum=1)
+    hidden = validate.integer(hidden, "hidden", "tf_utils.build_mlp", minimum=1)
+    num_classes = validate.integer(num_classes, "num_classes", "tf_utils.build_mlp", minimum=1)
     inputs = keras.Input((in_features,))
     hidden_out = keras.layers.Dense(hidden, activation="relu", name="fc1")(inputs)
     outputs = keras.layers.Dense(num_classes, name="fc2")(hidden_out)
@@ -109,6 +147,11 @@ def build_cnn(image_size: int = 8, channels: int = 8, kernel_size: int = 3, num_
 
     Used in: 03_same_model, 12_performance.
     """
+    image_size = validate.integer(image_size, "image_size", "tf_utils.build_cnn", minimum=2)
+    channels = validate.integer(channels, "channels", "tf_utils.build_cnn", minimum=1)
+    # the conv output must be at least 2×2 for the max-pool
+    kernel_size = validate.integer(kernel_size, "kernel_size", "tf_utils.build_cnn", minimum=1, maximum=image_size - 1)
+    num_classes = validate.integer(num_classes, "num_classes", "tf_utils.build_cnn", minimum=1)
     inputs = keras.Input((image_size, image_size, 1))
     x = keras.layers.Conv2D(channels, kernel_size, name="conv")(inputs)
     x = keras.layers.ReLU(name="relu")(x)
@@ -126,6 +169,7 @@ def count_params(model: Model) -> int:
 
     Used in: 03_same_model.
     """
+    model = _require_model(model, "tf_utils.count_params")
     return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
 
 
@@ -137,7 +181,8 @@ def add_channel_axis(X: np.ndarray) -> np.ndarray:
 
     Used in: 03_same_model.
     """
-    return np.ascontiguousarray(np.asarray(X, dtype=np.float32)[:, :, :, None])
+    X = validate.numeric_array(X, "X", "tf_utils.add_channel_axis", ndim=3, dtype="float32")
+    return np.ascontiguousarray(X[:, :, :, None])
 
 
 def predict(model: Model, X: np.ndarray) -> np.ndarray:
@@ -148,7 +193,9 @@ def predict(model: Model, X: np.ndarray) -> np.ndarray:
 
     Used in: 03_same_model.
     """
-    return np.asarray(model(np.asarray(X, dtype=np.float32), training=False))
+    model = _require_model(model, "tf_utils.predict")
+    X = validate.batch(X, "X", "tf_utils.predict")
+    return np.asarray(_forward(model, X, "tf_utils.predict", training=False))
 
 
 def train_epoch(model: Model, X: np.ndarray, y: np.ndarray, loss_fn: Any, optimizer: Any,
@@ -165,13 +212,18 @@ def train_epoch(model: Model, X: np.ndarray, y: np.ndarray, loss_fn: Any, optimi
 
     Used in: 03_same_model, 12_performance.
     """
-    X = np.asarray(X, dtype=np.float32)
-    y = np.asarray(y, dtype=np.int64)
+    where = "tf_utils.train_epoch"
+    model = _require_model(model, where)
+    X, y = validate.batch(X, "X", where), validate.labels(y, "y", where)
+    validate.same_length(X, y, where)
+    loss_fn = validate.function(loss_fn, "loss_fn", where)
+    optimizer = validate.methods(optimizer, "optimizer", where, "a Keras optimizer", "apply_gradients")
+    batch_size = validate.integer(batch_size, "batch_size", where, minimum=1)
     total, seen = 0.0, 0
     for start in range(0, len(X), batch_size):
         X_batch, y_batch = X[start:start + batch_size], y[start:start + batch_size]
         with tf.GradientTape() as tape:
-            loss = loss_fn(y_batch, model(X_batch, training=True))
+            loss = _loss(loss_fn, y_batch, _forward(model, X_batch, where, training=True), where)
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         total += float(loss) * len(X_batch)
@@ -187,7 +239,11 @@ def evaluate(model: Model, X: np.ndarray, y: np.ndarray) -> float:
 
     Used in: 03_same_model.
     """
-    return float(np.mean(predict(model, X).argmax(axis=1) == np.asarray(y)))
+    model = _require_model(model, "tf_utils.evaluate")
+    X, y = validate.batch(X, "X", "tf_utils.evaluate"), validate.labels(y, "y", "tf_utils.evaluate")
+    validate.same_length(X, y, "tf_utils.evaluate")
+    outputs = np.asarray(_forward(model, X, "tf_utils.evaluate", training=False))
+    return float(np.mean(outputs.argmax(axis=1) == y))
 
 
 def _keras_weighted_layers(model: Any) -> list[tuple[Any, tuple[int, ...] | None]]:
@@ -231,6 +287,12 @@ def port_weights(src: Any, dst: Model) -> list[str]:
 
     Used in: 03_same_model.
     """
+    if validate.kind_of(src) != "torch" or not hasattr(src, "named_modules"):
+        raise validate.wrong_kind("tf_utils.port_weights", "src", "a torch nn.Module (copied into dst)", src,
+                                  "tensorflow", "pt_utils.port_weights(src, dst) to copy Keras → torch")
+    if not isinstance(dst, keras.Model):
+        raise validate.wrong_kind("tf_utils.port_weights", "dst", "a Keras model", dst, "torch",
+                                  "pt_utils.port_weights")
     src_layers, dst_layers = _torch_weighted_layers(src), _keras_weighted_layers(dst)
     src_names = {m: name for name, m in src.named_modules()}
     if len(src_layers) != len(dst_layers):
@@ -283,6 +345,7 @@ def graph_nodes(graph: Any) -> list[tuple[str, str, list[str]]]:
     if hasattr(graph, "as_graph_def"):
         graph = graph.as_graph_def()
     if not hasattr(graph, "node"):
-        raise CourseError(f"graph_nodes: expected a ConcreteFunction or GraphDef, found {type(graph).__name__}")
+        raise validate.wrong_kind("tf_utils.graph_nodes", "graph", "a ConcreteFunction, FuncGraph or GraphDef", graph,
+                                  "torch", "pt_utils.graph_nodes")
     return [(node.name, node.op, [i.split(":")[0] for i in node.input if not i.startswith("^")])
             for node in graph.node]

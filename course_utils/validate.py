@@ -9,6 +9,7 @@ Used in: compare, load_digits, setup, debugging, pt_utils, tf_utils.
 from __future__ import annotations
 
 import numbers
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,23 @@ from .arrays import framework_of, to_numpy
 from .errors import CourseError
 
 
+def kind_of(value: Any) -> str:
+    """``framework_of``, also for a class defined outside the framework (a learner's ``nn.Module``)."""
+    for cls in type(value).__mro__:
+        root = (cls.__module__ or "").split(".")[0]
+        if root == "torch":
+            return "torch"
+        if root in ("tensorflow", "keras", "tf_keras"):
+            return "tensorflow"
+    return framework_of(value)
+
+
 def found(value: Any) -> str:
     """A short description of a value for an error message: "NoneType None", "a torch tensor", ..."""
-    kind = framework_of(value)
+    kind = kind_of(value)
     if kind in ("torch", "tensorflow"):
         return f"a {kind} {type(value).__name__}"
-    text = repr(value)
+    text = (repr(value).splitlines() or [""])[0]
     return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
@@ -85,10 +97,10 @@ def function(value: Any, name: str, where: str) -> Any:
     return value
 
 
-def strings(value: Any, name: str, where: str) -> list[str]:
+def strings(value: Any, name: str, where: str, expected: str = "a list of strings") -> list[str]:
     """A list (or tuple) of strings, e.g. debugger commands."""
     if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise fail(where, name, "a list of strings", value, 'e.g. ["p x", "n", "c"]')
+        raise fail(where, name, expected, value, 'e.g. ["p x", "n", "c"]')
     return list(value)
 
 
@@ -125,3 +137,52 @@ def numeric_array(value: Any, name: str, where: str, ndim: int | tuple[int, ...]
 def same_length(X: np.ndarray, y: np.ndarray, where: str) -> None:
     if len(X) != len(y):
         raise CourseError(f"{where}: X has {len(X)} examples but y has {len(y)} labels; they must match.")
+
+
+# --- for the mirrored framework helpers (pt_utils, tf_utils) -------------------------------------
+
+class CourseTypeError(CourseError, TypeError):
+    """A ``CourseError`` that is also a ``TypeError``, for a helper that raised ``TypeError`` before."""
+
+
+def wrong_kind(where: str, name: str, expected: str, value: Any, other: str, twin: str,
+               error: type[CourseError] = CourseError) -> CourseError:
+    """``value`` is not the model/tensor ``where`` needs; if it is from the ``other`` framework, point to ``twin``.
+
+    >>> str(wrong_kind("pt_utils.device_of", "obj", "a torch tensor", tf.ones(2), "tensorflow", "tf_utils.device_of"))
+    'pt_utils.device_of: expected obj to be a torch tensor, found a tensorflow EagerTensor — use tf_utils.device_of.'
+    """
+    hint = f" — use {twin}" if kind_of(value) == other else ""
+    return error(f"{where}: expected {name} to be {expected}, found {found(value)}{hint}.")
+
+
+def methods(value: Any, name: str, where: str, expected: str, *names: str) -> Any:
+    """An object with the given callable methods, e.g. an optimizer with ``zero_grad`` and ``step``."""
+    if not all(callable(getattr(value, m, None)) for m in names):
+        raise fail(where, name, f"{expected} (with {', '.join(f'.{m}()' for m in names)})", value)
+    return value
+
+
+def batch(value: Any, name: str, where: str) -> np.ndarray:
+    """Model inputs as a finite float32 array with the examples along the first axis (at least 2-D)."""
+    arr = numeric_array(value, name, where, dtype="float32")
+    if arr.ndim < 2:
+        raise CourseError(f"{where}({name}=...): expected a batch of examples, shape (N, ...) with N first, "
+                          f"found shape {arr.shape}.")
+    return arr
+
+
+def labels(value: Any, name: str, where: str) -> np.ndarray:
+    """Class labels: a 1-D int64 array of whole numbers >= 0."""
+    arr = numeric_array(value, name, where, ndim=1, dtype="int64")
+    if arr.size and arr.min() < 0:
+        raise CourseError(f"{where}({name}=...): expected class labels 0, 1, 2, ..., found {arr.min()}.")
+    return arr
+
+
+def call_failed(where: str, call: str, exc: BaseException, fix: str) -> CourseError:
+    """A model or loss raised inside a helper: one line with the first line of the framework's message."""
+    text = re.sub(r"\{\{[^}]*\}\}", "", str(exc))  # TensorFlow's "{{function_node ...}}" prefix
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    first = first if len(first) <= 200 else first[:197] + "..."
+    return CourseError(f"{where}: {call} raised {type(exc).__name__}: {first} — {fix}")
