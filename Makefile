@@ -108,7 +108,8 @@ regen: install
 	@for nb in $(NB); do \
 	  echo "executing $$nb"; start=$$(date +%s); \
 	  if ! $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	         --ExecutePreprocessor.timeout=300 "$$nb" > build/regen.log 2>&1; then \
+	         --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False \
+	         --ExecutePreprocessor.coalesce_streams=True "$$nb" > build/regen.log 2>&1; then \
 	    cat build/regen.log; echo "error: $$nb failed to execute (see above)"; exit 1; fi; \
 	  echo "  $$(( $$(date +%s) - start )) s"; \
 	done

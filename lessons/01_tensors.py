@@ -463,8 +463,8 @@ grad_tf.numpy()
 # %%
 cu.compare("grad", x_pt.grad, grad_tf)
 
-# %% tags=["nbval-ignore-output"]
-# Output depends on the machine: TF shows GPU:0 instead of CPU:0 where it finds a GPU.
+# %%
+# Stored on a CPU-only machine; where TensorFlow finds a GPU it prints GPU:0 instead of CPU:0.
 print("torch:", x_pt.device, "| tf:", x_tf.device)
 assert x_pt.device.type == "cpu"  # torch's default device, GPU or not
 assert x_tf.device.endswith(("CPU:0", "GPU:0"))
