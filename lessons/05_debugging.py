@@ -501,7 +501,7 @@ with DebugDataReader(dump_dir) as reader:
     print(f"  created by {func_name}() at {cu.debugging.scrub(file_name)}:{line_no}: {linecache.getline(file_name, line_no).strip()}")
 
 # %% [markdown]
-# The same dump opens in TensorBoard: `tensorboard --logdir <dump_dir>`, then the **Debugger V2**
+# The same dump opens in TensorBoard: `tensorboard --logdir <dump_dir> --host 127.0.0.1`, then the **Debugger V2**
 # tab lists the alerts (the first NaN/Inf op is highlighted), the graph and eager execution
 # timeline, and the user's source line for each op. TensorBoard 2.21 ships that plugin.
 #

@@ -114,3 +114,9 @@ def test_text_twin_in_sync(path):
     def cells(nb):
         return [(c.cell_type, c.source.strip(), sorted(tags(c))) for c in nb.cells]
     assert cells(from_text) == cells(from_nb), f"{path.name} and {twin.name} differ — run `make sync`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_kernel_is_the_course_kernel(path):
+    """Without a kernelspec JupyterLab asks the learner to pick a kernel; python3 is the course's (tools/kernel.json)."""
+    assert read(path).metadata.get("kernelspec", {}).get("name") == "python3", f"{path.name}: set metadata.kernelspec.name to python3"
