@@ -203,7 +203,7 @@ concrete = dense_tf.get_concrete_function(tf.TensorSpec([None, 3], tf.float32))
 print("input: ", concrete.structured_input_signature[0])
 print("output:", concrete.structured_outputs)
 for name, op, inputs in tf_utils.graph_nodes(concrete):
-    print(f"{op:<15} {name:<18} <- {', '.join(inputs)}")
+    print(f"{op:<15} {name:<30} <- {', '.join(inputs)}")
 
 # %% [markdown]
 # The variables enter as `resource` placeholders and are read by `ReadVariableOp` at run time,
@@ -429,7 +429,8 @@ print("graphs:", explanation.graph_count, "| graph breaks:", explanation.graph_b
 print("reason:", str(explanation.break_reasons[0].reason).splitlines()[0])
 
 # %% [markdown]
-# A break costs a trip back to Python and stops the compiler from optimising across it;
+# (`generic_jump` is dynamo's name for a conditional jump in the bytecode, here one that depends on a
+# tensor's value.) A break costs a trip back to Python and stops the compiler from optimising across it;
 # `torch.compile(..., fullgraph=True)` turns a break into an error. Exercise 4.3 removes it.
 #
 # **Recompilation on a new shape.** Dynamo guards each graph on what it assumed (shapes, dtypes,
@@ -670,7 +671,7 @@ cu.compare("compiled cell", roots, roots_pt)
 # ## Measure what graphs buy
 #
 # Inference on two MLPs with the same NumPy weights in both frameworks: a small one (64 → 32 → 10,
-# batch 32) and a larger one (64 → 512 → 512 → 10, batch 512). Five runs of each: eager in both,
+# batch 32) and a larger one (64 → 512 → 512 → 10, batch 512). Five ways to run each: eager in both,
 # then graphs: `torch.compile` (Inductor), `tf.function`, and `tf.function(jit_compile=True)`
 # (XLA). The first call (trace / compile) is timed on its own; then the median of 30 calls.
 # Both frameworks run on one thread (set in Setup), so the comparison is about graphs, not
@@ -678,8 +679,8 @@ cu.compare("compiled cell", roots, roots_pt)
 #
 # Budget note: Inductor keeps its compiled kernels in an on-disk cache (by default under `/tmp`),
 # and this lesson uses it as it comes. The first run on a fresh machine compiles everything with
-# gcc (measured on this course's 2-core box: 9-16 s idle, up to ~40 s under heavy load); later
-# runs hit the cache (a few seconds). The column "first call" shows which case you got.
+# gcc (many seconds on a 2-core laptop, several times longer under heavy load); later
+# runs hit the cache and are much quicker. The column "first call" shows which case you got.
 
 # %%
 def mlp_weights(sizes, seed):
@@ -755,7 +756,7 @@ for (name, how), (first, median, diff) in results.items():
 #   Inductor, generating C++ and building it with gcc, or reading it back from the cache); the
 #   next one is quicker. A `tf.function` traces in well under a second, and XLA adds a fraction
 #   of a second.
-# - **Small model: eager PyTorch is already fast.** Its whole forward pass takes tens of µs, so
+# - **Small model: eager PyTorch is already fast.** Its whole forward pass takes microseconds, so
 #   a graph has little overhead to remove and `torch.compile` can even lose. Eager TensorFlow (and Keras' `__call__`)
 #   costs much more per op, and `tf.function` removes most of it: the graph wins clearly.
 # - **Larger model: the matrix multiplications take most of the time**, and a graph does not
@@ -774,7 +775,7 @@ for (name, how), (first, median, diff) in results.items():
 # - **TensorFlow graphs** come from `tf.function`: Python runs once per trace, TF ops every call;
 #   new shapes and new Python values retrace, `input_signature`/`reduce_retracing` stop it;
 #   a concrete function's GraphDef lists its ops; AutoGraph rewrites `while`/`if` on tensors
-#   into graph control flow (one `While` op for the Collatz loop); side effects, variables and
+#   into graph control flow (one `StatelessWhile` op for the Collatz loop); side effects, variables and
 #   Python lists need care inside.
 # - **PyTorch graphs** come from `torch.fx` (readable, no data-dependent flow), `torch.compile`
 #   (captures what it can, breaks the graph where it cannot, recompiles on new shapes) and
@@ -795,7 +796,7 @@ for (name, how), (first, median, diff) in results.items():
 # | new input shape | recompile, then a dynamic-size graph | retrace (or `input_signature`/`reduce_retracing`) | Python numbers are part of TF's signature |
 # | data-dependent `if` | graph break (fix: `torch.where`) | AutoGraph → `tf.cond` | `fx.symbolic_trace` cannot do it at all |
 # | loop over a Python structure (the tree) | unrolled; recompiles per tree | unrolled; retraces per tree | one graph for all trees takes a rewrite |
-# | loop on a tensor value (Collatz) | (not shown here) | AutoGraph → `While` op | Python lists inside need `TensorArray` |
+# | loop on a tensor value (Collatz) | (not shown here) | AutoGraph → `StatelessWhile` op | Python lists inside need `TensorArray` |
 # | inspect the graph | `gm.code`, `torch._dynamo.explain` | `get_concrete_function().graph.as_graph_def()`, `tf.autograph.to_code` | print code and node lists: some reprs hold run-specific ids |
 # | whole-program graph | `torch.export` (`ExportedProgram`) | a concrete function (saved as SavedModel in lesson 09) | both need example inputs or a signature |
 # | legacy graph format | TorchScript (deprecated, warns) | none: `tf.function` is TF 2's one graph path | start new code on `torch.compile`/`torch.export` |
