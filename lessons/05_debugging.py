@@ -233,7 +233,7 @@ loss_pt = cu.run_pdb(bce_pt, p_pt, y_pt[:4], stop_at_start=True,
 # %%
 model_tf = new_model_tf()
 model_tf.debug = True
-p_tf = cu.run_pdb(model_tf, X_tf[:4], commands=["p h.shape", "n", "n", "p p.shape", "p tf.squeeze(p, -1).numpy()", "continue"])
+p_tf = cu.run_pdb(model_tf, X_tf[:4], commands=["p h.shape", "n", "n", "p p.shape", "p tf.squeeze(p, -1).numpy().round(4)", "continue"])
 model_tf.debug = False
 
 # %%
@@ -360,7 +360,7 @@ for _ in range(2):
 
 # %%
 tf.config.run_functions_eagerly(True)
-loss = cu.run_pdb(loss_graph, X_tf[:4], y_tf[:4], commands=["p p.numpy()[:, 0]", "continue"])
+loss = cu.run_pdb(loss_graph, X_tf[:4], y_tf[:4], commands=["p p.numpy()[:, 0].round(4)", "continue"])
 tf.config.run_functions_eagerly(False)
 
 # %% [markdown]
@@ -424,7 +424,8 @@ p = model_tf(X_tf)
 try:
     tf.debugging.check_numerics(bce_fixed_tf(p, y_tf), message="loss")
 except tf.errors.InvalidArgumentError as err:
-    print(type(err).__name__, ":", err.message.split("}} ")[-1])  # after the op's internal name
+    message = err.message.split("}} ")[-1].split(" [Op:")[0]  # drop the op's internal name and tag
+    print(f"{type(err).__name__}: {message}")
 
 # %% [markdown]
 # `check_numerics` on one tensor says *that* it is bad. `enable_check_numerics()` instruments
@@ -442,7 +443,7 @@ finally:
 
 # %% [markdown]
 # Both point at the log: PyTorch from the backward side (`LogBackward0`), TensorFlow from the
-# forward side (`Log` produced `-Inf`).
+# forward side (`Log` produced an infinity: `-inf`, as the dump below counts).
 #
 # ## Watch it happen: hooks and the tfdbg v2 dump
 #
@@ -468,12 +469,12 @@ handle.remove()
 print("max |logit| per step:", " ".join(f"{v:.0f}" for v in biggest_logit))
 
 # %% [markdown]
-# The logits grow with the learning rate; float32's sigmoid is exactly 1.0 once a logit passes
-# about 17, and the next log is `-inf`. The hook is removed afterwards (`handle.remove()`).
+# The logits swing wider and wider as the learning rate doubles; float32's sigmoid is exactly
+# 1.0 once a logit passes about 17, and the next log is `-inf`. The hook is removed afterwards (`handle.remove()`).
 #
 # ### TensorFlow: tfdbg v2 dump, read back
 #
-# The dump (~7 MB: it stores the source files too) goes to a temporary directory.
+# The dump (megabytes: it stores the source files too) goes to a temporary directory.
 # `FULL_HEALTH` records, per op output, `[tensor_id, device, dtype, rank, size, -inf, +inf, nan,
 # -finite, zero, +finite]` counts.
 
@@ -647,7 +648,7 @@ cu.check.first_bad_layer(answer)
 # | concept | PyTorch | TensorFlow | gotcha |
 # |---|---|---|---|
 # | breakpoint in the model | `breakpoint()` in `forward` | `breakpoint()` in `call` (eager) | inside `tf.function` it stops once, at trace time, with symbolic tensors |
-# | post-mortem | `%debug`, `pdb.pm()` | `%debug`, `pdb.pm()` | stops in your last frame, not inside the C++ kernel |
+# | post-mortem | `%debug`, `pdb.pm()` | `%debug`, `pdb.pm()` | opens in the innermost Python frame: torch's own `linear.py` (`up` to reach yours); Keras trims its frames |
 # | print from compiled code | `print` (eager) | `tf.print` | Python `print` in a `tf.function` runs only while tracing |
 # | graph code with real values | (eager by default) | `tf.config.run_functions_eagerly(True)` | switch it back off: it is global and slow |
 # | first NaN | `torch.autograd.detect_anomaly()` | `tf.debugging.enable_check_numerics()` | torch checks backward, TF checks forward; both slow everything down |
