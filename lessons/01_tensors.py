@@ -44,7 +44,8 @@ cu.setup(seed=0)
 
 # %%
 X = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=np.float32)
-print("NumPy defaults: floats", np.array([1.5]).dtype, "| ints", np.array([1]).dtype)
+print("NumPy defaults: floats", np.array([1.5]).dtype, "| ints", np.array([1]).dtype,
+      "| int / int", (np.array([1]) / 2).dtype)
 X.shape, X.dtype
 
 # %% [markdown]
@@ -504,7 +505,6 @@ questions = {
                             lambda: tnp.repeat(ints[:2], 2).numpy().tolist()),
     "np.mean(tensor)": (lambda: np.mean(np.array(floats)), lambda: np.mean(torch.tensor(floats)),
                         lambda: np.mean(tf.constant(floats))),
-    "gradient of a function": (lambda: "none", lambda: ".backward(), x.grad", lambda: "GradientTape"),
 }
 
 
