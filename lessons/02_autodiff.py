@@ -425,6 +425,7 @@ cu.compare("d²f/dx²", second_pt, second_tf)
 cu.compare("vs by hand", second_pt, 2 * np.sin(x_np) + 4 * x_np * np.cos(x_np) - x_np**2 * np.sin(x_np))
 cu.compare("Hessian", hessian_pt, hessian_tf)
 cu.compare("diag = d²f", torch.diagonal(hessian_pt), second_tf)
+cu.compare("off-diagonal", hessian_pt - torch.diag(torch.diagonal(hessian_pt)), np.zeros((5, 5), np.float32))
 
 # %% [markdown]
 # ### Exercise 2.2 ★★☆ (~5 min)
