@@ -202,7 +202,9 @@ def conv_to_keras(weight):
 
 Wc, bc = cnn_pt.conv.weight.detach().numpy(), cnn_pt.conv.bias.detach().numpy()
 Wf, bf = cnn_pt.fc.weight.detach().numpy(), cnn_pt.fc.bias.detach().numpy()
-Wc.shape, conv_to_keras(Wc).shape, Wf.shape
+print("conv weight", Wc.shape, "→ kernel", conv_to_keras(Wc).shape, "| dense weight", Wf.shape)
+# Not Wc.T: it reverses all four axes, (kw, kh, in, out): the same shape, but each 3×3 kernel mirrored.
+print("Wc.T", Wc.T.shape, "equals the right kernel:", np.array_equal(Wc.T, conv_to_keras(Wc)))
 
 # %% [markdown]
 # ### TensorFlow: the naive port
@@ -297,7 +299,7 @@ cu.check.conv_kernel(answer)
 #
 # Now the other way. A Keras model flattens a `(H, W, C) = (2, 2, 3)` map and feeds it to `Dense(4)`,
 # whose kernel `K` is below, shape `(12, 4)`. Give the weight of the torch `nn.Linear(12, 4)` that
-# follows `torch.flatten` of the same map in NCHW layout, shape `(4, 12)`.
+# follows `torch.flatten` of the same map in NCHW layout, shape `(4, 12)`, and assign it to `answer`.
 
 # %%
 K = np.arange(48, dtype=np.float32).reshape(12, 4)
@@ -393,8 +395,10 @@ for model_pt, model_tf, grads_tf, chw in [(mlp_pt, mlp_tf, grads_mlp_tf, None),
         cu.compare(name, to_keras_layout(p, chw), v)
 
 # %% [markdown]
-# This lesson trains with SGD + momentum, whose two formulations give the same steps at a
-# constant learning rate. Not every optimizer matches that easily: Adam's defaults already differ.
+# This lesson trains with SGD + momentum. torch and Keras write the momentum update differently
+# (torch: `v ← μv + g`, `w ← w − lr·v`; Keras: `v ← μv − lr·g`, `w ← w + v`), which gives the same
+# steps at a constant learning rate: the training runs below agree step by step. Not every
+# optimizer matches that easily: Adam's defaults already differ.
 
 # %%
 adam_pt = torch.optim.Adam(mlp_pt.parameters())
