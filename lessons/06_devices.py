@@ -76,7 +76,7 @@ tf.config.threading.set_intra_op_parallelism_threads(2)
 tf.config.threading.set_inter_op_parallelism_threads(1)
 if gpus:  # the limit is a logical-device setting too: a GPU:0 that can use 1 GiB only
     tf.config.set_logical_device_configuration(gpus[0], [tf.config.LogicalDeviceConfiguration(memory_limit=1024)])
-    # full float32 matrix products on GPUs with TF32, as in PyTorch, so the comparisons below hold
+    # keep matrix products in full float32 on GPUs with TF32 units (PyTorch's default), so comparisons hold
     tf.config.experimental.enable_tensor_float_32_execution(False)
 print(f"physical devices: {len(cpus)} CPU, {len(gpus)} GPU")
 
@@ -457,8 +457,11 @@ if gpus:
     except tf.errors.ResourceExhaustedError:
         print("a 2 GiB tensor: ResourceExhaustedError, the 1 GiB limit holds")
 else:
-    print(devices.no_gpu("tf.config.experimental.get_memory_info('GPU:0')",
-                         "TensorFlow has no GPU allocator to report on, and asking raises ValueError"))
+    try:
+        tf.config.experimental.get_memory_info("GPU:0")
+    except ValueError as err:  # asking anyway shows it
+        print(devices.no_gpu("tf.config.experimental.get_memory_info('GPU:0')",
+                             f"TensorFlow has no GPU allocator to report on (ValueError: {err})"))
 
 # %%
 # GPU-only cell: TensorFlow's default grab of GPU memory vs memory growth; on a CPU the [no GPU] line.
@@ -634,7 +637,7 @@ cu.compare("losses", np.array([loss_pt, loss_after_pt], np.float32), np.array([l
 # | claim | verdict | evidence |
 # |---|---|---|
 # | TensorFlow moves to the GPU automatically; PyTorch needs explicit placement | **partly** | True of the defaults: TensorFlow's runtime placed every operation by itself and even copied a batch between devices (*Mixed devices*, TensorFlow), while PyTorch refused to mix devices (*Mixed devices*, PyTorch, the `RuntimeError`). But PyTorch has a default device too (`with torch.device(...)`, *Placement*), and TensorFlow's automatic choice falls back silently (*Placement*, `asked for /GPU:0, ran on /CPU:0` here). |
-# | TensorFlow gives no control over GPU memory / takes all of it | **outdated** | It takes nearly all *by default*; the configuration cell sets a hard `memory_limit`, and `set_memory_growth` is the other switch (*Memory*, the GPU-only cells; on this CPU-only machine they print the `[no GPU]` line, so the GPU numbers come from a GPU run). Both must precede the first operation (*Configure*, the `RuntimeError`). |
+# | TensorFlow gives no control over GPU memory / takes all of it | **outdated** | It takes nearly all *by default*; the configuration cell sets a hard `memory_limit`, and `set_memory_growth` is the other switch (*Memory*, the GPU-only cells: on a GPU they show the 1 GiB limit raising `ResourceExhaustedError` and how much memory TensorFlow takes with and without growth; in this CPU-only run they print the `[no GPU]` line, so here the evidence is that the configuration cell ran, not a measurement). Both must precede the first operation (*Configure*, the `RuntimeError`). |
 # | PyTorch will not run without CUDA | **false** | This whole notebook ran PyTorch on a CPU (*List the devices*: `CUDA available: False`), including a training step (*Device-agnostic code*). Only asking a CPU-only build for `cuda` fails. |
 
 # %% [markdown]
