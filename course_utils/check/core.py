@@ -112,7 +112,8 @@ def describe(x: Any) -> str:
         name = {"torch": "torch", "tensorflow": "TensorFlow"}[kind]
         return f"a {name} {type(x).__name__} object, not a tensor"
     if isinstance(x, (list, tuple, dict, set, str, int, float, bool)):
-        return f"a {type(x).__name__}"
+        name = type(x).__name__
+        return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
     if inspect.isgenerator(x):
         return "a generator — wrap it in list(...) or build a tensor"
     if callable(x):

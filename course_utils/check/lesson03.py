@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..arrays import framework_of
 from .core import Wrong, as_array, describe, expect_close, expect_finite, expect_shape, exercise
 
 # Exercise 3.1: a torch Conv2d(in_channels=2, out_channels=4, kernel_size=3) weight, (out, in, kh, kw).
@@ -94,4 +95,6 @@ def matching_loss(answer: Any) -> str:
     if not np.isclose(value, expected, atol=1e-4):
         raise Wrong(f"{value:.4f} still differs from torch's {expected:.4f}. Hint: torch's CrossEntropyLoss takes "
                     "logits; a Keras loss takes probabilities unless you pass from_logits=True.")
+    if framework_of(answer) == "torch":
+        raise Wrong("that is torch's number, which was right all along; fix the Keras call and hand in its loss.")
     return "Keras losses assume probabilities unless from_logits=True; torch's CrossEntropyLoss always takes logits."
