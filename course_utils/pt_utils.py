@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import validate
+from . import porting, validate
 from .errors import CourseError
 
 
@@ -267,28 +267,6 @@ def evaluate(model: Model, X: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(_predict(model, X, "pt_utils.evaluate").argmax(axis=1) == y))
 
 
-def _keras_weighted_layers(model: Any) -> list[tuple[Any, tuple[int, ...] | None]]:
-    """[(Keras layer with weights, (H, W, C) of a Flatten right before it or None)], in order."""
-    found, flattened = [], None
-    for layer in model.layers:
-        if type(layer).__name__ == "Flatten":
-            try:
-                shape = tuple(layer.input.shape)
-            except (AttributeError, ValueError):
-                raise CourseError("port_weights: cannot read the input shape of a Keras Flatten layer — "
-                                  "build the Keras model with the functional API or Sequential(Input(...), ...).") from None
-            flattened = tuple(int(d) for d in shape[1:]) if len(shape) == 4 else None
-        elif layer.weights:
-            found.append((layer, flattened))
-            flattened = None
-    return found
-
-
-def _torch_weighted_layers(model: Any) -> list[Any]:
-    """The modules that hold parameters themselves (``Linear``, ``Conv2d``, ...), in definition order."""
-    return [m for m in model.modules() if any(True for _ in m.parameters(recurse=False))]
-
-
 def port_weights(src: Any, dst: Model) -> list[str]:
     """Copy the weights of a Keras model ``src`` into the torch model ``dst`` (same layers, same order).
 
@@ -311,7 +289,7 @@ def port_weights(src: Any, dst: Model) -> list[str]:
         raise validate.wrong_kind("pt_utils.port_weights", "src", "a Keras model (copied into dst)", src, "torch",
                                   "tf_utils.port_weights(src, dst) to copy torch → Keras")
     dst = _require_model(dst, "pt_utils.port_weights", "dst")
-    src_layers, dst_layers = _keras_weighted_layers(src), _torch_weighted_layers(dst)
+    src_layers, dst_layers = porting.keras_weighted_layers(src), porting.torch_weighted_layers(dst)
     dst_names = {m: name for name, m in dst.named_modules()}
     if len(src_layers) != len(dst_layers):
         raise CourseError(f"port_weights: the Keras model has {len(src_layers)} layers with weights, the torch model "
@@ -321,18 +299,7 @@ def port_weights(src: Any, dst: Model) -> list[str]:
         kind_tf, kind_pt = type(layer).__name__, type(module).__name__
         arrays = [np.asarray(w) for w in layer.get_weights()]
         kernel, bias = arrays[0], (arrays[1] if len(arrays) > 1 else None)
-        if (kind_tf, kind_pt) == ("Dense", "Linear"):
-            if hwc is not None:
-                H, W, C = hwc
-                weight = kernel.reshape(H, W, C, -1).transpose(3, 2, 0, 1).reshape(kernel.shape[1], -1)
-                how = "rows reordered (H, W, C) → (C, H, W), transposed"
-            else:
-                weight, how = kernel.T, "transposed"
-        elif (kind_tf, kind_pt) == ("Conv2D", "Conv2d"):
-            weight, how = kernel.transpose(3, 2, 0, 1), "transpose(3, 2, 0, 1)"
-        else:
-            raise CourseError(f"port_weights: layer {i + 1} is {kind_tf} in Keras but {kind_pt} in torch — "
-                              "only Dense↔Linear and Conv2D↔Conv2d are ported; list the layers in the same order.")
+        weight, how = porting.to_torch_layout(kernel, kind_tf, kind_pt, hwc, i)
         if tuple(weight.shape) != tuple(module.weight.shape):
             raise CourseError(f"port_weights: {layer.name} → {dst_names[module]}: Keras kernel {kernel.shape} gives "
                               f"{tuple(weight.shape)}, but torch expects {tuple(module.weight.shape)} — check the layer sizes.")

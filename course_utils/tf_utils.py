@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import validate
+from . import porting, validate
 from .errors import CourseError
 
 
@@ -246,28 +246,6 @@ def evaluate(model: Model, X: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(outputs.argmax(axis=1) == y))
 
 
-def _keras_weighted_layers(model: Any) -> list[tuple[Any, tuple[int, ...] | None]]:
-    """[(Keras layer with weights, (H, W, C) of a Flatten right before it or None)], in order."""
-    found, flattened = [], None
-    for layer in model.layers:
-        if type(layer).__name__ == "Flatten":
-            try:
-                shape = tuple(layer.input.shape)
-            except (AttributeError, ValueError):
-                raise CourseError("port_weights: cannot read the input shape of a Keras Flatten layer — "
-                                  "build the Keras model with the functional API or Sequential(Input(...), ...).") from None
-            flattened = tuple(int(d) for d in shape[1:]) if len(shape) == 4 else None
-        elif layer.weights:
-            found.append((layer, flattened))
-            flattened = None
-    return found
-
-
-def _torch_weighted_layers(model: Any) -> list[Any]:
-    """The modules that hold parameters themselves (``Linear``, ``Conv2d``, ...), in definition order."""
-    return [m for m in model.modules() if any(True for _ in m.parameters(recurse=False))]
-
-
 def port_weights(src: Any, dst: Model) -> list[str]:
     """Copy the weights of a torch model ``src`` into the Keras model ``dst`` (same layers, same order).
 
@@ -293,7 +271,7 @@ def port_weights(src: Any, dst: Model) -> list[str]:
     if not isinstance(dst, keras.Model):
         raise validate.wrong_kind("tf_utils.port_weights", "dst", "a Keras model", dst, "torch",
                                   "pt_utils.port_weights")
-    src_layers, dst_layers = _torch_weighted_layers(src), _keras_weighted_layers(dst)
+    src_layers, dst_layers = porting.torch_weighted_layers(src), porting.keras_weighted_layers(dst)
     src_names = {m: name for name, m in src.named_modules()}
     if len(src_layers) != len(dst_layers):
         raise CourseError(f"port_weights: the torch model has {len(src_layers)} layers with weights, the Keras model "
@@ -303,18 +281,7 @@ def port_weights(src: Any, dst: Model) -> list[str]:
         kind_pt, kind_tf = type(module).__name__, type(layer).__name__
         weight = module.weight.detach().cpu().numpy()
         bias = None if module.bias is None else module.bias.detach().cpu().numpy()
-        if (kind_pt, kind_tf) == ("Linear", "Dense"):
-            if hwc is not None:
-                H, W, C = hwc
-                kernel = weight.reshape(-1, C, H, W).transpose(2, 3, 1, 0).reshape(H * W * C, -1)
-                how = "columns reordered (C, H, W) → (H, W, C), transposed"
-            else:
-                kernel, how = weight.T, "transposed"
-        elif (kind_pt, kind_tf) == ("Conv2d", "Conv2D"):
-            kernel, how = weight.transpose(2, 3, 1, 0), "transpose(2, 3, 1, 0)"
-        else:
-            raise CourseError(f"port_weights: layer {i + 1} is {kind_pt} in torch but {kind_tf} in Keras — "
-                              "only Linear↔Dense and Conv2d↔Conv2D are ported; list the layers in the same order.")
+        kernel, how = porting.to_keras_layout(weight, kind_pt, kind_tf, hwc, i)
         expected = [tuple(w.shape) for w in layer.weights]
         if tuple(kernel.shape) != expected[0]:
             raise CourseError(f"port_weights: {src_names[module]} → {layer.name}: torch weight {weight.shape} gives "

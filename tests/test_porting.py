@@ -125,7 +125,7 @@ def test_mismatched_models_give_a_course_error():
         tf_utils.port_weights(pt_utils.build_mlp(hidden=16), tf_utils.build_mlp(hidden=32))
     with pytest.raises(CourseError, match="torch expects"):
         pt_utils.port_weights(tf_utils.build_mlp(hidden=16), pt_utils.build_mlp(hidden=32))
-    with pytest.raises(CourseError, match="Dense in Keras but Conv2d in torch"):
+    with pytest.raises(CourseError, match="Conv2d in torch but Dense in Keras"):
         pt_utils.port_weights(tf_utils.build_mlp(), pt_utils.build_cnn())
 
 
