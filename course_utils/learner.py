@@ -28,7 +28,7 @@ from pathlib import Path
 import nbformat
 from nbconvert.preprocessors import ClearOutputPreprocessor, Preprocessor, TagRemovePreprocessor
 
-from .paths import course_root, notebooks_dir
+from .paths import course_root, lesson_notebooks, output_dir
 
 SOLUTION_TAG = "solution"
 INSTRUCTOR_TAG = "instructor-only"
@@ -131,11 +131,6 @@ def learner_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def lesson_notebooks() -> list[Path]:
-    """Every lesson notebook, ``notebooks/NN_*.ipynb``, in order."""
-    return sorted(notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
-
-
 def build(out_dir: str | Path = "build/learner", notebooks: list[Path] | None = None) -> list[Path]:
     """Write the learner copy of each notebook into ``out_dir`` (relative to the course root).
 
@@ -143,9 +138,7 @@ def build(out_dir: str | Path = "build/learner", notebooks: list[Path] | None = 
     >>> paths[0].name                    # doctest: +SKIP
     '00_setup_check.ipynb'
     """
-    out = Path(out_dir)
-    out = out if out.is_absolute() else course_root() / out
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out_dir)
     written = []
     for src in notebooks if notebooks is not None else lesson_notebooks():
         nb = learner_notebook(nbformat.read(src, as_version=4))

@@ -19,3 +19,16 @@ def data_dir() -> Path:
 
 def notebooks_dir() -> Path:
     return course_root() / "notebooks"
+
+
+def lesson_notebooks() -> list[Path]:
+    """Every lesson notebook, ``notebooks/NN_*.ipynb``, in order."""
+    return sorted(notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+
+
+def output_dir(out_dir: str | Path) -> Path:
+    """``out_dir`` (relative to the course root unless absolute), created if missing."""
+    out = Path(out_dir)
+    out = out if out.is_absolute() else course_root() / out
+    out.mkdir(parents=True, exist_ok=True)
+    return out

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from .paths import course_root, notebooks_dir
+from .paths import course_root, lesson_notebooks
 
 TIME_LINE = re.compile(r"\*\*Time:\*\*\s*(\d+)\s*min teaching\s*\+\s*(\d+)\s*min exercises")
 # (session length in minutes, what follows it): a day is 09:00-17:00 with two coffee breaks and lunch.
@@ -58,7 +58,7 @@ def lessons(times_file: str | Path = "build/notebook_times.json") -> list[Lesson
     times_path = times_path if times_path.is_absolute() else course_root() / times_path
     times = json.loads(times_path.read_text()) if times_path.exists() else {}
     found = []
-    for path in sorted(notebooks_dir().glob("[0-9][0-9]_*.ipynb")):
+    for path in lesson_notebooks():
         nb = nbformat.read(path, as_version=4)
         header = nb.cells[0].source if nb.cells else ""
         m = TIME_LINE.search(header)

@@ -26,7 +26,7 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets.config import Config
 
 from .errors import CourseError
-from .paths import course_root, notebooks_dir
+from .paths import course_root, lesson_notebooks, output_dir
 
 ASSETS = "assets"
 MATHJAX_CONFIG = "TeX-AMS_CHTML-full,Safe"
@@ -137,11 +137,9 @@ def build(out_dir: str | Path = "build/slides", notebooks: list[Path] | None = N
     >>> decks[0].name                    # doctest: +SKIP
     '00_setup_check.slides.html'
     """
-    out = Path(out_dir)
-    out = out if out.is_absolute() else course_root() / out
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out_dir)
     install_assets(out)
-    paths = notebooks if notebooks is not None else sorted(notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+    paths = notebooks if notebooks is not None else lesson_notebooks()
     decks = [deck(p, out) for p in paths]
     items = "\n".join(f'<li><a href="{html.escape(d.name)}">{html.escape(_title(p))}</a></li>'
                       for d, p in zip(decks, paths))
