@@ -124,7 +124,8 @@ def numeric_array(value: Any, name: str, where: str, ndim: int | tuple[int, ...]
             raise CourseError(f"{where}({name}=...): expected {' or '.join(f'{d}-D' for d in allowed)} data, "
                               f"found shape {arr.shape}.")
     if dtype == "float32":
-        arr = arr.astype(np.float32)
+        with np.errstate(over="ignore"):  # too-large values become inf, reported just below
+            arr = arr.astype(np.float32)
         if not np.isfinite(arr).all():
             raise CourseError(f"{where}({name}=...): contains NaN or inf (or values too large for float32).")
     elif dtype == "int64":
