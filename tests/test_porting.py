@@ -43,17 +43,21 @@ CNN_SHAPES = [dict(image_size=8, channels=8, kernel_size=3, num_classes=10),
               dict(image_size=12, channels=2, kernel_size=5, num_classes=3)]
 
 
+def randomize_and_port(model_pt, model_tf, direction, seed):
+    """Random weights in the source model, ported into the other; the port's report."""
+    if direction == "torch->keras":
+        randomize_torch(model_pt, seed=seed)
+        return tf_utils.port_weights(model_pt, model_tf)
+    randomize_keras(model_tf, seed=seed)
+    return pt_utils.port_weights(model_tf, model_pt)
+
+
 @pytest.mark.parametrize("shape", MLP_SHAPES, ids=str)
 @pytest.mark.parametrize("direction", ["torch->keras", "keras->torch"])
 def test_mlp_port_both_ways(shape, direction):
     model_pt, model_tf = pt_utils.build_mlp(**shape), tf_utils.build_mlp(**shape)
     assert pt_utils.count_params(model_pt) == tf_utils.count_params(model_tf)
-    if direction == "torch->keras":
-        randomize_torch(model_pt, seed=2)
-        report = tf_utils.port_weights(model_pt, model_tf)
-    else:
-        randomize_keras(model_tf, seed=2)
-        report = pt_utils.port_weights(model_tf, model_pt)
+    report = randomize_and_port(model_pt, model_tf, direction, seed=2)
     assert len(report) == 2 and all("transposed" in line for line in report)
     X = rng.normal(size=(13, shape["in_features"])).astype(np.float32)
     assert max_diff(pt_utils.predict(model_pt, X), tf_utils.predict(model_tf, X)) <= TOL
@@ -64,12 +68,7 @@ def test_mlp_port_both_ways(shape, direction):
 def test_cnn_port_both_ways(shape, direction):
     model_pt, model_tf = pt_utils.build_cnn(**shape), tf_utils.build_cnn(**shape)
     assert pt_utils.count_params(model_pt) == tf_utils.count_params(model_tf)
-    if direction == "torch->keras":
-        randomize_torch(model_pt, seed=3)
-        report = tf_utils.port_weights(model_pt, model_tf)
-    else:
-        randomize_keras(model_tf, seed=3)
-        report = pt_utils.port_weights(model_tf, model_pt)
+    report = randomize_and_port(model_pt, model_tf, direction, seed=3)
     assert "reordered" in report[1]
     X = images(11, shape["image_size"])
     out_pt = pt_utils.predict(model_pt, pt_utils.add_channel_axis(X))

@@ -45,14 +45,20 @@ def tracing_count(answer: Any) -> str:
             "tf.constant(2.0) and tf.constant(3.0) reuse the scalar graph.")
 
 
+def _require_function(answer: Any, framework: str, name: str, expected: str) -> Any:
+    """The framework module (already imported by the lesson) once ``answer`` is a function; else ``Wrong``."""
+    if answer is None:
+        raise Wrong(f"your answer is None — assign the function itself: answer = {name}.")
+    module = sys.modules.get(framework)
+    if module is None or not callable(answer):
+        raise Wrong(f"your answer is {describe(answer)}; expected {expected}.")
+    return module
+
+
 @exercise("4.2")
 def one_trace_row_sums(answer: Any) -> str:
     """A tf.function ``(x, scale) -> row sums of x times scale`` that traces once for any batch size and scale."""
-    tf = sys.modules.get("tensorflow")
-    if answer is None:
-        raise Wrong("your answer is None — assign the decorated function itself: answer = row_sums.")
-    if tf is None or not callable(answer):
-        raise Wrong(f"your answer is {describe(answer)}; expected a function decorated with @tf.function.")
+    tf = _require_function(answer, "tensorflow", "row_sums", "a function decorated with @tf.function")
     if not hasattr(answer, "experimental_get_tracing_count"):
         raise Wrong("that is a plain Python function; decorate it with @tf.function(input_signature=[...]).")
     before = answer.experimental_get_tracing_count()
@@ -76,11 +82,7 @@ def one_trace_row_sums(answer: Any) -> str:
 @exercise("4.3")
 def no_graph_break(answer: Any) -> str:
     """A function with the same results as ``relu_or_negate`` that torch.compile captures as one graph."""
-    torch = sys.modules.get("torch")
-    if answer is None:
-        raise Wrong("your answer is None — assign the function itself: answer = relu_or_negate_fixed.")
-    if torch is None or not callable(answer):
-        raise Wrong(f"your answer is {describe(answer)}; expected a Python function that takes a torch tensor.")
+    torch = _require_function(answer, "torch", "relu_or_negate_fixed", "a Python function that takes a torch tensor")
     inputs = [torch.tensor([1.0, -2.0, 3.0]), torch.tensor([-1.0, 2.0, -3.0]),
               torch.tensor([[0.5, -4.0], [1.0, 1.0]])]
     for x in inputs:
