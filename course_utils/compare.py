@@ -1,6 +1,20 @@
 """``compare``: do two arrays (from any framework) hold the same numbers? One line says.
 
 Used in: 01_tensors, 02_autodiff, 03_same_model and every lesson that builds a model twice.
+
+How the line prints numbers (the course's rule, STYLE.md "Print what is true on every machine"):
+a stored notebook output is a promise to every learner's CPU, so the line never shows the noise
+digits of this machine. Two float32 computations that agree differ by rounding noise (1e-8..1e-6)
+that moves with the CPU's vector width, the BLAS kernel and the thread count, and even flips
+between 0 and 1e-7. So:
+
+* when they agree, the line prints the tolerance they agree within — ``max|diff| <= 1e-05`` — a
+  bound that holds on every machine (pick ``atol`` with a margin over the noise; ``atol=0`` claims
+  bit-for-bit equality and prints ``max|diff| = 0 (exact)``);
+* when they disagree, the difference is content, not noise: it prints 2 significant digits,
+  ``max|diff| = 0.33``, far from any CPU's rounding noise.
+
+The exact figure is always in ``Comparison.max_diff`` for code that needs it.
 """
 from __future__ import annotations
 
@@ -32,9 +46,32 @@ class Comparison:
     def __bool__(self) -> bool:
         return self.allclose
 
+    atol: float = 1e-5
+    rtol: float = 0.0
+
     def __str__(self) -> str:
         return (f"{self.name:<12} allclose={self.allclose!s:<5}  "
-                f"max|diff|={self.max_diff:.1e}  shape={self.shape}")
+                f"{self.diff_text():<20}  shape={self.shape}")
+
+    def diff_text(self) -> str:
+        """The printed difference: the bound when the two agree, 2 digits of the gap when not."""
+        if self.allclose:
+            if self.atol == 0.0 and self.rtol == 0.0:
+                return "max|diff| = 0 (exact)"
+            bound = f"max|diff| <= {short_number(self.atol)}"
+            return bound + (f" + {short_number(self.rtol)}·|b|" if self.rtol else "")
+        if np.isnan(self.max_diff):
+            return "max|diff| = nan"
+        return f"max|diff| = {self.max_diff:.2g}"
+
+
+def short_number(value: float) -> str:
+    """``1e-05`` → ``'1e-05'``, ``0.0005`` → ``'5e-04'``, ``0.25`` → ``'0.25'``: a tolerance, as written.
+
+    >>> short_number(1e-5), short_number(5e-4), short_number(0.25)
+    ('1e-05', '5e-04', '0.25')
+    """
+    return f"{value:.0e}" if f"{value:.0e}" == f"{value:.1e}".replace(".0e", "e") else f"{value:g}"
 
 
 def compare(name: str, a: Any, b: Any, atol: float = 1e-5, rtol: float = 0.0,
@@ -45,10 +82,14 @@ def compare(name: str, a: Any, b: Any, atol: float = 1e-5, rtol: float = 0.0,
     a TF tensor/variable. They agree when ``|a - b| <= atol + rtol * |b|`` everywhere.
 
     >>> compare("logits", np.ones((8, 10), np.float32), np.ones((8, 10), np.float32))
-    logits       allclose=True   max|diff|=0.0e+00  shape=(8, 10)
-    Comparison(name='logits', allclose=True, max_diff=0.0, shape=(8, 10))
+    logits       allclose=True   max|diff| <= 1e-05 shape=(8, 10)
+    Comparison(name='logits', allclose=True, max_diff=0.0, shape=(8, 10), atol=1e-05, rtol=0.0)
+    >>> compare("off", np.zeros(3, np.float32), np.full(3, 0.33, np.float32), quiet=True).diff_text()
+    'max|diff| = 0.33'
 
-    In a notebook the line is shown once: the returned value does not print it again.
+    The line states the tolerance the two agree within, not this CPU's noise digits (see the
+    module docstring); ``.max_diff`` holds the exact figure. In a notebook the line is shown once:
+    the returned value does not print it again.
 
     Raises ``CourseError`` with a one-line explanation when the shapes or dtypes differ.
     """
@@ -77,7 +118,10 @@ def compare(name: str, a: Any, b: Any, atol: float = 1e-5, rtol: float = 0.0,
     diff = np.abs(x64 - y64)
     max_diff = float(diff.max()) if diff.size else 0.0
     ok = bool(np.allclose(x64, y64, atol=atol, rtol=rtol, equal_nan=False)) if diff.size else True
-    result = Comparison(name=name, allclose=ok, max_diff=max_diff, shape=tuple(x.shape), printed=not quiet)
+    if diff.size and np.isnan(diff).any():
+        max_diff = float("nan")
+    result = Comparison(name=name, allclose=ok, max_diff=max_diff, shape=tuple(x.shape),
+                        printed=not quiet, atol=atol, rtol=rtol)
     if not quiet:
         print(result)
     return result

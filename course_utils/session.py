@@ -73,7 +73,35 @@ def _short_course_errors() -> None:
     ip.set_custom_exc((CourseError,), one_line)
 
 
-def version_line(seed: int | None = None) -> str:
+# Threads for both frameworks' intra-op pools. A reduction split over N threads sums in another
+# order than over M, so its last digits depend on the thread count, which by default is the
+# number of cores: pinning it makes a 4-core and a 16-core laptop print the same numbers as this
+# one. 2 matches the course's reference machine (2 cores); lesson 12 measures other counts.
+LESSON_THREADS = 2
+
+
+def pin_threads(threads: int) -> None:
+    """Give torch's and TensorFlow's intra-op pools ``threads`` threads (each only if imported).
+
+    TensorFlow accepts this only before its first operation; ``setup`` is called right after the
+    imports, so it is in time. Called later, it raises a one-line ``CourseError``.
+    """
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+    if "tensorflow" in sys.modules:
+        tf = sys.modules["tensorflow"]
+        if tf.config.threading.get_intra_op_parallelism_threads() == threads:
+            return
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+        except RuntimeError:
+            raise CourseError(
+                f"setup(threads={threads}): TensorFlow already ran an operation, so its thread pool is fixed. "
+                "Call cu.setup() right after the imports, before any TensorFlow operation (restart the kernel)."
+            ) from None
+
+
+def version_line(seed: int | None = None, threads: int | None = None) -> str:
     """One line: Python, NumPy and the imported frameworks' versions, and where the frameworks compute."""
     parts = [f"python {platform.python_version()}", f"numpy {np.__version__}"]
     devices = []
@@ -94,11 +122,13 @@ def version_line(seed: int | None = None) -> str:
         line += " | " + ", ".join(devices)
     if seed is not None:
         line += f" | seed {seed}"
+    if threads is not None:
+        line += f" | {threads} threads"
     return line
 
 
-def setup(seed: int = 0) -> None:
-    """Prepare a lesson: quiet logs, seed everything, print one line of versions and devices.
+def setup(seed: int = 0, threads: int | None = LESSON_THREADS) -> None:
+    """Prepare a lesson: quiet logs, pin threads, seed everything, print one line of versions and devices.
 
     Call it once, right after importing the frameworks. Its side effects, all of them:
 
@@ -111,15 +141,23 @@ def setup(seed: int = 0) -> None:
     5. seeds ``random``, NumPy, torch (``torch.manual_seed``) and TensorFlow/Keras
        (``keras.utils.set_random_seed``) — each framework only if it is imported;
     6. inside IPython, shows a ``CourseError`` as one line rather than a traceback;
-    7. prints the version line (``version_line()`` returns it as a string).
+    7. pins the intra-op thread pools of the imported frameworks to ``threads`` (default
+       ``LESSON_THREADS`` = 2; ``None`` leaves each framework's default, one thread per core):
+       the last digits of a large sum depend on how many threads share it, so a lesson prints the
+       same on every laptop only with a fixed count (``pin_threads``);
+    8. prints the version line (``version_line()`` returns it as a string).
 
     >>> setup(seed=0)          # doctest: +SKIP
-    python 3.11.7 | numpy 2.4.6 | torch 2.13.0+cpu | tensorflow 2.21.0 | keras 3.15.1 | torch→cpu, tensorflow→CPU | seed 0
+    python 3.11.7 | numpy 2.4.6 | torch 2.13.0+cpu | tensorflow 2.21.0 | keras 3.15.1 | torch→cpu, tensorflow→CPU | seed 0 | 2 threads
     """
     # NumPy and TensorFlow accept seeds in [0, 2**32 - 1].
     seed = validate.integer(seed, "seed", "setup", minimum=0, maximum=2**32 - 1)
+    if threads is not None:
+        threads = validate.integer(threads, "threads", "setup", minimum=1, maximum=1024)
     quiet_environment()
     _quiet_loggers()
-    seed_everything(seed)
     _short_course_errors()
-    print(version_line(seed))
+    if threads is not None:
+        pin_threads(threads)
+    seed_everything(seed)
+    print(version_line(seed, threads))

@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 import course_utils as cu
 from course_utils import pt_utils, tf_utils
 
-torch.set_num_threads(1)  # these models are tiny: on a busy 2-core laptop a second thread only adds overhead
+
 cu.setup(seed=0)
 
 # %% [markdown]
