@@ -1,0 +1,201 @@
+"""Servers and workers a lesson starts: on 127.0.0.1 only, waited for, and always stopped.
+
+TensorBoard (lessons 05, 08), Visdom (08), a model service (09) and distributed workers (11) are
+real child processes. ``start`` runs one in its own process group, waits until it answers, and
+returns a ``Service`` that is a context manager; every service still running when the kernel
+exits is stopped too (``atexit``), so a failed cell never leaves a server or a port behind.
+
+    >>> with start(["python", "-m", "http.server", "--bind", "127.0.0.1", "{port}"],
+    ...            name="files", ready_path="/") as web:     # doctest: +SKIP
+    ...     web.get("/")[:15]
+    '<!DOCTYPE HTML>'
+
+Used in: 05_debugging, 08_visualization, 09_saving_deploying, 11_distributed.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from . import validate
+from .errors import CourseError
+
+HOST = "127.0.0.1"
+_running: list["Service"] = []
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def port_is_open(port: int, host: str = HOST) -> bool:
+    """True when something accepts TCP connections on ``host:port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+@dataclass
+class Service:
+    """A child process serving on ``127.0.0.1:port``; stop it with ``stop()`` or a ``with`` block."""
+
+    name: str
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+    _log_file: object = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def get(self, path: str = "/", timeout: float = 10.0) -> str:
+        """GET ``url + path`` and return the body as text (a one-line ``CourseError`` if it fails)."""
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=timeout) as reply:
+                return reply.read().decode("utf-8", "replace")
+        except (urllib.error.URLError, OSError) as exc:
+            raise CourseError(f"{self.name}: GET {path} failed ({exc}). {self.log_tail()}") from None
+
+    def log_tail(self, lines: int = 1) -> str:
+        """The last non-empty line(s) the process wrote, for error messages."""
+        try:
+            text = self.log_path.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        tail = [t for t in text if t.strip()][-lines:]
+        return ("Its last output: " + " | ".join(tail)) if tail else "It printed nothing."
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the process and everything it started (its process group); idempotent."""
+        import psutil
+
+        try:
+            tree = [psutil.Process(self.process.pid)]
+            tree += tree[0].children(recursive=True)
+        except psutil.NoSuchProcess:
+            tree = []
+        _signal_group(self.process, signal.SIGTERM)
+        _, left = psutil.wait_procs(tree, timeout=timeout)
+        for proc in left:  # ignored SIGTERM, or left the group: no survivors either way
+            try:
+                proc.kill()
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs(left, timeout=timeout)
+        _signal_group(self.process, signal.SIGKILL)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+            self.log_path.unlink(missing_ok=True)
+        if self in _running:
+            _running.remove(self)
+
+    def __enter__(self) -> "Service":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:  # no pid or port in notebook output: both change every run
+        return f"<Service {self.name}: {'running' if self.alive else 'stopped'}>"
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def start(command: Sequence[str], name: str, port: int | None = None, ready_path: str | None = "/",
+          timeout: float = 60.0, env: dict[str, str] | None = None, cwd: str | os.PathLike | None = None) -> Service:
+    """Start ``command`` (``"{port}"`` in it is replaced by the port) and wait until it answers.
+
+    ``ready_path``: an HTTP path that must answer (any status below 500); ``None`` waits only for
+    the TCP port to open. ``python`` as the first word means this kernel's own interpreter. The
+    output goes to a log file (an unread pipe would fill and hang the server). Raises a one-line
+    ``CourseError`` when the process exits or does not answer within ``timeout`` seconds — and then
+    it is already stopped.
+    """
+    validate.text(name, "name", "start")
+    if isinstance(command, (str, bytes)) or not all(isinstance(c, str) for c in command) or not command:
+        raise CourseError("start(command=...): expected a list of strings such as ['python', '-m', 'http.server'].")
+    port = free_port() if port is None else validate.integer(port, "port", "start", minimum=1, maximum=65535)
+    argv = [sys.executable if c == "python" and i == 0 else c.replace("{port}", str(port))
+            for i, c in enumerate(command)]
+    log_path = Path(tempfile.mkstemp(prefix=f"course-{name}-", suffix=".log")[1])
+    log_file = open(log_path, "w")
+    try:
+        process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   env={**os.environ, **(env or {})}, cwd=cwd, start_new_session=True)
+    except OSError as exc:
+        log_file.close()
+        raise CourseError(f"{name}: could not start {argv[0]!r} ({exc.strerror}). Is it installed in this environment?") from None
+    service = Service(name, port, process, log_path, log_file)
+    _running.append(service)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not service.alive:
+            time.sleep(0.2)  # let the last lines reach the log
+            message = f"{name} exited with code {process.returncode} before it answered. {service.log_tail()}"
+            service.stop()
+            raise CourseError(message)
+        if _answers(port, ready_path):
+            return service
+        time.sleep(0.1)
+    message = f"{name} did not answer on {HOST}:{port} within {timeout:.0f} s. {service.log_tail()}"
+    service.stop()
+    raise CourseError(message)
+
+
+def _answers(port: int, path: str | None) -> bool:
+    if not port_is_open(port):
+        return False
+    if path is None:
+        return True
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{port}{path}", timeout=2) as reply:
+            return reply.status < 500
+    except urllib.error.HTTPError as exc:
+        return exc.code < 500
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def running() -> list[Service]:
+    """The services started by this process that have not been stopped yet."""
+    return [s for s in _running if s.alive]
+
+
+def stop_all() -> int:
+    """Stop every service this process started; returns how many were still running."""
+    alive = running()
+    for service in list(_running):
+        service.stop()
+    return len(alive)
+
+
+atexit.register(stop_all)

@@ -1,0 +1,56 @@
+"""course_utils.servers: a real child server on loopback, waited for, and always stopped."""
+import os
+import signal
+import sys
+
+import psutil
+import pytest
+
+import course_utils as cu
+from course_utils import servers
+
+HTTP = ["python", "-m", "http.server", "--bind", "127.0.0.1", "{port}"]
+
+
+def test_start_answers_on_loopback_and_stops():
+    with servers.start(HTTP, name="files") as web:
+        assert web.alive and "Directory listing" in web.get("/")
+        conns = [c for c in psutil.Process(web.process.pid).net_connections() if c.status == "LISTEN"]
+        assert conns and all(c.laddr.ip == "127.0.0.1" for c in conns)
+        pid, port = web.process.pid, web.port
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert not servers.port_is_open(port)
+    assert servers.running() == []
+
+
+def test_children_of_the_service_are_stopped_too():
+    # A shell that starts a server and waits: stopping the service must stop the grandchild as well.
+    web = servers.start(["sh", "-c", f"{sys.executable} -m http.server --bind 127.0.0.1 {{port}}; sleep 60"],
+                        name="wrapped")
+    children = psutil.Process(web.process.pid).children(recursive=True)
+    web.stop()
+    assert children and not any(c.is_running() and c.status() != psutil.STATUS_ZOMBIE for c in children)
+
+
+def test_a_server_that_dies_is_reported_in_one_line_and_cleaned_up():
+    with pytest.raises(cu.CourseError) as info:
+        servers.start(["python", "-c", "import sys; print('boom: bad flag'); sys.exit(3)"], name="broken")
+    assert "exited with code 3" in str(info.value) and "boom: bad flag" in str(info.value)
+    assert "\n" not in str(info.value) and servers.running() == []
+
+
+def test_a_missing_program_is_one_line():
+    with pytest.raises(cu.CourseError, match="could not start"):
+        servers.start(["no-such-program-xyz"], name="ghost")
+
+
+def test_stop_all_stops_what_is_left():
+    servers.start(HTTP, name="a")
+    servers.start(HTTP, name="b")
+    assert servers.stop_all() == 2 and servers.running() == []
+
+
+def test_timeout_stops_the_process():
+    with pytest.raises(cu.CourseError, match="did not answer"):
+        servers.start(["python", "-c", "import time; time.sleep(30)"], name="mute", timeout=1)
+    assert servers.running() == []
