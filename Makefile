@@ -19,22 +19,29 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
+# torch.compile's cache: in build/, never the shared system temp folder (a cache built under other
+# CPU settings fails to load there); tools/portability.py gives each variant its own.
+export TORCHINDUCTOR_CACHE_DIR := $(CURDIR)/build/cache/inductor-native
 
 .PHONY: help install lab test test-unit test-notebooks regen sync doctor clean
-.PHONY: test-browser test-repeat browser-install
+.PHONY: test-browser test-repeat browser-install test-notebooks-native test-portable
 .PHONY: learner slides slides-assets wheelhouse schedule
+.PHONY: lab-instructor learner-refresh
 
 help:
-	@echo "make lab             install (first time) and open JupyterLab on notebooks/ (127.0.0.1, with a token)"
+	@echo "make lab             install (first time), build your own copies in workspace/ and open JupyterLab there (127.0.0.1, with a token)"
+	@echo "make lab-instructor  JupyterLab on notebooks/: the instructor versions, solutions executed"
 	@echo "make test            install (first time) and run every test: unit, notebook structure, nbval (network off), browser"
 	@echo "make test-browser    every notebook run in JupyterLab in Chromium (part of make test)"
 	@echo "make test-repeat     the strict notebook run three times in a row, with each notebook's time per run"
+	@echo "make test-portable   the strict notebook run as if on other CPUs and core counts (tools/portability.py --list)"
 	@echo "make browser-install Chromium for the browser test (Debian package as root, else Playwright's own)"
 	@echo "make doctor          is this machine ready? one [OK]/[FAIL] line per check"
 	@echo "make regen [NB=...]  re-execute notebooks in place, exactly as the tests run them"
 	@echo "make sync            bring notebooks/*.ipynb and their text twins lessons/*.py in step"
-	@echo "make clean           remove .venv and build/"
-	@echo "make learner         learner copies (solutions replaced by placeholders) in build/learner/"
+	@echo "make clean           remove .venv and build/ (never workspace/, your copies)"
+	@echo "make learner         add new lessons to workspace/ without serving it; never overwrites a copy you changed"
+	@echo "make learner-refresh LESSON=03  replace your copy of lesson 03 by the current one (yours goes to workspace/backups/)"
 	@echo "make slides          a Reveal.js deck per lesson in build/slides/ that opens offline (needs npm)"
 	@echo "make schedule        docs/instructors/schedule.md from the lesson headers and measured times"
 	@echo "make wheelhouse      download every pinned package into wheelhouse/ (make lab then installs offline)"
@@ -52,15 +59,30 @@ $(STAMP): requirements.txt pyproject.toml tools/kernel.json | $(BIN)/python
 	cp tools/kernel.json $(VENV)/share/jupyter/kernels/python3/kernel.json
 	touch $(STAMP)
 
-install: $(STAMP)
+# JupyterLab's defaults for this environment (tools/jupyter_settings/overrides.json): no news toast.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+$(LAB_SETTINGS): tools/jupyter_settings/overrides.json | $(STAMP)
+	mkdir -p $(dir $@)
+	cp $< $@
+
+install: $(STAMP) $(LAB_SETTINGS)
 
 # LAB_DIR, LAB_ARGS: the folder served and extra options; the browser test (tests/labserver.py) runs
 # this very command on copies of the notebooks, with its own port, token and settings.
 # Keep ip=127.0.0.1 and the token: tests/test_safety.py checks both.
-LAB_DIR ?= notebooks
+# `make lab` serves the learner's own copies in WORKSPACE (course_utils/workspace.py): built the first
+# time, later runs add new lessons and update only copies the learner never changed; a changed copy is
+# kept and its update arrives beside it (NN_slug.updated.ipynb). `make clean` never touches it.
+WORKSPACE ?= workspace
+LAB_DIR ?= $(WORKSPACE)
 LAB_ARGS ?=
 lab: install
+	@if [ "$(LAB_DIR)" = "$(WORKSPACE)" ]; then $(BIN)/python -m course_utils workspace --out $(WORKSPACE); fi
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.root_dir=$(LAB_DIR) $(ROOT_FLAG) $(LAB_ARGS)
+
+# The instructor versions: every solution is in them, executed.
+lab-instructor:
+	@$(MAKE) --no-print-directory lab LAB_DIR=notebooks
 
 doctor: install
 	$(BIN)/python -m course_utils doctor
@@ -70,20 +92,33 @@ test: install test-unit test-notebooks test-browser
 
 # The browser test re-runs every notebook, so it has its own target (test-browser), not this one.
 test-unit: install
-	$(BIN)/python -m pytest tests --ignore=tests/test_browser.py
+	$(BIN)/python -m pytest tests --ignore=tests/test_browser.py --ignore=tests/test_portability.py
 
 # Strict nbval: every stored output is compared; tests/nbval_sanitize.cfg says what may vary and why.
 # It runs with the outbound network off where this machine allows it (tests/netoff.py: root + unshare;
 # a laptop says so and runs with the network on); tests/test_network_off.py runs inside to prove it.
-test-notebooks: install
-	$(BIN)/python tests/netoff.py $(BIN)/python -m pytest --nbval $(NOTEBOOKS) tests/test_network_off.py \
+# Then the same stored outputs must hold as if on another CPU (tools/portability.py: the libraries'
+# own dispatch switches; tests/test_portability.py proves each one reached the kernel): `narrow` here,
+# every variant in `make test-portable`. Nothing is regenerated between the runs.
+NBVAL := $(BIN)/python -m pytest -p no:cacheprovider --nbval $(NOTEBOOKS) tests/test_network_off.py \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
+PORTABILITY_VARIANTS := narrow avx2 one-core
+test-notebooks: test-notebooks-native test-notebooks-narrow
+
+test-notebooks-native: install
+	$(BIN)/python tests/netoff.py $(NBVAL)
+
+test-notebooks-%: install
+	$(BIN)/python tools/portability.py $* -- $(BIN)/python tests/netoff.py $(NBVAL) tests/test_portability.py
+
+# The strict notebook run under every portability variant, one after the other (about 3x test-notebooks).
+test-portable: test-notebooks-native $(addprefix test-notebooks-,$(PORTABILITY_VARIANTS))
 
 # The strict notebook run three times in a row (all must pass), then each notebook's time per run.
 test-repeat: install
 	@mkdir -p build
 	@for i in 1 2 3; do echo "=== strict notebook run $$i of 3"; \
-	  $(MAKE) --no-print-directory test-notebooks || { echo "error: run $$i of 3 failed"; exit 1; }; \
+	  $(MAKE) --no-print-directory test-notebooks-native || { echo "error: run $$i of 3 failed"; exit 1; }; \
 	  cp build/notebook_times.json build/notebook_times.run$$i.json; done
 	@$(BIN)/python tests/timing_report.py build/notebook_times.run1.json build/notebook_times.run2.json build/notebook_times.run3.json
 
@@ -123,9 +158,16 @@ clean:
 
 # --- workshop kit (docs/instructors/guide.md) ----------------------------------------------------
 
-# Learner copies: solution cells become `answer = ...`, outputs cleared, checks kept.
+# Learner copies (solution cells become `answer = ...`, outputs cleared, checks kept) in WORKSPACE,
+# built as `make lab` does, without serving. `python -m course_utils learner --out DIR` writes a fresh
+# set elsewhere (e.g. to hand out), overwriting that folder.
 learner: install
-	$(BIN)/python -m course_utils learner --out build/learner
+	$(BIN)/python -m course_utils workspace --out $(WORKSPACE)
+
+# On request only: your copy of one lesson replaced by the current version, yours kept in WORKSPACE/backups/.
+learner-refresh: install
+	@test -n "$(LESSON)" || { echo "error: say which lesson, e.g. make learner-refresh LESSON=03"; exit 1; }
+	$(BIN)/python -m course_utils workspace --out $(WORKSPACE) --refresh $(LESSON)
 
 # reveal.js & co., exactly as package-lock.json pins them (npm ci); re-run when the lock changes.
 node_modules/.package-lock.json: package.json package-lock.json

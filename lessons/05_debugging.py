@@ -347,7 +347,8 @@ print(f"loss {float(loss):.4f}   traces: {loss_graph.experimental_get_tracing_co
 @tf.function
 def loss_graph_printing(X, y):
     p = model_tf(X)
-    tf.print("p[:, 0] =", p[:, 0], "shape", tf.shape(p))
+    # 4 decimals: tf.print's default 9 significant digits end in digits that differ between CPUs.
+    tf.print("p[:, 0] =", tf.strings.as_string(p[:, 0], precision=4), "shape", tf.shape(p))
     return bce_fixed_tf(p, y)
 
 
