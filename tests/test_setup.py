@@ -35,3 +35,20 @@ def test_setup_works_with_no_framework_imported():
 def test_setup_rejects_a_bad_seed(bad):
     with pytest.raises(cu.CourseError, match="expected a whole number"):
         cu.setup(seed=bad)
+
+
+def test_setup_pins_both_frameworks_threads_before_the_first_op():
+    """In a fresh process (TF's thread pool is fixed at its first op): 1 thread by default, 2 after setup."""
+    code = ("import torch, tensorflow as tf, course_utils as cu; "
+            "assert torch.get_num_threads() == 1; cu.setup(seed=0); "
+            "print(torch.get_num_threads(), tf.config.threading.get_intra_op_parallelism_threads()); "
+            "tf.ones(1); cu.setup(seed=0); "  # running setup again after an op: same count, accepted
+            "import course_utils.session as s\n"
+            "try:\n    s.pin_threads(1)\nexcept cu.CourseError as e:\n    print('refused:', e)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "OMP_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert out.returncode == 0, out.stderr[-1500:]
+    lines = out.stdout.splitlines()
+    assert "2 2" in lines and lines[0].endswith("| 2 threads")
+    refused = [l for l in lines if l.startswith("refused:")]
+    assert refused and "before any TensorFlow operation" in refused[0]
