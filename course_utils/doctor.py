@@ -110,10 +110,30 @@ def check_data() -> list[Check]:
                   data.RESTORE_HINT + ".") for name, problem in results]
 
 
+def _compile_problem(compiler: str) -> str | None:
+    """None when ``compiler`` really compiles and links a one-line C++ program, else what went wrong."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:  # a throw-away test build, removed at once
+        try:
+            done = subprocess.run([compiler, "-x", "c++", "-", "-o", os.path.join(folder, "a.out")],
+                                  input="int main() { return 0; }\n", capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return type(exc).__name__
+        lines = done.stderr.strip().splitlines()
+        return None if done.returncode == 0 else (lines[0] if lines else f"exit status {done.returncode}")
+
+
 def check_compiler() -> Check:
     for compiler in ("g++", "c++", "clang++"):
         path = shutil.which(compiler)
         if path:
+            problem = _compile_problem(compiler)
+            if problem:
+                return Check("C++ compiler", False, f"{compiler} is on the PATH but cannot compile a one-line "
+                             f"program: {problem[:120]}", "reinstall it: Linux `sudo apt-get install --reinstall "
+                             "g++`; macOS: `xcode-select --install`.")
             return Check("C++ compiler", True, f"{compiler} (needed by torch.compile and C++ extensions)")
     return Check("C++ compiler", False, "none found (torch.compile and lesson 10 need one)",
                  "Linux: `sudo apt-get install g++`; macOS: `xcode-select --install`; "

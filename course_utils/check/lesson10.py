@@ -1,0 +1,177 @@
+"""Checks for the exercises of 10_custom_extensions: write a backward, fix a backward, count boilerplate.
+
+The frameworks are never imported here: a check that runs the learner's op takes the framework
+from ``sys.modules`` (the notebook has imported it already). An op is run on the check's own
+inputs, in float64, with an upstream gradient that is not all ones (a backward that forgets to
+multiply by it is caught).
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+import numpy as np
+
+from .core import Wrong, as_array, describe, expect_equal, exercise
+
+# The inputs every op check uses, and the upstream gradient fed to backward.
+X = np.array([-3.0, -1.5, -0.4, 0.0, 0.3, 1.0, 2.5], dtype=np.float64)
+UPSTREAM = np.array([0.5, -1.0, 2.0, 1.5, -0.7, 3.0, 0.25], dtype=np.float64)
+
+
+def _squareplus(x: np.ndarray) -> np.ndarray:
+    return (x + np.sqrt(x * x + 4)) / 2
+
+
+def _squareplus_grad(x: np.ndarray) -> np.ndarray:
+    return (1 + x / np.sqrt(x * x + 4)) / 2
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
+
+
+def _silu(x: np.ndarray) -> np.ndarray:
+    return x * _sigmoid(x)
+
+
+def _silu_grad(x: np.ndarray) -> np.ndarray:
+    s = _sigmoid(x)
+    return s * (1 + x * (1 - s))
+
+
+def _run_torch(op: Callable, torch: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+    x = torch.tensor(X, requires_grad=True)
+    y = op(x)
+    if not isinstance(y, torch.Tensor):
+        raise TypeError("not a torch tensor")
+    if y.grad_fn is None:
+        raise Wrong("the op's output has no gradient attached (grad_fn is None): return the result of the "
+                    "Function's .apply, and do not detach it.")
+    custom = isinstance(y.grad_fn, torch.autograd.function.BackwardCFunction)
+    (grad,) = torch.autograd.grad(y, x, grad_outputs=torch.tensor(UPSTREAM), allow_unused=True)
+    if grad is None:
+        raise Wrong("backward returned None: return grad times the derivative of the forward.")
+    return y.detach().numpy(), grad.detach().numpy(), custom
+
+
+def _run_tf(op: Callable, tf: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+    x = tf.constant(X)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = op(x)
+    if not tf.is_tensor(y):
+        raise TypeError("not a TensorFlow tensor")
+    grad = tape.gradient(y, x, output_gradients=tf.constant(UPSTREAM))
+    if grad is None:
+        raise Wrong("the gradient function returned None: return upstream times the derivative of the forward.")
+    return y.numpy(), grad.numpy(), True
+
+
+def _value_and_gradient(answer: Any, name: str) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Run the learner's op forward and backward in whichever framework it is written for."""
+    if answer is None:
+        raise Wrong(f"your answer is None — assign the op itself: answer = {name}.")
+    torch, tf = sys.modules.get("torch"), sys.modules.get("tensorflow")
+    if torch is not None and isinstance(answer, type) and issubclass(answer, torch.autograd.Function):
+        raise Wrong(f"that is the Function class; hand in its .apply: answer = {answer.__name__}.apply.")
+    if not callable(answer) or (torch is None and tf is None):
+        raise Wrong(f"your answer is {describe(answer)}; expected the op, a function of one tensor "
+                    f"(Function.apply in torch, a @tf.custom_gradient function in TensorFlow).")
+    problems = []
+    for module, run in ((torch, _run_torch), (tf, _run_tf)):
+        if module is None:
+            continue
+        try:
+            value, grad, custom = run(answer, module)
+        except Wrong:
+            raise
+        except Exception as exc:  # written for the other framework, or broken: try the next one
+            problems.append(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
+            continue
+        value, grad = as_array(value, what="the op's output"), as_array(grad, what="the gradient")
+        if value.shape != X.shape or grad.shape != X.shape:
+            raise Wrong(f"for an input of shape {X.shape} the op returned shapes {value.shape} (value) and "
+                        f"{grad.shape} (gradient); an elementwise op keeps the shape.")
+        return value, grad, custom
+    raise Wrong("your op failed on a float64 tensor of shape (7,) in both frameworks ("
+                + "; ".join(p[:80] for p in problems) + ").")
+
+
+def _near(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.all(np.isfinite(a)) and np.allclose(a, b, rtol=1e-6, atol=1e-8))
+
+
+@exercise("10.1")
+def squareplus_backward(answer: Any) -> str:
+    """The squareplus op, (x + sqrt(x² + 4)) / 2, with a hand-written backward."""
+    value, grad, custom = _value_and_gradient(answer, "Squareplus.apply")
+    if not _near(value, _squareplus(X)):
+        raise Wrong("the forward changed: it must stay (x + sqrt(x*x + 4)) / 2; only the backward is yours.")
+    derivative = _squareplus_grad(X)
+    if _near(grad, derivative):
+        raise Wrong("the derivative is right, but not multiplied by the upstream gradient: return "
+                    "grad * f'(x) (upstream * f'(x) in TensorFlow) — the chain rule.")
+    if _near(grad, UPSTREAM * 2 * derivative):
+        raise Wrong("twice too large: the forward divides by 2, so the derivative is (1 + x / sqrt(x*x + 4)) / 2.")
+    if _near(grad, UPSTREAM * (1 - X / np.sqrt(X * X + 4)) / 2):
+        raise Wrong("the sign of the second term is wrong: d/dx sqrt(x*x + 4) = +x / sqrt(x*x + 4).")
+    if _near(grad, UPSTREAM * (1 + 1 / (2 * np.sqrt(X * X + 4))) / 2):
+        raise Wrong("the inner derivative is missing: d/dx sqrt(u) = u' / (2 sqrt(u)) with u' = 2x.")
+    if not _near(grad, UPSTREAM * derivative):
+        raise Wrong("the gradient differs from grad · f'(x). Hint: f'(x) = (1 + x / sqrt(x*x + 4)) / 2; "
+                    "check yours with gradcheck or tf.test.compute_gradient.")
+    if not custom:
+        raise Wrong("the gradient is right, but autograd derived it from the forward: write it in the "
+                    "backward of a torch.autograd.Function (or a @tf.custom_gradient) and hand in its op.")
+    return "f'(x) = (1 + x/√(x² + 4)) / 2, times the upstream gradient."
+
+
+@exercise("10.2")
+def silu_backward(answer: Any) -> str:
+    """The SiLU op, x·σ(x), with its backward fixed."""
+    value, grad, custom = _value_and_gradient(answer, "SiLU.apply")
+    if not _near(value, _silu(X)):
+        raise Wrong("the forward changed: it must stay x * sigmoid(x); the bug is in the backward.")
+    s = _sigmoid(X)
+    if _near(grad, UPSTREAM * s * (1 + X * s)):
+        raise Wrong("that is still the colleague's gradient, which gradcheck rejects. "
+                    "Hint: d/dx σ(x) = σ(x)(1 - σ(x)), not σ(x)².")
+    if _near(grad, _silu_grad(X)):
+        raise Wrong("the derivative is right, but not multiplied by the upstream gradient (grad / upstream).")
+    if _near(grad, UPSTREAM * s * (1 - s)):
+        raise Wrong("that is the derivative of σ(x) alone; SiLU is x·σ(x): use the product rule.")
+    if _near(grad, UPSTREAM * s):
+        raise Wrong("the x·σ'(x) term of the product rule is missing.")
+    if not _near(grad, UPSTREAM * _silu_grad(X)):
+        raise Wrong("the gradient still differs from grad · σ(x)(1 + x(1 - σ(x))). "
+                    "Check your fix with gradcheck or tf.test.compute_gradient.")
+    if not custom:
+        raise Wrong("the gradient is right, but autograd derived it: keep the hand-written backward and fix it.")
+    return "d/dx x·σ(x) = σ(x) + x·σ(x)(1 - σ(x)) = σ(x)(1 + x(1 - σ(x)))."
+
+
+@exercise("10.3")
+def extra_tf_lines(answer: Any) -> str:
+    """How many more lines of C++ code logcosh_tf.cc has than logcosh_torch.cpp (extensions.count_lines)."""
+    from ..lessons import extensions
+
+    tf_src, pt_src = extensions.source("logcosh_tf.cc"), extensions.source("logcosh_torch.cpp")
+    expected = extensions.count_lines(tf_src) - extensions.count_lines(pt_src)
+    raw = len(tf_src.splitlines()) - len(pt_src.splitlines())
+    if isinstance(answer, (str, bytes)):
+        raise Wrong(f"your answer is {describe(answer)}; expected a whole number of lines, e.g. answer = 12.")
+    if isinstance(answer, float) and float(answer).is_integer():
+        answer = int(answer)
+    if not isinstance(answer, bool) and isinstance(answer, (int, np.integer)):
+        if answer == -expected:
+            raise Wrong("the sign is reversed: TensorFlow's count minus PyTorch's.")
+        if answer == raw != expected:
+            raise Wrong("that counts every line, blank lines and comments too; extensions.count_lines counts "
+                        "only lines of code.")
+        if answer == extensions.count_lines(tf_src):
+            raise Wrong("that is TensorFlow's whole count; the question asks for the difference.")
+    expect_equal(answer, expected, what="your count",
+                 hint="count_lines(source('logcosh_tf.cc')) - count_lines(source('logcosh_torch.cpp')).")
+    return (f"{expected} more lines, mostly the REGISTER_OP interface with its shape functions and the "
+            "OpKernel classes; the maths is the same header in both.")

@@ -1,0 +1,160 @@
+"""The 10_custom_extensions exercise checks: right answers in both frameworks pass; plausible mistakes
+get a one-line reason."""
+import numpy as np
+import pytest
+import tensorflow as tf
+import torch
+
+import course_utils as cu
+from course_utils.lessons import extensions
+
+
+def one_line(verdict):
+    text = str(verdict)
+    assert "\n" not in text and "Traceback" not in text
+    return text
+
+
+# --- helpers: an op from a forward and a backward rule, in each framework ------------------------
+
+def torch_op(forward, backward):
+    class Op(torch.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return forward(x)
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(inputs[0])
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return backward(grad, x)
+
+    return Op.apply
+
+
+def tf_op(forward, backward):
+    @tf.custom_gradient
+    def op(x):
+        def grad(upstream):
+            return backward(upstream, x)
+        return forward(x), grad
+
+    return op
+
+
+def sp_pt(x):
+    return (x + torch.sqrt(x * x + 4)) / 2
+
+
+def sp_tf(x):
+    return (x + tf.sqrt(x * x + 4)) / 2
+
+
+# --- 10.1 squareplus backward --------------------------------------------------------------------
+
+def test_squareplus_right_in_both():
+    assert cu.check.squareplus_backward(torch_op(sp_pt, lambda g, x: g * (1 + x / torch.sqrt(x * x + 4)) / 2), quiet=True)
+    assert cu.check.squareplus_backward(tf_op(sp_tf, lambda g, x: g * (1 + x / tf.sqrt(x * x + 4)) / 2), quiet=True)
+    # a correct alternative: the derivative written through the output, f'(x) = f / sqrt(x² + 4)
+    assert cu.check.squareplus_backward(torch_op(sp_pt, lambda g, x: g * sp_pt(x) / torch.sqrt(x * x + 4)), quiet=True)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (..., "not attempted yet"),
+    (None, "is None"),
+    (np.zeros(7), "expected the op"),
+    (torch_op(sp_pt, lambda g, x: (1 + x / torch.sqrt(x * x + 4)) / 2), "upstream gradient"),
+    (tf_op(sp_tf, lambda g, x: g * (1 + x / tf.sqrt(x * x + 4))), "twice too large"),
+    (torch_op(sp_pt, lambda g, x: g * (1 - x / torch.sqrt(x * x + 4)) / 2), "sign"),
+    (tf_op(sp_tf, lambda g, x: g * (1 + 1 / (2 * tf.sqrt(x * x + 4))) / 2), "inner derivative"),
+    (torch_op(sp_pt, lambda g, x: None), "returned None"),
+    (torch_op(lambda x: torch.relu(x), lambda g, x: g), "forward changed"),
+    (sp_pt, "autograd derived it"),
+])
+def test_squareplus_wrong(answer, words):
+    verdict = cu.check.squareplus_backward(answer, quiet=True)
+    assert not verdict
+    assert words in one_line(verdict)
+
+
+def test_squareplus_function_class_is_refused_with_hint():
+    class Squareplus(torch.autograd.Function):
+        pass
+    verdict = cu.check.squareplus_backward(Squareplus, quiet=True)
+    assert not verdict and "Squareplus.apply" in one_line(verdict)
+
+
+# --- 10.2 SiLU backward --------------------------------------------------------------------------
+
+def silu_pt(x):
+    return x * torch.sigmoid(x)
+
+
+def silu_tf(x):
+    return x * tf.sigmoid(x)
+
+
+def test_silu_right_in_both():
+    s_pt, s_tf = torch.sigmoid, tf.sigmoid
+    assert cu.check.silu_backward(torch_op(silu_pt, lambda g, x: g * s_pt(x) * (1 + x * (1 - s_pt(x)))), quiet=True)
+    assert cu.check.silu_backward(tf_op(silu_tf, lambda g, x: g * s_tf(x) * (1 + x * (1 - s_tf(x)))), quiet=True)
+    # a correct alternative: the product rule written out
+    assert cu.check.silu_backward(tf_op(silu_tf, lambda g, x: g * (s_tf(x) + x * s_tf(x) * (1 - s_tf(x)))), quiet=True)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (..., "not attempted yet"),
+    ("SiLU.apply", "expected the op"),
+    (torch_op(silu_pt, lambda g, x: g * torch.sigmoid(x) * (1 + x * torch.sigmoid(x))), "still the colleague's"),
+    (tf_op(silu_tf, lambda g, x: tf.sigmoid(x) * (1 + x * (1 - tf.sigmoid(x)))), "upstream"),
+    (torch_op(silu_pt, lambda g, x: g * torch.sigmoid(x) * (1 - torch.sigmoid(x))), "product rule"),
+    (tf_op(silu_tf, lambda g, x: g * tf.sigmoid(x)), "x·σ'(x) term"),
+    (torch_op(torch.sigmoid, lambda g, x: g), "forward changed"),
+    (silu_pt, "autograd derived it"),
+])
+def test_silu_wrong(answer, words):
+    verdict = cu.check.silu_backward(answer, quiet=True)
+    assert not verdict
+    assert words in one_line(verdict)
+
+
+def test_op_that_fails_in_both_frameworks_is_one_line():
+    def broken(x):
+        raise ValueError("boom\nsecond line")
+    verdict = cu.check.silu_backward(broken, quiet=True)
+    assert not verdict and "failed" in one_line(verdict)
+
+
+# --- 10.3 extra TensorFlow lines -----------------------------------------------------------------
+
+def expected_difference():
+    count = extensions.count_lines
+    return count(extensions.source("logcosh_tf.cc")) - count(extensions.source("logcosh_torch.cpp"))
+
+
+def test_extra_lines_right_in_any_container():
+    n = expected_difference()
+    assert n > 0
+    assert cu.check.extra_tf_lines(n, quiet=True)
+    assert cu.check.extra_tf_lines(np.int64(n), quiet=True)
+    assert cu.check.extra_tf_lines(torch.tensor(n), quiet=True)
+    assert cu.check.extra_tf_lines(tf.constant(n), quiet=True)
+    assert cu.check.extra_tf_lines(float(n), quiet=True)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda n: -n, "sign is reversed"),
+    (lambda n: len(extensions.source("logcosh_tf.cc").splitlines())
+     - len(extensions.source("logcosh_torch.cpp").splitlines()), "blank lines and comments"),
+    (lambda n: extensions.count_lines(extensions.source("logcosh_tf.cc")), "whole count"),
+    (lambda n: str(n), "expected a whole number"),
+    (lambda n: n + 1, "not it"),
+    (lambda n: None, "None"),
+])
+def test_extra_lines_wrong(make, words):
+    verdict = cu.check.extra_tf_lines(make(expected_difference()), quiet=True)
+    assert not verdict
+    assert words in one_line(verdict)
