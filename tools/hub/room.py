@@ -46,7 +46,9 @@ def free_port() -> int:
 
 
 def port_free(port: int) -> bool:
+    """Nothing listens on it (SO_REUSEADDR: a closed connection's TIME_WAIT does not count)."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
             return True
@@ -411,6 +413,7 @@ def summarize(records: list[dict], wall: float, n: int) -> dict:
                "peak_rss_mb": {"max": max(mem), "median": st.median(mem)},
                "server_start_s": {"max": round(max(col("server_start_s")), 1)},
                "first_result_s": {"max": round(max(col("first_result_s")), 1)},
+               "load_avg_1min": round(os.getloadavg()[0], 1),
                "machine": {"cores": psutil.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
                            "cpu": platform_cpu()}}
     for lesson in LESSONS:

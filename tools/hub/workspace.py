@@ -8,7 +8,8 @@ their next start; a lesson they deleted comes back (deleting is not how a learne
 The learner copies are the ones ``python -m course_utils learner --out DIR`` writes (solutions replaced
 by ``answer = ...``, outputs cleared).
 
-    python tools/hub/workspace.py build/hub/users/alice     # what the hub does on alice's first spawn
+    python tools/hub/workspace.py build/hub/users/alice     # what the hub does before alice's spawn
+    python tools/hub/workspace.py /home/jovyan --source /srv/course/learner   # z2jh's postStart hook
 """
 from __future__ import annotations
 
@@ -54,10 +55,21 @@ def populate(home: str | Path, source: str | Path, uid: int | None = None, gid: 
     return copied
 
 
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Fill a learner's folder from the learner copies (never overwrites).")
+    ap.add_argument("dest", help="the learner's folder, e.g. build/hub/users/alice or /home/jovyan")
+    ap.add_argument("--source", help="learner copies already built (the image's /srv/course/learner); "
+                                     "default: build them into build/hub/learner first")
+    args = ap.parse_args(argv)
+    src = Path(args.source) if args.source else REPO / "build" / "hub" / "learner"
+    if not args.source:
+        learner_copies(src)
+    copied = populate(args.dest, src)
+    print(f"{args.dest}: {len(copied)} file(s) added from {src}, nothing overwritten")
+    return 0
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python tools/hub/workspace.py USER_FOLDER")
-    src = REPO / "build" / "hub" / "learner"
-    learner_copies(src)
-    for p in populate(sys.argv[1], src):
-        print(f"copied {p}")
+    sys.exit(main())
