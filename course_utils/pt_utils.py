@@ -76,6 +76,25 @@ def device_of(obj: object) -> str:
     return str(obj.device)
 
 
+def synchronize() -> None:
+    """Wait until every operation queued on this framework's accelerator has finished; a benchmark's sync hook.
+
+    A GPU works asynchronously: a call returns as soon as its work is queued, so a clock read right
+    after it measures the queueing, not the work. Call this before reading the clock (or pass it as
+    ``bench.interleaved(..., sync=synchronize)``). Here: ``torch.cuda.synchronize()`` or
+    ``torch.mps.synchronize()``; on a CPU, where an operation has finished when it returns, it does
+    nothing. Mirrors ``tf_utils.synchronize``.
+
+    >>> synchronize()          # on a laptop without a GPU: returns at once
+
+    Used in: 12_performance.
+    """
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    elif torch.backends.mps.is_available():
+        torch.mps.synchronize()
+
+
 # --- 03_same_model: the models, training, and weight porting ------------------------------------
 
 #: What ``build_mlp``/``build_cnn`` return here (``keras.Model`` in ``tf_utils``).

@@ -79,6 +79,22 @@ def device_of(obj: object) -> str:
     return "/" + name.rsplit("device:", 1)[-1]
 
 
+def synchronize() -> None:
+    """Wait until every operation queued on this framework's accelerator has finished; a benchmark's sync hook.
+
+    A GPU works asynchronously: a call returns as soon as its work is queued, so a clock read right
+    after it measures the queueing, not the work. Call this before reading the clock (or pass it as
+    ``bench.interleaved(..., sync=synchronize)``). Here: ``tf.test.experimental.sync_devices()``
+    (eager code only, outside ``tf.function``); on a CPU, where an operation has finished when it
+    returns, it returns at once. Mirrors ``pt_utils.synchronize``.
+
+    >>> synchronize()          # on a laptop without a GPU: returns at once
+
+    Used in: 12_performance.
+    """
+    tf.test.experimental.sync_devices()
+
+
 # --- 03_same_model: the models, training, and weight porting ------------------------------------
 
 #: What ``build_mlp``/``build_cnn`` return here (``nn.Module`` in ``pt_utils``).
