@@ -3,6 +3,7 @@
     doctor     is this machine ready? one [OK]/[FAIL] line per check; exit 1 on any FAIL
     manifest   rewrite data/MANIFEST from the files in data/ (maintainers only)
     learner    build the learner copies (solutions replaced by placeholders) into build/learner/
+    workspace  build or update the learner's own copies in workspace/ (never overwrites their work)
     slides     build a Reveal.js deck per lesson into build/slides/ (reveal.js from node_modules/)
     schedule   write docs/instructors/schedule.md from the lesson headers and measured times
 """
@@ -29,6 +30,18 @@ def cmd_learner(args: argparse.Namespace) -> int:
     from . import learner
 
     return learner.main(args.out, args.notebooks)
+
+
+def cmd_workspace(args: argparse.Namespace) -> int:
+    from . import workspace
+
+    return workspace.main(args.out, args.refresh)
+
+
+def _workspace_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default="workspace", help="the learner's folder (default: workspace)")
+    parser.add_argument("--refresh", metavar="LESSON", default=None,
+                        help="replace this lesson's copy with the current version, keeping a backup")
 
 
 def cmd_slides(args: argparse.Namespace) -> int:
@@ -63,6 +76,7 @@ COMMANDS = {
     "manifest": (cmd_manifest, "rewrite data/MANIFEST (after changing data/)"),
     # name: (function, help, optional function that adds the command's arguments)
     "learner": (cmd_learner, "build the learner notebooks into build/learner/", _build_args("build/learner")),
+    "workspace": (cmd_workspace, "build or update the learner's copies in workspace/", _workspace_args),
     "slides": (cmd_slides, "build Reveal.js slide decks into build/slides/", _build_args("build/slides")),
     "schedule": (cmd_schedule, "write docs/instructors/schedule.md", _schedule_args),
 }

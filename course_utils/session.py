@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from . import validate
+from .check import core as check_core
 from .errors import CourseError
 
 # Read by TensorFlow's C++ runtime when it is imported: hide INFO/WARNING lines and the oneDNN
@@ -145,7 +146,12 @@ def setup(seed: int = 0, threads: int | None = LESSON_THREADS) -> None:
        ``LESSON_THREADS`` = 2; ``None`` leaves each framework's default, one thread per core):
        the last digits of a large sum depend on how many threads share it, so a lesson prints the
        same on every laptop only with a fixed count (``pin_threads``);
-    8. prints the version line (``version_line()`` returns it as a string).
+    8. prints the version line (``version_line()`` returns it as a string);
+    9. inside IPython, registers two event hooks (``pre_run_cell``/``post_run_cell``, once per
+       kernel; ``check.core.track_answers``) that note whether each cell raised and whether it
+       rebound ``answer``, so that an exercise check never grades a stale answer: after a failing
+       answer cell it says "fix the error above first", and it refuses an ``answer`` that another
+       exercise's check already graded. Plain Python tracks nothing and grades every answer.
 
     >>> setup(seed=0)          # doctest: +SKIP
     python 3.11.7 | numpy 2.4.6 | torch 2.13.0+cpu | tensorflow 2.21.0 | keras 3.15.1 | torch→cpu, tensorflow→CPU | seed 0 | 2 threads
@@ -160,4 +166,5 @@ def setup(seed: int = 0, threads: int | None = LESSON_THREADS) -> None:
     if threads is not None:
         pin_threads(threads)
     seed_everything(seed)
+    check_core.track_answers()
     print(version_line(seed, threads))

@@ -5,12 +5,21 @@ import tensorflow as tf
 import torch
 
 import course_utils as cu
+from course_utils.check import core
 from course_utils.check.lesson02 import MICRO_W, MICRO_X, MICRO_Y, ROUND_T, ROUND_X, TANH_X
+
+
+@pytest.fixture(autouse=True)
+def first_try():
+    """Each test starts as a learner's first try: hints point, the solution's code is not shown."""
+    core.reset_tries()
 
 
 def one_line(verdict):
     text = str(verdict)
     assert "\n" not in text and "Traceback" not in text
+    if not verdict and core._TRIES.get(verdict.exercise, 0) < core.TRIES_BEFORE_SOLUTION:
+        assert "the code:" not in text, f"a first try shows the solution: {text}"
     return text
 
 
@@ -59,14 +68,30 @@ def test_micro_batch_full_batch_in_one_go_is_right_too():
     (None, "is None"),
     ([0.1, 0.2, 0.3], "a list"),
     (torch.zeros(3, 1), "shape (3, 1)"),
-    (torch.zeros(3, dtype=torch.float64), "dtype float64"),
+    (torch.zeros(3, dtype=torch.float64), "different values"),
     (torch.tensor([1, 2, 3]), "dtype int64"),
+    (micro_pt().numpy(), "NumPy array, not a tensor"),
+    (micro_pt().tolist(), "a list, not a tensor"),
     (torch.full((3,), float("nan")), "NaN"),
     (tf.ones(3), "different values"),
     ("grad", "a str"),
 ])
 def test_micro_batch_wrong(answer, words):
     assert_wrong(cu.check.micro_batch_gradient, answer, words)
+
+
+def test_micro_batch_float64_is_right_too():
+    X, y = torch.tensor(MICRO_X, dtype=torch.float64), torch.tensor(MICRO_Y, dtype=torch.float64)
+    w = torch.tensor(MICRO_W, dtype=torch.float64, requires_grad=True)
+    ((X @ w - y) ** 2).mean().backward()
+    assert cu.check.micro_batch_gradient(w.grad, quiet=True)
+
+
+def test_micro_batch_hints_follow_the_framework():
+    one_half_tf = tf.constant(micro_pt(halves=(slice(0, 4),)).numpy())
+    assert "tape gradient" in str(cu.check.micro_batch_gradient(one_half_tf, quiet=True))
+    assert "backward()" in str(cu.check.micro_batch_gradient(micro_pt(halves=(slice(0, 4),)), quiet=True))
+    assert "tape" not in str(cu.check.micro_batch_gradient(micro_pt(halves=(slice(4, 8),)), quiet=True))
 
 
 def test_micro_batch_spots_the_typical_mistakes():
@@ -97,7 +122,9 @@ def tanh_second_tf():
 def test_tanh_second_right_in_both():
     assert cu.check.tanh_second_derivative(tanh_second_pt(), quiet=True)
     assert cu.check.tanh_second_derivative(tanh_second_tf(), quiet=True)
-    assert cu.check.tanh_second_derivative(tanh_second_tf().numpy(), quiet=True)
+    assert cu.check.tanh_second_derivative(tf.cast(tanh_second_tf(), tf.float64), quiet=True)
+    assert_wrong(cu.check.tanh_second_derivative, tanh_second_tf().numpy(), "NumPy array, not a tensor")
+    assert_wrong(cu.check.tanh_second_derivative, float(tanh_second_pt()[0]), "a float, not a tensor")
 
 
 @pytest.mark.parametrize("answer, words", [
@@ -105,7 +132,9 @@ def test_tanh_second_right_in_both():
     (None, "is None"),
     ([0.0] * 5, "a list"),
     (torch.zeros(4), "shape (4,)"),
-    (np.zeros(5, np.float64), "dtype float64"),
+    (np.zeros(5, np.float64), "NumPy array"),
+    (-tanh_second_pt(), "wrong sign"),
+    (torch.tanh(torch.tensor(TANH_X)), "values of tanh"),
     (torch.full((5,), float("nan")), "NaN"),
     (torch.zeros(5), "different values"),
 ])
@@ -118,6 +147,11 @@ def test_tanh_second_spots_first_derivative_and_hessian():
     assert_wrong(cu.check.tanh_second_derivative, first, "first derivative")
     hessian = torch.autograd.functional.hessian(lambda t: torch.tanh(t).sum(), torch.tensor(TANH_X))
     assert_wrong(cu.check.tanh_second_derivative, hessian, "whole (5, 5) Hessian")
+    assert "create_graph=True" in str(cu.check.tanh_second_derivative(first, quiet=True))
+    tf_first = tf.constant(first.numpy())
+    core.reset_tries()
+    verdict = cu.check.tanh_second_derivative(tf_first, quiet=True)
+    assert "GradientTape" in str(verdict) and "create_graph" not in str(verdict), "no torch advice for a TF answer"
 
 
 # ---- 2.3 straight-through rounding ------------------------------------------------------------
@@ -145,6 +179,13 @@ def ste_tf(rounding=True, stop_x=False):
 def test_ste_right_in_both():
     assert cu.check.straight_through_gradient(ste_pt(), quiet=True)
     assert cu.check.straight_through_gradient(ste_tf(), quiet=True)
+    assert cu.check.straight_through_gradient(ste_pt().double(), quiet=True)
+
+
+def test_ste_first_try_points_and_does_not_hand_out_the_code():
+    zeros = cu.check.straight_through_gradient(torch.zeros(5), quiet=True)
+    assert "(...).detach()" in str(zeros) and "torch.round(x_ex)" not in str(zeros)
+    assert "tf.stop_gradient(...)" in str(cu.check.straight_through_gradient(tf.zeros(5), quiet=True))
 
 
 def test_ste_spots_plain_rounding_in_both():
@@ -171,6 +212,8 @@ def test_ste_spots_sign_and_missing_rounding():
     (torch.ones(5, dtype=torch.int32), "dtype int32"),
     (tf.constant([np.inf] * 5), "inf"),
     (tf.ones(5), "different values"),
+    (ste_pt() / 2, "half the right gradient"),
+    (ste_pt().numpy(), "NumPy array"),
 ])
 def test_ste_wrong(answer, words):
     assert_wrong(cu.check.straight_through_gradient, answer, words)

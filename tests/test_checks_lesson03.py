@@ -6,12 +6,22 @@ import tensorflow as tf
 import torch
 
 import course_utils as cu
+from course_utils.check import core
 from course_utils.check.lesson03 import CONV_WEIGHT, DENSE_KERNEL, FLATTEN_HWC, LABELS, LOGITS
+
+
+@pytest.fixture(autouse=True)
+def first_try():
+    """Each test starts as a learner's first try: hints point, the solution's code is not shown."""
+    core.reset_tries()
 
 
 def one_line(verdict):
     text = str(verdict)
     assert "\n" not in text and "Traceback" not in text
+    if not verdict and core._TRIES.get(verdict.exercise, 0) < core.TRIES_BEFORE_SOLUTION:
+        assert "the code:" not in text and "transpose(2, 3, 1, 0)" not in text and ".transpose(3, 2, 0, 1)" not in text \
+            and "from_logits=True" not in text, f"a first try shows the solution: {text}"
     return text
 
 
@@ -46,6 +56,7 @@ def test_conv_kernel_right_answer_really_computes_the_same_convolution():
     (torch.from_numpy(CONV_WEIGHT).permute(2, 3, 0, 1), "shape (3, 3, 4, 2)"),
     (torch.full((3, 3, 2, 4), float("nan")), "NaN"),
     (tf.zeros((3, 3, 2, 4)), "different values"),
+    (np.moveaxis(CONV_WEIGHT, 0, -1).reshape(3, 3, 2, 4), "different values"),
 ])
 def test_conv_kernel_wrong(answer, words):
     verdict = cu.check.conv_kernel(answer, quiet=True)
@@ -88,6 +99,7 @@ def test_flatten_reorder_right_answer_really_matches_the_keras_layer():
     (torch.zeros(12, 4, 1), "shape (12, 4, 1)"),
     (np.full((4, 12), np.nan, np.float32), "NaN"),
     (torch.from_numpy(reordered()) + 1, "different values"),
+    (DENSE_KERNEL.reshape(2, 2, 3, 4).transpose(3, 2, 1, 0).reshape(4, 12), "h and w are swapped"),
 ])
 def test_flatten_reorder_wrong(answer, words):
     verdict = cu.check.flatten_reorder(answer, quiet=True)
@@ -103,22 +115,39 @@ def torch_loss():
 
 def test_matching_loss_wants_the_fixed_keras_loss():
     verdict = cu.check.matching_loss(torch_loss(), quiet=True)
-    assert not verdict and "torch's number" in str(verdict)  # the exercise asks for the fixed Keras loss
+    assert not verdict and "torch's loss" in str(verdict)  # the exercise asks for the fixed Keras loss
     fixed = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(LABELS, LOGITS)
     assert cu.check.matching_loss(fixed, quiet=True)
-    assert cu.check.matching_loss(float(fixed), quiet=True)
     probs = keras.losses.SparseCategoricalCrossentropy()(LABELS, tf.nn.softmax(LOGITS))
     assert cu.check.matching_loss(probs, quiet=True)
+    # correct alternatives: the functional form, and float64
+    functional = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(LABELS, LOGITS, from_logits=True))
+    assert cu.check.matching_loss(functional, quiet=True)
+    assert cu.check.matching_loss(tf.cast(fixed, tf.float64), quiet=True)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (float(torch_loss()), "a float, not the tensor"),                       # torch's number as a Python float
+    (np.float32(torch_loss().item()), "not the tensor"),                     # ... as a NumPy value
+    (1.2039, "a float, not the tensor"),                                      # ... typed in
+    (torch_loss(), "torch's loss"),
+    (keras.losses.SparseCategoricalCrossentropy(from_logits=True), "forget to call it"),
+    (torch.nn.CrossEntropyLoss(), "forget to call it"),
+])
+def test_matching_loss_refuses_a_number_that_was_not_computed_by_keras(answer, words):
+    verdict = cu.check.matching_loss(answer, quiet=True)
+    assert not verdict and words in one_line(verdict)
 
 
 @pytest.mark.parametrize("answer, words", [
     (..., "not attempted yet"),
     (None, "is None"),
     ("1.2", "a str"),
-    (torch.ones(3), "shape (3,)"),
-    (float("nan"), "NaN"),
-    (torch.nn.CrossEntropyLoss(reduction="sum")(torch.from_numpy(LOGITS), torch.from_numpy(LABELS)), "the sum"),
-    (torch.tensor([True]), "bool"),
+    (tf.ones(3), "shape (3,)"),
+    (tf.constant(float("nan")), "NaN"),
+    (keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum")(LABELS, LOGITS), "the sum"),
+    (tf.constant([True]), "bool"),
+    (keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)(LABELS, LOGITS), "shape (3,)"),
 ])
 def test_matching_loss_wrong(answer, words):
     verdict = cu.check.matching_loss(answer, quiet=True)
@@ -131,7 +160,7 @@ def test_matching_loss_spots_the_keras_default():
     default = keras.losses.SparseCategoricalCrossentropy()(LABELS, LOGITS)
     verdict = cu.check.matching_loss(default, quiet=True)
     assert not verdict
-    assert "from_logits=True" in one_line(verdict)
+    assert "what does a Keras loss expect by default" in one_line(verdict)
     assert f"{float(torch_loss()):.4f}" in str(verdict)
 
 

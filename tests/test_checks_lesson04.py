@@ -5,11 +5,21 @@ import tensorflow as tf
 import torch
 
 import course_utils as cu
+from course_utils.check import core
+
+
+@pytest.fixture(autouse=True)
+def first_try():
+    """Each test starts as a learner's first try: hints point, the solution's code is not shown."""
+    core.reset_tries()
 
 
 def one_line(verdict):
     text = str(verdict)
     assert "\n" not in text and "Traceback" not in text
+    if not verdict and core._TRIES.get(verdict.exercise, 0) < core.TRIES_BEFORE_SOLUTION:
+        assert "the code:" not in text and "torch.where(" not in text and "TensorSpec(" not in text, \
+            f"a first try shows the solution: {text}"
     return text
 
 
@@ -17,6 +27,8 @@ def one_line(verdict):
 def test_tracing_count_right():
     assert cu.check.tracing_count(4, quiet=True)
     assert cu.check.tracing_count(4.0, quiet=True)
+    assert cu.check.tracing_count(np.int64(4), quiet=True)      # a NumPy integer
+    assert cu.check.tracing_count(tf.constant(4), quiet=True)   # a 0-d tensor holding the number
 
 
 def test_tracing_count_matches_tensorflow():
@@ -62,6 +74,17 @@ def test_one_trace_retracing_bug():
     assert not verdict and "traced 4 times" in one_line(verdict) and "input_signature" in str(verdict)
 
 
+def test_one_trace_other_signatures_are_right_too():
+    wide = make_row_sums(input_signature=[tf.TensorSpec([None, None], tf.float32), tf.TensorSpec(None, tf.float32)])
+    assert cu.check.one_trace_row_sums(wide, quiet=True)
+
+
+def test_one_trace_result_instead_of_function():
+    fixed = make_row_sums(input_signature=[tf.TensorSpec([None, 4], tf.float32), tf.TensorSpec([], tf.float32)])
+    verdict = cu.check.one_trace_row_sums(fixed(tf.ones((2, 4)), 2.0), quiet=True)
+    assert not verdict and "not the function" in one_line(verdict)
+
+
 def test_one_trace_plain_function():
     verdict = cu.check.one_trace_row_sums(lambda x, scale: tf.reduce_sum(x, axis=1) * scale, quiet=True)
     assert "plain Python function" in one_line(verdict)
@@ -94,7 +117,16 @@ def test_no_graph_break_still_breaks():
             return torch.relu(x)
         return -x
     verdict = cu.check.no_graph_break(relu_or_negate, quiet=True)
-    assert not verdict and "graph" in one_line(verdict) and "torch.where" in str(verdict)
+    assert not verdict and "graph" in one_line(verdict) and "tensor op" in str(verdict)
+
+
+def test_no_graph_break_result_instead_of_function():
+    verdict = cu.check.no_graph_break(torch.ones(3), quiet=True)
+    assert not verdict and "not the function" in one_line(verdict)
+
+
+def test_no_graph_break_clamp_is_right_too():
+    assert cu.check.no_graph_break(lambda x: torch.where(x.sum() > 0, x.clamp(min=0), x.neg()), quiet=True)
 
 
 def test_no_graph_break_item_breaks():

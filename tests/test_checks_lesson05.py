@@ -5,12 +5,22 @@ import tensorflow as tf
 import torch
 
 import course_utils as cu
+from course_utils.check import core
 from course_utils.check.lesson05 import BCE_P, BCE_Y, LOGITS_Y, LOGITS_Z
+
+
+@pytest.fixture(autouse=True)
+def first_try():
+    """Each test starts as a learner's first try: hints point, the solution's code is not shown."""
+    core.reset_tries()
 
 
 def one_line(verdict):
     text = str(verdict)
     assert "\n" not in text and "Traceback" not in text
+    if not verdict and core._TRIES.get(verdict.exercise, 0) < core.TRIES_BEFORE_SOLUTION:
+        assert "the code:" not in text and "with_logits" not in text and "squeeze(" not in text, \
+            f"a first try shows the solution: {text}"
     return text
 
 
@@ -32,6 +42,23 @@ def test_correct_bce_right_in_both():
     assert cu.check.correct_bce(bce_pt(p.squeeze(-1), y).mean(), quiet=True)
     assert cu.check.correct_bce(tf.reduce_mean(bce_tf(tf.squeeze(P32, -1), Y32)), quiet=True)
     assert cu.check.correct_bce(torch.nn.functional.binary_cross_entropy(p.squeeze(-1), y), quiet=True)
+    # float64, as the exercise's NumPy data are: right too
+    p64, y64 = torch.from_numpy(BCE_P), torch.from_numpy(BCE_Y)
+    assert cu.check.correct_bce(bce_pt(p64.squeeze(-1), y64).mean(), quiet=True)
+    assert cu.check.correct_bce(tf.keras.losses.BinaryCrossentropy()(Y32, tf.squeeze(P32, -1)), quiet=True)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (float(bce_pt(torch.from_numpy(P32[:, 0]), torch.from_numpy(Y32)).mean()), "a float, not a tensor"),
+    (bce_pt(torch.from_numpy(P32[:, 0]), torch.from_numpy(Y32)).mean().numpy(), "NumPy array, not a tensor"),
+    (np.float64(0.4389), "not a tensor"),
+    (torch.nn.BCELoss(), "forget to call it"),
+    (tf.keras.losses.BinaryCrossentropy(), "forget to call it"),
+    (bce_pt(torch.from_numpy(P32[:, 0]), torch.from_numpy(Y32)).sum(), "the sum"),
+])
+def test_correct_bce_refuses_what_a_framework_did_not_compute(answer, words):
+    verdict = cu.check.correct_bce(answer, quiet=True)
+    assert not verdict and words in one_line(verdict)
 
 
 @pytest.mark.parametrize("answer, words", [
@@ -58,6 +85,8 @@ def test_stable_bce_right_in_both():
     assert cu.check.stable_bce(torch.nn.functional.binary_cross_entropy_with_logits(z, y), quiet=True)
     assert cu.check.stable_bce(tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=ZY32, logits=Z32)), quiet=True)
     assert cu.check.stable_bce(tf.reduce_mean(tf.nn.softplus(Z32) - ZY32 * Z32), quiet=True)
+    assert cu.check.stable_bce(torch.nn.BCEWithLogitsLoss()(torch.from_numpy(LOGITS_Z), torch.from_numpy(LOGITS_Y)),
+                               quiet=True)  # float64
 
 
 def test_stable_bce_spots_the_naive_and_the_clamped_loss():
@@ -72,7 +101,11 @@ def test_stable_bce_spots_the_naive_and_the_clamped_loss():
 
 
 @pytest.mark.parametrize("answer, words", [
-    (None, "is None"), ("48.15", "a str"), (tf.constant(1.0), "different values"), (np.array(np.inf), "not finite"),
+    (None, "is None"), ("48.15", "a str"), (tf.constant(1.0), "different values"), (tf.constant(np.inf), "not finite"),
+    (np.array(np.inf), "NumPy array, not a tensor"),
+    (float(torch.nn.functional.binary_cross_entropy_with_logits(torch.from_numpy(Z32), torch.from_numpy(ZY32))),
+     "a float, not a tensor"),
+    (torch.nn.BCEWithLogitsLoss(), "forget to call it"),
 ])
 def test_stable_bce_wrong(answer, words):
     verdict = cu.check.stable_bce(answer, quiet=True)
@@ -93,6 +126,8 @@ def test_first_bad_layer_right():
     ("relu", "not one of the model's layers"),
     (3, "expected the layer's name as a string"),
     (torch.nn.Linear(2, 2), "as a string"),
+    (tf.keras.layers.Dense(2, name="block3"), "'block3'"),
+    ("block2", "finite for every input"),
 ])
 def test_first_bad_layer_wrong(answer, words):
     verdict = cu.check.first_bad_layer(answer, quiet=True)

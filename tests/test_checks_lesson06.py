@@ -8,13 +8,22 @@ import tensorflow as tf
 import torch
 
 import course_utils as cu
+from course_utils.check import core
 from course_utils.check.lesson06 import DEVICE_W, DEVICE_X
 from course_utils import pt_utils, tf_utils
+
+
+@pytest.fixture(autouse=True)
+def first_try():
+    """Each test starts as a learner's first try: hints point, the solution's code is not shown."""
+    core.reset_tries()
 
 
 def one_line(verdict):
     text = str(verdict)
     assert "\n" not in text and "Traceback" not in text
+    if not verdict and core._TRIES.get(verdict.exercise, 0) < core.TRIES_BEFORE_SOLUTION:
+        assert "the code:" not in text and "lin.weight.device.type)" not in text, f"a first try shows the solution: {text}"
     return text
 
 
@@ -36,13 +45,21 @@ def test_device_matmul_right(make):
     assert verdict, str(verdict)
 
 
+def test_device_matmul_float64_was_never_excluded():
+    device = pt_utils.default_device()
+    X, W = torch.tensor(DEVICE_X, dtype=torch.float64, device=device), torch.tensor(DEVICE_W, dtype=torch.float64, device=device)
+    assert cu.check.device_matmul(X @ W, quiet=True)
+
+
 @pytest.mark.parametrize("answer, words", [
     (..., "not attempted yet"),
     (None, "is None"),
     ([[1.0, 2.0]], "a list"),
     (DEVICE_X @ DEVICE_W, "NumPy array"),
     (torch.tensor(DEVICE_W.T @ DEVICE_X.T), "shape (2, 4)"),
-    (torch.tensor((DEVICE_X @ DEVICE_W).astype(np.float64)), "dtype float64"),
+    (torch.tensor((DEVICE_X @ DEVICE_W).astype(np.int64)), "dtype int64"),
+    ((DEVICE_X @ DEVICE_W).tolist(), "a list, not a tensor"),
+    (torch.tensor(DEVICE_X) * torch.tensor(DEVICE_W[:, 0]), "shape (4, 3)"),
     (torch.full((4, 2), float("nan")), "NaN"),
     (tf.constant(DEVICE_X[:, :2] * DEVICE_W[:2].T[:, :2].sum(0)), "different values"),
     (torch.tensor(DEVICE_X @ DEVICE_W, device="meta"), "meta device"),
@@ -69,14 +86,18 @@ def test_to_is_not_in_place_right():
     t.to("meta")
     lin.to("meta")
     assert cu.check.to_is_not_in_place((t.device.type, lin.weight.device.type), quiet=True)
+    # the same answer in other reasonable containers and kinds
+    assert cu.check.to_is_not_in_place([t.device.type, lin.weight.device.type], quiet=True)
+    assert cu.check.to_is_not_in_place((t.device, lin.weight.device), quiet=True)
+    assert cu.check.to_is_not_in_place(("CPU", str(lin.weight.device)), quiet=True)
 
 
 @pytest.mark.parametrize("answer, words", [
     (..., "not attempted yet"),
-    (None, "expected a tuple of two strings"),
-    (["cpu", "meta"], "expected a tuple"),
-    (("cpu",), "expected a tuple"),
-    ((torch.device("cpu"), torch.device("meta")), "should be strings"),
+    (None, "expected a pair of two device types"),
+    (("cpu",), "expected a pair"),
+    ((1, 2), "should be device types"),
+    ([torch.device("meta"), torch.device("cpu")], "other way round"),
     (("meta", "meta"), "returns a new tensor"),
     (("cpu", "cpu"), "moves the parameters in place"),
     (("meta", "cpu"), "other way round"),
@@ -101,6 +122,7 @@ for i in range(2):
     with tf.device(f"/CPU:{i}"):
         parts.append(X[2 * i:2 * i + 2] @ W)
 cu.check.split_over_logical_cpus(parts)
+cu.check.split_over_logical_cpus(tuple(parts))  # a tuple is as right as a list
 """
 
 
@@ -109,6 +131,7 @@ def test_split_over_logical_cpus_right():
     out = subprocess.run([sys.executable, "-c", RIGHT_6_3], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-500:]
     assert out.stdout.startswith("Exercise 6.3 — correct."), out.stdout
+    assert out.stdout.count("Exercise 6.3 — correct.") == 2, out.stdout
 
 
 def test_split_over_logical_cpus_same_device():
@@ -126,7 +149,8 @@ def test_split_over_logical_cpus_same_device():
     ([torch.ones(2, 2), torch.ones(2, 2)], "should be TensorFlow tensors"),
     ([tf.ones((2, 2)), [1.0]], "should be TensorFlow tensors"),
     ([tf.constant(DEVICE_X @ DEVICE_W), tf.constant(DEVICE_X @ DEVICE_W)], "shape (4, 2)"),
-    ([tf.constant((DEVICE_X[:2] @ DEVICE_W).astype(np.float64)), tf.ones((2, 2))], "dtype float64"),
+    ([tf.constant((DEVICE_X[:2] @ DEVICE_W).astype(np.int32)), tf.ones((2, 2))], "dtype int32"),
+    ([DEVICE_X[:2] @ DEVICE_W, DEVICE_X[2:] @ DEVICE_W], "should be TensorFlow tensors"),
     ([tf.fill((2, 2), float("nan")), tf.ones((2, 2))], "NaN"),
     ([tf.constant(DEVICE_X[2:] @ DEVICE_W), tf.constant(DEVICE_X[:2] @ DEVICE_W)], "different values"),
 ])

@@ -3,7 +3,7 @@ attempted yet — and returns a ``Verdict``. Each accepts a torch or a TensorFlo
 
 Lessons add their checks in ``lessonNN.py`` and list them here.
 """
-from .core import PLACEHOLDER, Verdict, Wrong, exercise
+from .core import PLACEHOLDER, Verdict, Wrong, exercise, hint
 from .lesson01 import arange_matrix, channel_axis, standardize_columns
 from .lesson03 import conv_kernel, flatten_reorder, matching_loss
 from .lesson05 import correct_bce, first_bad_layer, stable_bce
@@ -13,7 +13,7 @@ from .lesson04 import no_graph_break, one_trace_row_sums, tracing_count
 from .lesson10 import extra_tf_lines, silu_backward, squareplus_backward
 
 __all__ = [
-    "PLACEHOLDER", "Verdict", "Wrong", "exercise",
+    "PLACEHOLDER", "Verdict", "Wrong", "exercise", "hint",
     # 01_tensors
     "arange_matrix", "standardize_columns", "channel_axis",
     # 03_same_model

@@ -6,12 +6,26 @@ The decorator turns that into a ``Verdict``, prints it as one line and never let
 escape: a learner sees "correct", "not quite: <why>" or "not attempted yet", never a traceback.
 
 The placeholder answer is ``...`` (Ellipsis): learner copies hold ``answer = ...``.
+
+Hints come in two steps. A wrong answer gets a diagnosis and a pointer (what to look at), never the
+code that solves the exercise. The code is registered with the check (``@exercise("3.1",
+solution="answer = ...")``) and shown only when asked, ``cu.check.hint("3.1")``, or after the third
+wrong try of the same exercise.
+
+A stale answer is not graded. Inside IPython, ``cu.setup()`` calls ``track_answers()``, which
+registers two small IPython event hooks (``pre_run_cell``/``post_run_cell``, IPython's public API)
+that note, for each cell, whether it raised and whether it (re)bound ``answer``. A check then
+refuses to grade when the cell run just before it raised ("fix the error above first"), or when
+``answer`` still holds the value another exercise's check graded. Outside IPython, or without
+``cu.setup()``, nothing is tracked and every answer is graded.
 """
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -22,21 +36,169 @@ from ..errors import CourseError
 PLACEHOLDER = ...
 
 # One line, and short: a verdict must never turn into a wall of text (TF's errors run to kilobytes).
-MAX_MESSAGE = 240
+# Long enough for a diagnosis plus, after the third wrong try, the code of the solution.
+MAX_MESSAGE = 300
+# A framework's own error message, quoted inside a verdict: its first sentence or so.
+MAX_QUOTE = 160
+# Wrong tries of one exercise after which the verdict also shows the solution's code.
+TRIES_BEFORE_SOLUTION = 3
 
 
 def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
-    """Collapse whitespace and newlines and cut to ``limit`` characters.
+    """Collapse whitespace and newlines; if longer than ``limit``, cut at a word boundary and add "…".
 
     >>> one_line("a\n  b")
     'a b'
+    >>> one_line("shapes (2, 3) and (4, 5) are incompatible", 30)
+    'shapes (2, 3) and (4, 5) are…'
     """
     text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:  # cut between words, unless that loses more than half the room
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"
 
 
 class Wrong(Exception):
-    """Raised inside a check: the answer is wrong, and the message says why (one sentence + hint)."""
+    """Raised inside a check: the answer is wrong, and the message says why (one sentence + a pointer).
+
+    The pointer says where to look, not the code that solves the exercise: that code is the
+    check's ``solution=`` and is shown by ``hint()`` or after the third wrong try.
+    """
+
+
+# --- stale answers: what the cells before a check did (IPython only, registered by cu.setup) -----
+
+ANSWER = "answer"  # the name every exercise assigns
+_MISSING = object()
+
+
+def _binds_answer(source: str) -> bool:
+    """Does this cell's code bind ``answer`` at top level (``answer = ...``, ``answer, b = ...``, a for/with)?
+
+    >>> _binds_answer("x = 1\nanswer = x * 2"), _binds_answer("print(answer)")
+    (True, False)
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics or a typo: a plain look at the lines
+        return re.search(rf"^[ \t]*{ANSWER}[ \t]*(:[^=\n]*)?=(?!=)", source, flags=re.M) is not None
+    stack = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue  # a name bound inside a function is not the notebook's `answer`
+        if isinstance(node, ast.Name) and node.id == ANSWER and isinstance(node.ctx, ast.Store):
+            return True
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+class AnswerTracker:
+    """What the IPython hooks saw: did the last cell raise, and has ``answer`` changed since a check?
+
+    ``pre_run_cell`` notes which object ``answer`` is when a cell starts; ``post_run_cell`` notes
+    whether the cell succeeded and whether it rebound ``answer`` (a new object, or an assignment
+    in its code: ``answer = 4`` twice is the same object). A check that grades ``answer`` records
+    its exercise id in ``graded_by``, until a cell binds ``answer`` again.
+    """
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.before: Any = _MISSING       # `answer` when the running cell started
+        self.running = ""                 # the running cell's code
+        self.last: tuple[bool, bool] | None = None  # (succeeded, bound answer) of the cell run before
+        self.graded_by: str | None = None  # the exercise whose check last graded the current `answer`
+
+    def _answer(self) -> Any:
+        return self.shell.user_ns.get(ANSWER, _MISSING)
+
+    def pre_run_cell(self, info: Any) -> None:
+        self.before = self._answer()
+        self.running = getattr(info, "raw_cell", "") or ""
+
+    def post_run_cell(self, result: Any) -> None:
+        source = getattr(getattr(result, "info", None), "raw_cell", "") or ""
+        if not source.strip():  # an empty cell changes nothing
+            return
+        # A cell that raised may have stopped before its `answer = ...` line: trust only a new object.
+        bound = self._answer() is not self.before or (bool(result.success) and _binds_answer(source))
+        if bound:
+            self.graded_by = None
+        self.last = (bool(result.success), bound)
+        self.before, self.running = _MISSING, ""
+
+    def refusal(self, exercise_id: str, answer: Any) -> str | None:
+        """Why ``answer`` must not be graded now, or None (and then this exercise owns it)."""
+        current = self._answer()
+        if (self.before is not _MISSING and current is not self.before) or _binds_answer(self.running):
+            self.graded_by = exercise_id  # bound in the running cell itself: fresh
+            return None
+        if self.last is not None and not self.last[0]:
+            return "the answer cell above raised an error: fix the error above first, then run this cell again."
+        if answer is not current:  # the learner handed in something else by name: grade that
+            return None
+        if self.graded_by not in (None, exercise_id):
+            return (f"`answer` has not changed since you checked Exercise {self.graded_by}: "
+                    "run this exercise's answer cell first, then this cell again.")
+        self.graded_by = exercise_id
+        return None
+
+
+_TRACKER: AnswerTracker | None = None
+
+
+def track_answers() -> bool:
+    """Register the two hooks of ``AnswerTracker`` in the running IPython shell (once; called by cu.setup).
+
+    Returns False, and does nothing, outside IPython (plain Python grades every answer).
+    """
+    global _TRACKER
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return False
+    if _TRACKER is not None and _TRACKER.shell is shell:
+        return True  # cu.setup() ran again: keep the hooks and what they saw
+    tracker = AnswerTracker(shell)
+    shell.events.register("pre_run_cell", tracker.pre_run_cell)
+    shell.events.register("post_run_cell", tracker.post_run_cell)
+    _TRACKER = tracker
+    return True
+
+
+# --- hints in two steps ---------------------------------------------------------------------------
+
+SOLUTIONS: dict[str, str | dict[str, str]] = {}  # exercise id -> the code that solves it (per framework)
+_TRIES: dict[str, int] = {}        # exercise id -> wrong tries so far
+_LAST_WRONG: dict[str, int] = {}   # exercise id -> id() of the last wrong answer (a re-run is no new try)
+
+
+def reset_tries() -> None:
+    """Forget every wrong try (tests use it; a new kernel starts with none)."""
+    _TRIES.clear()
+    _LAST_WRONG.clear()
+
+
+def hint(exercise_id: str) -> "Verdict":
+    """Print and return the code that solves an exercise: ``cu.check.hint("3.2")``.
+
+    >>> hint("3.1")   # doctest: +SKIP
+    Exercise 3.1 — the code: answer = W.transpose(2, 3, 1, 0)
+    """
+    key = str(exercise_id).strip()
+    if key not in SOLUTIONS:
+        known = ", ".join(sorted(SOLUTIONS, key=lambda k: tuple(int(p) for p in k.split(".")))) or "none"
+        raise CourseError(f"hint({exercise_id!r}): no exercise with that id; exercises with a hint: {known}.")
+    solution = SOLUTIONS[key]
+    if isinstance(solution, dict):
+        solution = " | ".join(f"{ {'tensorflow': 'TensorFlow'}.get(k, k)}: {v}" for k, v in solution.items())
+    verdict = Verdict(key, "hint", f"the code: {solution}", printed=True)
+    print(verdict)
+    return verdict
 
 
 @dataclass(frozen=True)
@@ -44,7 +206,7 @@ class Verdict:
     """What a check said. True only when the answer is correct."""
 
     exercise: str
-    status: str  # "correct" | "wrong" | "not attempted"
+    status: str  # "correct" | "wrong" | "not attempted" | "not checked" (stale answer)
     message: str
     printed: bool = field(default=False, repr=False, compare=False)
 
@@ -60,14 +222,40 @@ class Verdict:
             print(self)
 
 
-def exercise(exercise_id: str) -> Callable[[Callable[..., str | None]], Callable[..., Verdict]]:
-    """Turn ``body(answer, ...)`` (raises ``Wrong`` or returns an optional note) into a check."""
+def _count_wrong_try(exercise_id: str, answer: Any) -> int:
+    """One more wrong try, unless it is the same answer object as the last wrong one (a re-run)."""
+    if _LAST_WRONG.get(exercise_id) != id(answer):
+        _TRIES[exercise_id] = _TRIES.get(exercise_id, 0) + 1
+        _LAST_WRONG[exercise_id] = id(answer)
+    return _TRIES[exercise_id]
+
+
+def _solution_for(exercise_id: str, answer: Any) -> str:
+    solution = SOLUTIONS[exercise_id]
+    if isinstance(solution, dict):  # the learner's framework, else the first one listed
+        return solution.get(framework_of(answer), next(iter(solution.values())))
+    return solution
+
+
+def exercise(exercise_id: str, solution: str | dict[str, str] | None = None
+             ) -> Callable[[Callable[..., str | None]], Callable[..., Verdict]]:
+    """Turn ``body(answer, ...)`` (raises ``Wrong`` or returns an optional note) into a check.
+
+    ``solution`` is the code that solves the exercise (a string, or ``{"torch": ..., "tensorflow":
+    ...}``), shown by ``hint(exercise_id)`` or after ``TRIES_BEFORE_SOLUTION`` wrong tries of the
+    same exercise (in the learner's framework), never on the first.
+    """
+    if solution is not None:
+        SOLUTIONS[exercise_id] = solution
 
     def decorate(body: Callable[..., str | None]) -> Callable[..., Verdict]:
         @functools.wraps(body)
         def check(answer: Any = PLACEHOLDER, *args: Any, quiet: bool = False, **kwargs: Any) -> Verdict:
+            refusal = _TRACKER.refusal(exercise_id, answer) if _TRACKER is not None else None
+            if refusal is not None:
+                status, message = "not checked", refusal
             # Any placeholder among the answers (learner copies hold `name = ...`) means "not yet".
-            if any(a is PLACEHOLDER for a in (answer, *args, *kwargs.values())):
+            elif any(a is PLACEHOLDER for a in (answer, *args, *kwargs.values())):
                 status, message = "not attempted", \
                     "not attempted yet: replace the `...` with your answer, then run this cell again."
             else:
@@ -79,8 +267,17 @@ def exercise(exercise_id: str) -> Callable[[Callable[..., str | None]], Callable
                 except Exception as exc:  # a check must never show a traceback
                     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                     status, message = "wrong", (f"not quite: your answer could not be checked "
-                                                f"({type(exc).__name__}: {one_line(first, 120)}).")
-            verdict = Verdict(exercise_id, status, one_line(message), printed=not quiet)
+                                                f"({type(exc).__name__}: {one_line(first, MAX_QUOTE)}).")
+                if status == "wrong" and exercise_id in SOLUTIONS:
+                    if _count_wrong_try(exercise_id, answer) >= TRIES_BEFORE_SOLUTION:
+                        suffix = f" After {TRIES_BEFORE_SOLUTION} tries, the code: {_solution_for(exercise_id, answer)}"
+                    else:
+                        suffix = f' (cu.check.hint("{exercise_id}") shows the code.)'
+                    # the diagnosis gives way, so that the pointer or the code is never cut off
+                    message = one_line(message, max(MAX_MESSAGE - len(suffix), 80)) + suffix
+            verdict = Verdict(exercise_id, status, one_line(message, max(MAX_MESSAGE, len(message))
+                                                             if status == "wrong" else MAX_MESSAGE),
+                              printed=not quiet)
             if not quiet:
                 print(verdict)
             return verdict
@@ -110,6 +307,9 @@ def describe(x: Any) -> str:
         return "the placeholder `...`"
     if kind in ("torch", "tensorflow"):  # a model, a layer, a device, a dtype ...: not a tensor
         name = {"torch": "torch", "tensorflow": "TensorFlow"}[kind]
+        if is_loss_object(x):
+            return (f"the {name} loss object {type(x).__name__} itself, not its value — did you forget to "
+                    "call it, loss_fn(...)?")
         return f"a {name} {type(x).__name__} object, not a tensor"
     if isinstance(x, (list, tuple, dict, set, str, int, float, bool)):
         name = type(x).__name__
@@ -119,6 +319,38 @@ def describe(x: Any) -> str:
     if callable(x):
         return f"a {'function' if inspect.isroutine(x) else type(x).__name__} — did you forget to call it?"
     return f"a {type(x).__name__}"
+
+
+def is_loss_object(x: Any) -> bool:
+    """A loss *object* (``nn.CrossEntropyLoss()``, ``keras.losses.BinaryCrossentropy()``), not yet called.
+
+    >>> is_loss_object(len)
+    False
+    """
+    if isinstance(x, type) or not callable(x) or is_tensor_like(x):
+        return False
+    names = [type(x).__module__ or ""] + [c.__name__ for c in type(x).__mro__]
+    return any("loss" in n.lower() for n in names)
+
+
+def framework_name(x: Any) -> str:
+    """"torch", "TensorFlow", or "NumPy" / "Python" for the rest (for messages)."""
+    return {"torch": "torch", "tensorflow": "TensorFlow", "numpy": "NumPy"}.get(framework_of(x), "Python")
+
+
+def device_type_name(x: Any) -> Any:
+    """A device given as a string (``"cuda:0"``), a ``torch.device`` or a TF device string, as its type
+    in lower case (``"cuda"``, ``"cpu"``, ``"meta"``, ``"gpu"``); anything else is returned unchanged.
+
+    >>> device_type_name("cuda:0"), device_type_name("/job:localhost/replica:0/task:0/device:CPU:0")
+    ('cuda', 'cpu')
+    """
+    if framework_of(x) == "torch" and isinstance(getattr(x, "type", None), str) and hasattr(x, "index"):
+        return x.type
+    if isinstance(x, str):
+        text = x.strip().lower().rsplit("device:", 1)[-1].lstrip("/")
+        return text.split(":")[0]
+    return x
 
 
 def device_of(x: Any) -> str:
@@ -141,14 +373,22 @@ def expect_device(answer: Any, device: str = "cpu", what: str = "your answer", h
     """The answer lives on ``device`` (``"cpu"``, or a prefix such as ``"cuda"``/``"GPU"``)."""
     found = device_of(answer)
     if not found.lower().startswith(device.lower()):
-        raise Wrong(f"{what} is on {found}, expected {device}."
-                    + (f" Hint: {hint}" if hint else " Hint: .to(device) / .cpu() in torch; tf.device(...) in TF."))
+        default = (" Hint: .to(device) / .cpu()." if framework_of(answer) == "torch"
+                   else " Hint: create it inside with tf.device(...):.")
+        raise Wrong(f"{what} is on {found}, expected {device}." + (f" Hint: {hint}" if hint else default))
 
 
-def as_array(answer: Any, *, tensor: bool = True, what: str = "your answer") -> np.ndarray:
-    """The answer as NumPy. With ``tensor=True`` only a torch or TF tensor (or NumPy array) is accepted."""
+def as_array(answer: Any, *, tensor: bool = True, numpy: bool = True, what: str = "your answer") -> np.ndarray:
+    """The answer as NumPy. With ``tensor=True`` only a torch or TF tensor (or NumPy array) is accepted;
+    with ``numpy=False`` only a torch or TF tensor: the exercise asks for a value computed by a framework,
+    and a NumPy array or a number typed in (or converted) is refused."""
     if answer is None:
         raise Wrong(f"{what} is None — did the cell assign it, or does your function `return` it?")
+    if not numpy and framework_of(answer) not in ("torch", "tensorflow"):
+        if is_loss_object(answer) or not (is_tensor_like(answer) or isinstance(answer, (int, float, complex, list, tuple))):
+            raise Wrong(f"{what} is {describe(answer)}; expected a torch tensor or a TensorFlow tensor.")
+        raise Wrong(f"{what} is {describe(answer)}, not a tensor: hand in the tensor that torch or TensorFlow "
+                    "computes, as it comes out (no .numpy(), .item(), float(...) or typed-in number).")
     if tensor and not is_tensor_like(answer):
         raise Wrong(f"{what} is {describe(answer)}; expected a torch tensor or a TensorFlow tensor "
                     "(torch.tensor(...) / tf.constant(...)).")
@@ -159,8 +399,10 @@ def as_array(answer: Any, *, tensor: bool = True, what: str = "your answer") -> 
     except CourseError as exc:
         raise Wrong(str(exc)) from None
     except Exception as exc:  # a symbolic tensor (inside tf.function / a Keras graph), a meta tensor ...
+        where = ("hand in an eager tensor computed outside tf.function" if framework_of(answer) == "tensorflow"
+                 else "hand in a tensor with values (not on the meta device, not a fake tensor)")
         raise Wrong(f"{what} ({describe(answer)}) has no concrete values to check "
-                    f"({type(exc).__name__}); hand in an eager tensor computed outside tf.function.") from None
+                    f"({type(exc).__name__}); {where}.") from None
     if arr.dtype == object:
         raise Wrong(f"{what} is ragged or mixed: it does not form one rectangular array of numbers.")
     return arr
@@ -177,6 +419,13 @@ def expect_dtype(arr: np.ndarray, dtypes: Iterable[str], what: str = "your answe
     names = list(dtypes)
     if arr.dtype.name not in names:
         raise Wrong(f"{what} has dtype {arr.dtype.name}, expected {' or '.join(names)}."
+                    + (f" Hint: {hint}" if hint else ""))
+
+
+def expect_float(arr: np.ndarray, what: str = "your answer", hint: str = "") -> None:
+    """Any floating dtype (float16/32/64): for exercises that never asked for float32 in particular."""
+    if arr.dtype.kind != "f":
+        raise Wrong(f"{what} has dtype {arr.dtype.name}, expected a float dtype."
                     + (f" Hint: {hint}" if hint else ""))
 
 

@@ -2,6 +2,8 @@
 
 Each check recomputes the right gradient here, in NumPy, from the exercise's own inputs (kept below,
 so a check never trusts a notebook cell), and recognises the typical mistakes by their numbers.
+The exercises ask for a gradient computed by torch or TensorFlow: a NumPy array or a number typed
+in is refused; any float dtype is accepted (float32 was never asked for).
 
 Used in: 02_autodiff.
 """
@@ -11,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .core import Wrong, as_array, expect_close, expect_dtype, expect_finite, expect_shape, exercise
+from ..arrays import framework_of
+from .core import Wrong, as_array, expect_close, expect_finite, expect_shape, exercise
 
 # Exercise 2.1: a linear model, mean squared error, 8 samples split into two micro-batches of 4.
 MICRO_X = (((np.arange(24) % 7) - 3) / 2).reshape(8, 3).astype(np.float32)
@@ -25,20 +28,14 @@ TANH_X = np.array([-1.5, -0.5, 0.0, 0.5, 1.5], dtype=np.float32)
 ROUND_X = np.array([0.2, 1.7, -0.6, 2.4, -1.3], dtype=np.float32)
 ROUND_T = np.array([0.0, 1.0, 1.0, 2.0, -2.0], dtype=np.float32)
 
-FLOAT32_HINT = ("the inputs are float32 and so is their gradient; a float64 result means a "
-                "float64 input, an integer one means the input was never differentiable.")
-
-
-def _mse_grad(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """d/dw mean((X @ w - y)**2), in float64."""
-    X, y, w = (a.astype(np.float64) for a in (X, y, w))
-    return 2.0 * X.T @ (X @ w - y) / len(y)
+FLOAT_HINT = "an integer gradient means an integer input, which is never differentiable: start from the float inputs."
 
 
 def _as_gradient(answer: Any, shape: tuple[int, ...], hint: str) -> np.ndarray:
-    arr = as_array(answer, what="your gradient")
+    arr = as_array(answer, numpy=False, what="your gradient")
     expect_shape(arr, shape, what="your gradient", hint=hint)
-    expect_dtype(arr, ["float32"], what="your gradient", hint=FLOAT32_HINT)
+    if arr.dtype.kind != "f":
+        raise Wrong(f"your gradient has dtype {arr.dtype.name}. Hint: {FLOAT_HINT}")
     expect_finite(arr, what="your gradient")
     return arr.astype(np.float64)
 
@@ -47,60 +44,89 @@ def _near(arr: np.ndarray, other: np.ndarray) -> bool:
     return bool(np.allclose(arr, other, atol=1e-5, rtol=1e-5))
 
 
-@exercise("2.1")
+def _mse_grad(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """d/dw mean((X @ w - y)**2), in float64."""
+    X, y, w = (a.astype(np.float64) for a in (X, y, w))
+    return 2.0 * X.T @ (X @ w - y) / len(y)
+
+
+@exercise("2.1", solution={
+    "torch": "for rows in (slice(0, 4), slice(4, 8)): (((X_mb[rows] @ w_mb - y_mb[rows]) ** 2).mean() / 2).backward()"
+             " — then answer = w_mb.grad",
+    "tensorflow": "per half: with tf.GradientTape() as tape: loss = tf.reduce_mean((tf.linalg.matvec(X[rows], w) - "
+                  "y[rows]) ** 2) / 2 — then answer = the sum of the two tape.gradient(loss, w)"})
 def micro_batch_gradient(answer: Any) -> str:
     """The full-batch gradient of the MSE loss at MICRO_W, accumulated over two micro-batches of 4."""
     arr = _as_gradient(answer, MICRO_W.shape, hint="one number per weight: the gradient has w's shape (3,).")
+    torch_answer = framework_of(answer) == "torch"
     full = _mse_grad(MICRO_X, MICRO_Y, MICRO_W)
     first = _mse_grad(MICRO_X[:4], MICRO_Y[:4], MICRO_W)
     second = _mse_grad(MICRO_X[4:], MICRO_Y[4:], MICRO_W)
     if _near(arr, 2 * full):
-        raise Wrong("your gradient is twice the full-batch one: each micro-batch's loss is a mean over 4 "
-                    "samples, so divide each by 2 (the number of micro-batches) before backward / tape.gradient.")
+        raise Wrong("your gradient is twice the full-batch one. Hint: each micro-batch's loss is a mean over 4 rows; "
+                    "what is each one's share of the mean over all 8?")
     if _near(arr, first) or _near(arr, second) or _near(arr, first / 2) or _near(arr, second / 2):
-        raise Wrong("your gradient comes from one micro-batch only. Hint: in PyTorch call backward() on "
-                    "both halves without zeroing in between; in TensorFlow add the two tape gradients.")
+        how = ("call backward() on both halves without zeroing .grad in between" if torch_answer
+               else "take one tape gradient per half and add the two")
+        raise Wrong(f"your gradient comes from one micro-batch only. Hint: {how}.")
     if _near(arr, -full):
         raise Wrong("your gradient has the wrong sign: it is d loss / d w, not the update step -lr * grad.")
-    expect_close(arr, full, what="your gradient",
-                 hint="loss = mean((X @ w - y)**2) on rows 0-3 and rows 4-7, each divided by 2, gradients summed.")
+    expect_close(arr, full, what="your gradient", hint="the full-batch loss is the mean over all 8 rows.")
     return "Accumulating is PyTorch's default; in TensorFlow you add the gradients yourself."
 
 
-@exercise("2.2")
+@exercise("2.2", solution={
+    "torch": "x = torch.tensor(TANH_X, requires_grad=True); (d,) = torch.autograd.grad(torch.tanh(x).sum(), x, "
+             "create_graph=True); answer = torch.autograd.grad(d.sum(), x)[0]",
+    "tensorflow": "two nested GradientTapes on x = tf.Variable(TANH_X): d = inner.gradient(tf.reduce_sum(tf.tanh(x)), x); "
+                  "answer = outer.gradient(d, x)"})
 def tanh_second_derivative(answer: Any) -> str:
     """d²/dx² tanh(x) at TANH_X, elementwise: -2 tanh(x) (1 - tanh(x)²)."""
-    arr = as_array(answer, what="your second derivative")
+    arr = as_array(answer, numpy=False, what="your second derivative")
+    torch_answer = framework_of(answer) == "torch"
     t = np.tanh(TANH_X.astype(np.float64))
     if arr.shape == (len(TANH_X), len(TANH_X)):
-        raise Wrong("that is the whole (5, 5) Hessian. tanh acts elementwise, so the answer is its diagonal: "
-                    "differentiate the sum of the first derivative instead (or take the diagonal).")
+        raise Wrong("that is the whole (5, 5) Hessian. tanh acts elementwise, so the answer is its diagonal. "
+                    "Hint: differentiate the sum of the first derivative instead.")
     arr = _as_gradient(answer, TANH_X.shape, hint="one second derivative per point: shape (5,).")
     if _near(arr, 1 - t**2):
-        raise Wrong("that is the first derivative, 1 - tanh(x)². Differentiate it once more: "
-                    "create_graph=True in torch, a second (outer) GradientTape in TensorFlow.")
+        how = "create_graph=True on the first torch.autograd.grad" if torch_answer else "a second, outer GradientTape"
+        raise Wrong(f"that is the first derivative, 1 - tanh(x)². Differentiate it once more. Hint: {how}.")
+    if _near(arr, 2 * t * (1 - t**2)):
+        raise Wrong("right size, wrong sign: the second derivative of tanh is negative for x > 0.")
+    if _near(arr, np.tanh(t)) or _near(arr, t):
+        raise Wrong("those are values of tanh, not of a derivative. Hint: differentiate twice.")
     expect_close(arr, -2 * t * (1 - t**2), what="your second derivative",
-                 hint="grad of sum(d tanh/dx) with respect to x; it is -2·tanh(x)·(1 - tanh(x)²).")
+                 hint="take the gradient of the sum of the first derivative.")
     return "Both frameworks differentiate their own gradient code: that is all higher order takes."
 
 
-@exercise("2.3")
+@exercise("2.3", solution={
+    "torch": "x = torch.tensor(ROUND_X, requires_grad=True); r = x + (torch.round(x) - x).detach(); "
+             "((r - torch.tensor(ROUND_T)) ** 2).sum().backward(); answer = x.grad",
+    "tensorflow": "x = tf.Variable(ROUND_X); in a GradientTape: r = x + tf.stop_gradient(tf.round(x) - x); "
+                  "loss = tf.reduce_sum((r - ROUND_T) ** 2); answer = tape.gradient(loss, x)"})
 def straight_through_gradient(answer: Any) -> str:
     """d/dx sum((round_ste(x) - t)**2) at ROUND_X, where round_ste rounds forward and passes the gradient through."""
     if answer is None:
-        raise Wrong("your gradient is None: TensorFlow returns None when no differentiable path leads to x — "
-                    "tf.round has no gradient. Write x + tf.stop_gradient(tf.round(x) - x).")
+        raise Wrong("your gradient is None: torch leaves .grad None until backward() reaches a tensor made with "
+                    "requires_grad=True; TensorFlow's tape.gradient returns None when no differentiable path leads "
+                    "to x (tf.round has no gradient). Hint: the straight-through form in the exercise.")
     arr = _as_gradient(answer, ROUND_X.shape, hint="one number per element of x: shape (5,).")
+    stop = "(...).detach()" if framework_of(answer) == "torch" else "tf.stop_gradient(...)"
     rounded = np.round(ROUND_X.astype(np.float64))
     expected = 2 * (rounded - ROUND_T)
     if not arr.any():
-        raise Wrong("your gradient is all zeros: round() has a zero gradient everywhere. Pass it straight "
-                    "through with x + (round(x) - x).detach() in torch, x + tf.stop_gradient(tf.round(x) - x) in TF.")
+        raise Wrong("your gradient is all zeros: round() has a zero gradient everywhere. Hint: the exercise's "
+                    f"form x + stop(round(x) - x), where stop is {stop}.")
     if _near(arr, -expected):
         raise Wrong("your gradient has the wrong sign: you stopped x itself. Keep +x on the gradient path "
                     "and stop only the correction (round(x) - x).")
     if _near(arr, 2 * (ROUND_X - ROUND_T)):
         raise Wrong("the forward pass did not round: your gradient is that of sum((x - t)**2). "
                     "The value must be round(x), only the gradient is the identity's.")
-    expect_close(arr, expected, what="your gradient", hint="the answer is 2·(round(x) - t), times 1 from the straight-through path.")
+    if _near(arr, expected / 2):
+        raise Wrong("half the right gradient: d/dx of (r - t)**2 is 2·(r - t)·dr/dx.")
+    expect_close(arr, expected, what="your gradient",
+                 hint="the loss is a sum of squares of (rounded x - t), differentiated as if rounding were the identity.")
     return "The forward pass rounds, the backward pass pretends it did not."

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from ..arrays import framework_of, is_tensor_like
-from .core import Wrong, as_array, describe, expect_close, expect_dtype, expect_shape, exercise
+from .core import (Wrong, as_array, describe, device_type_name, expect_close, expect_float, expect_shape,
+                   exercise)
 
 # The inputs that exercises 6.1 and 6.3 hand out, written out here so the checks do not trust the cell.
 DEVICE_X = (np.arange(12, dtype=np.float32).reshape(4, 3) / 4).astype(np.float32)
@@ -37,7 +38,9 @@ def _device_type(answer: Any, kind: str) -> str:
     return device.rsplit("device:", 1)[-1].split(":")[0]
 
 
-@exercise("6.1")
+@exercise("6.1", solution={
+    "torch": "answer = torch.from_numpy(X).to(device_pt) @ torch.from_numpy(W).to(device_pt)",
+    "tensorflow": "with tf.device(device_tf): answer = tf.constant(X) @ tf.constant(W)"})
 def device_matmul(answer: Any) -> str:
     """DEVICE_X @ DEVICE_W computed on the framework's default device, still a tensor there."""
     kind = framework_of(answer)
@@ -47,9 +50,9 @@ def device_matmul(answer: Any) -> str:
     if kind == "torch" and getattr(getattr(answer, "device", None), "type", "") == "meta":
         raise Wrong("your answer lives on the meta device, which keeps shapes but no values. "
                     "Hint: use the default device (pt_utils.default_device()), not \"meta\".")
-    arr = as_array(answer)
+    arr = as_array(answer, numpy=False)
     expect_shape(arr, (4, 2), hint="X is (4, 3) and W is (3, 2): X @ W, not W @ X.")
-    expect_dtype(arr, ["float32"], hint="build the tensors from the float32 NumPy arrays as they are.")
+    expect_float(arr, hint="build the tensors from the NumPy arrays as they are.")
     expect_close(arr, DEVICE_X @ DEVICE_W, hint="compute X @ W (a matrix product, not X * W).")
     want, found = expected_default_device(kind), _device_type(answer, kind)
     if found != want:
@@ -59,16 +62,18 @@ def device_matmul(answer: Any) -> str:
     return f"It lives on {found}, the default device of {kind} here."
 
 
-@exercise("6.2")
+@exercise("6.2", solution='answer = (t.device.type, lin.weight.device.type)  # after t.to("meta") and lin.to("meta")')
 def to_is_not_in_place(answer: Any) -> str:
-    """After ``t.to("meta")`` and ``lin.to("meta")``: (t's device type, lin.weight's device type)."""
-    if not isinstance(answer, tuple) or len(answer) != 2:
-        raise Wrong(f"your answer is {describe(answer)}; expected a tuple of two strings, "
-                    "e.g. (\"cpu\", \"cpu\"). Hint: (t.device.type, lin.weight.device.type).")
-    if not all(isinstance(a, str) for a in answer):
-        raise Wrong("both items should be strings such as \"cpu\" or \"meta\". "
-                    "Hint: a torch.device's .type is a string.")
-    t_dev, lin_dev = (a.strip().lower() for a in answer)
+    """After ``t.to("meta")`` and ``lin.to("meta")``: (t's device type, lin.weight's device type), as a
+    tuple or list of two strings or ``torch.device`` objects."""
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        raise Wrong(f"your answer is {describe(answer)}; expected a pair of two device types, "
+                    "e.g. (\"cpu\", \"cpu\"): first t's, then lin.weight's.")
+    items = [device_type_name(a) for a in answer]
+    if not all(isinstance(a, str) for a in items):
+        raise Wrong("both items should be device types such as \"cpu\" or \"meta\" (a string or a torch.device). "
+                    "Hint: a tensor's .device.type.")
+    t_dev, lin_dev = items
     if (t_dev, lin_dev) == ("meta", "meta"):
         raise Wrong("t is still on cpu: tensor.to() returns a new tensor and leaves t where it was. "
                     "Only nn.Module.to() moves in place (and returns the module itself).")
@@ -82,7 +87,8 @@ def to_is_not_in_place(answer: Any) -> str:
     return "x = x.to(device) must be assigned; model.to(device) need not be."
 
 
-@exercise("6.3")
+@exercise("6.3", solution='parts = []; for i in range(2): with tf.device(f"/CPU:{i}"): '
+                          'parts.append(tf.constant(X[2 * i:2 * i + 2]) @ tf.constant(W)) — then answer = parts')
 def split_over_logical_cpus(answer: Any) -> str:
     """[rows 0-1 of X @ W computed on /CPU:0, rows 2-3 computed on /CPU:1], as TensorFlow tensors."""
     if not isinstance(answer, (list, tuple)) or len(answer) != 2:
@@ -95,7 +101,7 @@ def split_over_logical_cpus(answer: Any) -> str:
     for i, part in enumerate(answer):
         arr = as_array(part, what=f"part {i}")
         expect_shape(arr, (2, 2), what=f"part {i}", hint=f"part {i} is rows {2 * i}-{2 * i + 1} of X, times W.")
-        expect_dtype(arr, ["float32"], what=f"part {i}")
+        expect_float(arr, what=f"part {i}")
         expect_close(arr, expected[2 * i:2 * i + 2], what=f"part {i}",
                      hint=f"X[{2 * i}:{2 * i + 2}] @ W.")
     devices = ["/" + part.device.rsplit("device:", 1)[-1] for part in answer]

@@ -1,0 +1,188 @@
+"""A learner's day, played for real: their own copies survive rebuilds and `make clean`, and a check
+never grades a stale answer.
+
+1. The workspace (course_utils/workspace.py, `make lab`): build it, edit an exercise, rebuild,
+   `make clean` (the Makefile's own recipe, run on a temporary copy of the repository), rebuild:
+   the edit is still there; an updated lesson arrives beside the edited copy; `refresh` keeps a backup.
+2. The stale-answer guard (course_utils/check/core.py, registered by cu.setup): in a real kernel, an
+   answer cell that raises, followed by its check, prints "fix the error above first", not a grade;
+   re-running a check alone still grades; an `answer` left from another exercise is not graded.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from course_utils import workspace
+from notebook_rules import NOTEBOOKS, ROOT, tags
+
+LESSONS = [p for p in NOTEBOOKS if p.name[:2] in ("01", "03")]
+
+
+def first_placeholder(nb) -> int:
+    return next(i for i, c in enumerate(nb.cells) if "placeholder" in tags(c))
+
+
+@pytest.fixture()
+def course(tmp_path):
+    """A temporary course: its Makefile, two real lessons in notebooks/, and room for .venv and build/."""
+    root = tmp_path / "course"
+    (root / "notebooks").mkdir(parents=True)
+    shutil.copy(ROOT / "Makefile", root / "Makefile")
+    for p in LESSONS:
+        shutil.copy(p, root / "notebooks" / p.name)
+    return root
+
+
+def lessons_of(root: Path) -> list[Path]:
+    return sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_a_learners_day_loses_nothing(course):
+    ws = course / "workspace"
+    report = workspace.build(ws, lessons_of(course))
+    assert sorted(report.added) == [p.name for p in LESSONS]
+    assert (ws / workspace.MANIFEST).exists()
+
+    # The learner answers the first exercise of lesson 03 and saves.
+    mine = ws / LESSONS[1].name
+    nb = nbformat.read(mine, as_version=4)
+    i = first_placeholder(nb)
+    nb.cells[i].source = "answer = W.transpose(2, 3, 1, 0)  # my answer"
+    nbformat.write(nb, mine)
+    edited = mine.read_bytes()
+
+    report = workspace.build(ws, lessons_of(course))
+    assert report.kept == [mine.name] and not report.added and not report.updated
+    assert mine.read_bytes() == edited
+
+    # `make clean`, the Makefile's own recipe, in the temporary course: .venv and build/ go, workspace stays.
+    (course / ".venv").mkdir()
+    (course / "build" / "learner").mkdir(parents=True)
+    run = subprocess.run(["make", "--no-print-directory", "-C", str(course), "clean"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert not (course / ".venv").exists() and not (course / "build").exists()
+    assert mine.read_bytes() == edited, "make clean touched the learner's copy"
+
+    # The course moves on: lesson 03 changes, lesson 01 changes, and a new lesson appears.
+    for p in lessons_of(course):
+        src = nbformat.read(p, as_version=4)
+        src.cells.insert(1, nbformat.v4.new_markdown_cell("An erratum, added after the first build."))
+        nbformat.write(src, p)
+    new_lesson = course / "notebooks" / "07_new.ipynb"
+    shutil.copy(LESSONS[0], new_lesson)
+
+    report = workspace.build(ws, lessons_of(course))
+    assert mine.read_bytes() == edited, "a rebuild overwrote the learner's edit"
+    assert report.beside == [mine.name]
+    updated = ws / (mine.stem + workspace.UPDATED_SUFFIX)
+    assert "An erratum" in updated.read_text()
+    assert report.updated == [LESSONS[0].name], "an untouched copy takes the update in place"
+    assert "An erratum" in (ws / LESSONS[0].name).read_text()
+    assert report.added == ["07_new.ipynb"]
+
+    # Built once more: nothing changes, nothing is lost.
+    report = workspace.build(ws, lessons_of(course))
+    assert mine.read_bytes() == edited and report.beside == [mine.name] and not report.updated
+
+    # On request only: the fresh copy, with the learner's kept in backups/.
+    backup = workspace.refresh(ws, "03", lessons_of(course))
+    assert backup is not None and backup.read_bytes() == edited
+    assert "my answer" not in mine.read_text() and "An erratum" in mine.read_text()
+    assert not updated.exists()
+    assert workspace.build(ws, lessons_of(course)).unchanged == [p.name for p in lessons_of(course)]
+
+
+def test_a_damaged_manifest_means_nothing_is_overwritten(course):
+    ws = course / "workspace"
+    workspace.build(ws, lessons_of(course))
+    (ws / workspace.MANIFEST).write_text("{not json")
+    target = ws / LESSONS[0].name
+    target.write_text(target.read_text().replace("answer = ...", "answer = 42", 1))
+    before = target.read_bytes()
+    report = workspace.build(ws, lessons_of(course))
+    assert target.read_bytes() == before and report.beside == [target.name]
+
+
+def test_the_makefile_serves_the_workspace_and_clean_spares_it():
+    text = (ROOT / "Makefile").read_text()
+    clean = text.split("\nclean:", 1)[1].split("\n\n", 1)[0]
+    assert "workspace" not in clean.replace("never workspace", "")
+    assert "LAB_DIR ?= $(WORKSPACE)" in text and "lab-instructor:" in text
+    assert "workspace/" in (ROOT / ".gitignore").read_text().split()
+
+
+# --- the stale-answer guard, in a real kernel --------------------------------------------------------
+
+def cell(source: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_code_cell(source)
+
+
+def run_cells(sources: list[str], tmp_path) -> list[str]:
+    """Execute the cells in one course kernel (errors allowed, as a learner meets them); each cell's stdout."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [cell(s) for s in sources]
+    NotebookClient(nb, kernel_name="python3", timeout=120, allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    return ["".join(o.get("text", "") for o in c.outputs if o.output_type == "stream") for c in nb.cells]
+
+
+STALE = [
+    "import course_utils as cu\ncu.setup(seed=0)",                     # 0
+    "answer = 4",                                                      # 1  Exercise 4.1's answer cell
+    "cu.check.tracing_count(answer)",                                  # 2  -> correct
+    "answer = 'block3'\n  oops = 1",                                   # 3  5.3's answer cell: IndentationError
+    "cu.check.first_bad_layer(answer)",                                # 4  -> fix the error above first
+    "cu.check.first_bad_layer(answer)",                                # 5  re-run alone: answer is still 4.1's
+    "answer = 'block3'",                                               # 6  fixed
+    "cu.check.first_bad_layer(answer)",                                # 7  -> correct
+    "cu.check.first_bad_layer(answer)",                                # 8  re-run alone -> still graded
+    "print(answer.upper())",                                           # 9  a look at the answer
+    "cu.check.first_bad_layer(answer)",                                # 10 -> still graded
+    "answer = blok3",                                                  # 11 a typo: NameError
+    "cu.check.first_bad_layer(answer)",                                # 12 -> fix the error above first
+    "cu.check.tracing_count(answer)",                                  # 13 out of order: 5.3's answer, not graded
+    "answer = 4",                                                      # 14
+    "cu.check.tracing_count(answer)",                                  # 15 same int object as before: graded
+    "answer = 'block1'\ncu.check.first_bad_layer(answer)",             # 16 answer and check in one cell: graded
+    "cu.check.hint('5.3')",                                            # 17 the code, on request
+]
+
+
+def test_a_failing_answer_cell_is_not_graded_in_a_real_kernel(tmp_path):
+    out = run_cells(STALE, tmp_path)
+    fix_first = "the answer cell above raised an error: fix the error above first, then run this cell again."
+    assert out[2] == "Exercise 4.1 — correct. Scalar tensor, 1.0, 2.0 and the length-2 vector each trace; " \
+                     "tf.constant(2.0) and tf.constant(3.0) reuse the scalar graph.\n"
+    assert out[4] == f"Exercise 5.3 — {fix_first}\n", out[4]
+    assert "has not changed since you checked Exercise 4.1" in out[5], out[5]
+    assert "correct" not in out[4] + out[5] and "not quite" not in out[4] + out[5]
+    for i in (7, 8, 10):
+        assert out[i].startswith("Exercise 5.3 — correct."), (i, out[i])
+    assert out[12] == f"Exercise 5.3 — {fix_first}\n", out[12]
+    assert "has not changed since you checked Exercise 5.3" in out[13], out[13]
+    assert out[15].startswith("Exercise 4.1 — correct."), out[15]
+    assert out[16].startswith("Exercise 5.3 — not quite:") and "block1" in out[16], out[16]
+    assert out[17].startswith("Exercise 5.3 — the code:"), out[17]
+
+
+def test_without_setup_every_answer_is_graded(tmp_path):
+    """No cu.setup(): no hooks, so nothing is refused (as in plain Python)."""
+    out = run_cells(["import course_utils as cu", "answer = 4", "answer = 'x'\n  oops", "cu.check.tracing_count(answer)"],
+                    tmp_path)
+    assert out[3].startswith("Exercise 4.1 — correct."), out[3]
+
+
+def test_plain_python_grades_normally():
+    from course_utils.check import core
+
+    assert core.track_answers() is False and core._TRACKER is None
+    assert core._binds_answer("x, answer = 1, 2") and core._binds_answer("for answer in range(3):\n    pass")
+    assert not core._binds_answer("def f():\n    answer = 1") and not core._binds_answer("answer == 3")
+    assert core._binds_answer("answer = 1\n  bad indent")
