@@ -26,6 +26,7 @@ export TORCHINDUCTOR_CACHE_DIR := $(CURDIR)/build/cache/inductor-native
 .PHONY: help install lab test test-unit test-notebooks regen sync doctor clean
 .PHONY: test-browser test-repeat browser-install test-notebooks-native test-portable
 .PHONY: learner slides slides-assets wheelhouse schedule
+.PHONY: hub test-hub hub-load
 .PHONY: lab-instructor learner-refresh
 
 help:
@@ -45,6 +46,9 @@ help:
 	@echo "make slides          a Reveal.js deck per lesson in build/slides/ that opens offline (needs npm)"
 	@echo "make schedule        docs/instructors/schedule.md from the lesson headers and measured times"
 	@echo "make wheelhouse      download every pinned package into wheelhouse/ (make lab then installs offline)"
+	@echo "make hub             a JupyterHub for the room on 127.0.0.1:8000 (docs/instructors/hub.md)"
+	@echo "make test-hub        the real hub with a simulated room of learners, isolation and faults (part of make test)"
+	@echo "make hub-load        the hub's sizing measurement: rooms of HUB_ROOMS learners, plot in docs/instructors/"
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: no Python 3.10-3.12 on PATH — install Python 3.11, or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -192,3 +196,23 @@ WHEELHOUSE_ARGS ?= $(if $(filter Linux,$(shell uname -s)),--extra-index-url http
 wheelhouse: | $(BIN)/python
 	$(BIN)/python -m pip download --dest $(WHEELHOUSE) $(WHEELHOUSE_ARGS) -r requirements.txt pip "setuptools>=68" wheel
 	@echo "$(WHEELHOUSE)/: $$(ls $(WHEELHOUSE) | wc -l) files, $$(du -sh $(WHEELHOUSE) | cut -f1); make lab now installs from it with no network"
+
+# --- workshop hub (docs/instructors/hub.md) ------------------------------------------------------
+
+# JupyterHub + configurable-http-proxy (npm, pinned in package-lock.json) on 127.0.0.1:8000; accounts,
+# tokens and each learner's folder (users/<name>/) in HUB_STATE. A room's network: hub.md (TLS first).
+HUB_STATE ?= build/hub
+hub: install slides-assets
+	COURSE_HUB_STATE=$(HUB_STATE) $(BIN)/jupyterhub -f tools/hub/jupyterhub_config.py
+
+# The real hub on 127.0.0.1 with HUB_LEARNERS simulated learners running lessons 00 and 03 at once,
+# isolation, a killed kernel and server, a hub restart, then nothing left running (tests/test_hub.py).
+# Measured: 329 s (5.5 min) with 4 learners on this 2-core machine while other jobs held its load average at 10-14.
+HUB_LEARNERS ?= 4
+test-hub: install slides-assets
+	COURSE_HUB_TEST=1 COURSE_HUB_LEARNERS=$(HUB_LEARNERS) $(BIN)/python -m pytest -p no:cacheprovider tests/test_hub.py
+
+# The measurement behind hub.md's sizing table: one room per size in HUB_ROOMS, one after the other.
+HUB_ROOMS ?= 1 2 4 6
+hub-load: install slides-assets
+	$(BIN)/python tools/hub/room.py --learners $(HUB_ROOMS) --out build/hub-load --plot docs/instructors/hub_load.png
