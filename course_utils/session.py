@@ -102,6 +102,27 @@ def pin_threads(threads: int) -> None:
             ) from None
 
 
+def hide_gpus_from_tensorflow() -> bool:
+    """Make TensorFlow compute on the CPU, as torch does unless told; True if a GPU was hidden.
+
+    TensorFlow places every op on a GPU by itself (with TF32 matmuls), torch stays on the CPU: a
+    lesson comparing the two would compare a GPU against a CPU. Only before TF's first operation.
+    """
+    if "tensorflow" not in sys.modules:
+        return False
+    tf = sys.modules["tensorflow"]
+    if not tf.config.list_physical_devices("GPU"):
+        return False
+    try:
+        tf.config.set_visible_devices([], "GPU")
+    except RuntimeError:
+        raise CourseError(
+            "setup(): TensorFlow already ran an operation, so it may be computing on the GPU. "
+            "Call cu.setup() right after the imports, before any TensorFlow operation (restart the kernel)."
+        ) from None
+    return True
+
+
 def version_line(seed: int | None = None, threads: int | None = None) -> str:
     """One line: Python, NumPy and the imported frameworks' versions, and where the frameworks compute."""
     parts = [f"python {platform.python_version()}", f"numpy {np.__version__}"]
@@ -128,7 +149,7 @@ def version_line(seed: int | None = None, threads: int | None = None) -> str:
     return line
 
 
-def setup(seed: int = 0, threads: int | None = LESSON_THREADS) -> None:
+def setup(seed: int = 0, threads: int | None = LESSON_THREADS, gpu: bool = False) -> None:
     """Prepare a lesson: quiet logs, pin threads, seed everything, print one line of versions and devices.
 
     Call it once, right after importing the frameworks. Its side effects, all of them:
@@ -146,7 +167,10 @@ def setup(seed: int = 0, threads: int | None = LESSON_THREADS) -> None:
        ``LESSON_THREADS`` = 2; ``None`` leaves each framework's default, one thread per core):
        the last digits of a large sum depend on how many threads share it, so a lesson prints the
        same on every laptop only with a fixed count (``pin_threads``);
-    8. prints the version line (``version_line()`` returns it as a string);
+    8. unless ``gpu=True``: hides any GPU from TensorFlow (``tf.config.set_visible_devices([],
+       "GPU")``), so both frameworks compute on the CPU, the same device and precision (lesson 06,
+       about devices, passes ``gpu=True``); torch never moves to a GPU by itself;
+    8b. prints the version line (``version_line()`` returns it as a string);
     9. inside IPython, registers two event hooks (``pre_run_cell``/``post_run_cell``, once per
        kernel; ``check.core.track_answers``) that note whether each cell raised and whether it
        rebound ``answer``, so that an exercise check never grades a stale answer: after a failing
@@ -160,11 +184,13 @@ def setup(seed: int = 0, threads: int | None = LESSON_THREADS) -> None:
     seed = validate.integer(seed, "seed", "setup", minimum=0, maximum=2**32 - 1)
     if threads is not None:
         threads = validate.integer(threads, "threads", "setup", minimum=1, maximum=1024)
+    gpu = validate.flag(gpu, "gpu", "setup")
     quiet_environment()
     _quiet_loggers()
     _short_course_errors()
     if threads is not None:
         pin_threads(threads)
+    hidden = False if gpu else hide_gpus_from_tensorflow()
     seed_everything(seed)
     check_core.track_answers()
-    print(version_line(seed, threads))
+    print(version_line(seed, threads) + (" | TF's GPU hidden (cu.setup(gpu=True) keeps it)" if hidden else ""))

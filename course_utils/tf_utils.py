@@ -27,7 +27,7 @@ def device_name() -> str:
     >>> device_name()            # on a laptop without a GPU
     'CPU'
     """
-    gpus = tf.config.list_physical_devices("GPU")
+    gpus = tf.config.get_visible_devices("GPU")  # cu.setup() hides GPUs unless gpu=True
     if gpus:
         return f"GPU ({len(gpus)} device{'s' if len(gpus) > 1 else ''})"
     return "CPU"

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 import course_utils as cu
 from course_utils import devices, pt_utils, tf_utils
 
-cu.setup(seed=0)
+cu.setup(seed=0, gpu=True)  # this lesson is about devices: let TensorFlow see a GPU if there is one
 
 # %% [markdown]
 # ## Configure before the first operation

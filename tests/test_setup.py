@@ -52,3 +52,26 @@ def test_setup_pins_both_frameworks_threads_before_the_first_op():
     assert "2 2" in lines and lines[0].endswith("| 2 threads")
     refused = [l for l in lines if l.startswith("refused:")]
     assert refused and "before any TensorFlow operation" in refused[0]
+
+
+def test_setup_hides_a_gpu_from_tensorflow_unless_asked(monkeypatch, capsys):
+    """TF would put every op on a GPU by itself (TF32 on); a comparison lesson keeps both on the CPU."""
+    import types
+
+    from course_utils import session
+
+    hidden = []
+    config = types.SimpleNamespace(
+        list_physical_devices=lambda kind: ["GPU:0"] if kind == "GPU" else ["CPU:0"],
+        set_visible_devices=lambda devices, kind: hidden.append((devices, kind)))
+    monkeypatch.setitem(sys.modules, "tensorflow", types.SimpleNamespace(config=config))
+    assert session.hide_gpus_from_tensorflow() is True and hidden == [([], "GPU")]
+
+    def too_late(devices, kind):
+        raise RuntimeError("Visible devices cannot be modified after being initialized")
+
+    config.set_visible_devices = too_late
+    with pytest.raises(cu.CourseError, match="before any TensorFlow operation"):
+        session.hide_gpus_from_tensorflow()
+    config.list_physical_devices = lambda kind: []
+    assert session.hide_gpus_from_tensorflow() is False  # a CPU-only machine: nothing to hide
