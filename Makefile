@@ -54,9 +54,23 @@ $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: no Python 3.10-3.12 on PATH — install Python 3.11, or run make PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
+# torch on Linux: PyPI's Linux wheel is the CUDA build (about 18 nvidia-* wheels, several GB); PyTorch's
+# CPU index has the same version without CUDA. TORCH_INDEX=cpu (the default on Linux) tries that index
+# first (5 s to answer); where it cannot be reached it says so in one line and PyPI's wheel is used.
+# TORCH_INDEX=pypi skips the try (e.g. `make lab TORCH_INDEX=pypi`, or a machine whose pip already
+# finds a CPU build); macOS and Windows wheels on PyPI are CPU builds, so the default there is pypi.
+TORCH_INDEX ?= $(if $(filter Linux,$(shell uname -s)),cpu,pypi)
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+
 # Reinstalls only when requirements.txt, pyproject.toml or the kernel settings change.
 $(STAMP): requirements.txt pyproject.toml tools/kernel.json | $(BIN)/python
 	$(BIN)/python -m pip install --quiet $(if $(wildcard wheelhouse/*.whl),--no-index --find-links=wheelhouse) --upgrade pip
+	@if [ "$(TORCH_INDEX)" = cpu ] && [ -z "$(wildcard wheelhouse/*.whl)" ]; then \
+	  if $(BIN)/python -c "import urllib.request as u; u.urlopen('$(TORCH_CPU_INDEX)/torch/', timeout=5)" 2>/dev/null; then \
+	    echo "torch: the CPU build, from $(TORCH_CPU_INDEX)"; \
+	    $(BIN)/python -m pip install --quiet --extra-index-url $(TORCH_CPU_INDEX) "$$(grep -E '^torch==' requirements.txt)"; \
+	  else echo "torch: $(TORCH_CPU_INDEX) cannot be reached; torch comes from PyPI (on Linux that may be the CUDA build, several GB; TORCH_INDEX=pypi skips this try)"; fi; \
+	fi
 	$(BIN)/python -m pip install --quiet $(if $(wildcard wheelhouse/*.whl),--no-index --find-links=wheelhouse) -r requirements.txt
 	$(BIN)/python -m pip install --quiet $(if $(wildcard wheelhouse/*.whl),--no-index --find-links=wheelhouse) --no-deps -e .
 	mkdir -p $(VENV)/share/jupyter/kernels/python3

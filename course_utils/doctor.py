@@ -6,11 +6,14 @@ Used in: 00_setup_check (the same checks, one section at a time) and the worksho
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.metadata
 import os
+import re
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -189,10 +192,41 @@ def show(checks: list[Callable[[], Check | list[Check]]] | None = None) -> None:
         print(result)
 
 
+# What TensorFlow's C++ runtime writes to fd 2 at import and at its first device query on a machine
+# without CUDA, whatever TF_CPP_MIN_LOG_LEVEL says (FIELD_NOTES: "TensorFlow import noise, complete").
+TF_NOISE = re.compile(r"absl::InitializeLog|cudart_stub|cuInit|cuda_platform|cuda_(dnn|fft|blas)\.cc|"
+                      r"Unable to register cu(DNN|FFT|BLAS) factory|computation_placer|TF-TRT Warning|"
+                      r"oneDNN custom operations")
+
+
+@contextlib.contextmanager
+def tf_noise_filtered():
+    """Send fd 2 to a temporary file while the block runs, then pass on every line but TF_NOISE.
+
+    os.dup/os.dup2 catch what C++ code writes, which ``sys.stderr`` never sees; anything else written
+    meanwhile (a real error, a warning) still reaches the terminal, after the block.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            for line in tmp.read().decode("utf-8", "replace").splitlines():
+                if line.strip() and not TF_NOISE.search(line):
+                    print(line, file=sys.stderr)
+
+
 def main() -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    results = run()
+    with tf_noise_filtered():  # the report is for pasting: no "Could not find cuda drivers" lines in it
+        results = run()
     for result in results:
         print(result)
     failed = [r for r in results if not r.ok]

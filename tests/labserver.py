@@ -2,7 +2,7 @@
 
 ``LabServer`` runs ``make lab`` with extra options in ``LAB_ARGS``: a free loopback port, a random
 token, JupyterLab's cell windowing off (JupyterLab >= 4.2 renders only the visible cells otherwise),
-no news pop-up, and a root folder holding *copies* of the notebooks with their outputs cleared — the
+and a root folder holding *copies* of the notebooks with their outputs cleared — the
 browser run saves them, and the repository's stored outputs must never be touched.
 
     with LabServer([Path("notebooks/01_tensors.ipynb")]) as lab:
@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = {
     # Render every cell, so that what the screenshot shows and what runs are the whole notebook.
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    # No "Would you like to receive official Jupyter news?" toast over the notebook.
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
+    # Nothing about the news toast here: the course's own overrides.json (tools/jupyter_settings/,
+    # installed by `make install`) must keep it away, and tests/test_browser.py checks that it does.
 }
 
 

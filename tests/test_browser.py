@@ -217,6 +217,51 @@ def test_notebook_runs_in_jupyterlab(browser, lab, path):
     assert not problems, f"{path.name} in JupyterLab:\n" + "\n".join(problems)
 
 
+NEWS_TOAST = "official Jupyter news"
+
+
+def test_no_news_toast_from_the_installed_settings(browser, lab):
+    """`make lab` shows no "get notified about official Jupyter news?" toast over the notebook.
+
+    The test session sets nothing about notifications (labserver.SETTINGS): the toast stays away
+    only because `make install` put tools/jupyter_settings/overrides.json into the environment.
+    """
+    status, settings = lab.api("GET", "/lab/api/settings/@jupyterlab/apputils-extension:notification")
+    assert status == 200 and settings["settings"]["fetchNews"] == "false", settings.get("settings")
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(f"{lab.url}/lab/tree/{PLANTED}?reset&token={lab.token}", wait_until="domcontentloaded")
+        wait_for(page, lambda s: s["cells"] == 5, 120, "the notebook to render")
+        time.sleep(5)  # JupyterLab asks about the news a moment after start-up
+        toasts = page.get_by_text(NEWS_TOAST)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "no-news-toast.png"))
+        assert toasts.count() == 0, "the news toast is shown: is .venv/share/jupyter/lab/settings/overrides.json installed?"
+    finally:
+        context.close()
+        lab.shutdown_kernels()
+
+
+def test_the_toast_check_can_fail(browser, monkeypatch):
+    """Control: with fetchNews set back to "none" (JupyterLab's default, ask) the same look finds the toast."""
+    import labserver
+
+    monkeypatch.setitem(labserver.SETTINGS, "@jupyterlab/apputils-extension/notification.jupyterlab-settings",
+                        {"fetchNews": "none"})
+    with LabServer([]) as asking:
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        page = context.new_page()
+        try:
+            page.goto(f"{asking.url}/lab?reset&token={asking.token}", wait_until="domcontentloaded")
+            deadline = time.monotonic() + 60
+            while page.get_by_text(NEWS_TOAST).count() == 0:
+                assert time.monotonic() < deadline, "with fetchNews 'none' the news toast never appeared"
+                time.sleep(0.5)
+        finally:
+            context.close()
+
+
 def test_the_browser_run_catches_a_planted_error(browser, lab):
     """The test itself can fail: an untagged error is reported, a tagged one is not, and run-all stops."""
     run_in_browser(browser, lab, PLANTED, code_cells=5)

@@ -186,3 +186,70 @@ def test_plain_python_grades_normally():
     assert core._binds_answer("x, answer = 1, 2") and core._binds_answer("for answer in range(3):\n    pass")
     assert not core._binds_answer("def f():\n    answer = 1") and not core._binds_answer("answer == 3")
     assert core._binds_answer("answer = 1\n  bad indent")
+
+
+# --- a quiet start -----------------------------------------------------------------------------------
+
+NOISE = ("cudart_stub", "cuInit", "absl::InitializeLog")
+
+
+def test_the_doctor_prints_no_tensorflow_noise():
+    """`make doctor`'s report is what learners paste: no "Could not find cuda drivers" lines in it."""
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "course_utils", "doctor"], capture_output=True, text=True, timeout=300)
+    assert "[OK] tensorflow devices" in run.stdout, run.stdout[-500:]
+    assert not any(n in run.stdout + run.stderr for n in NOISE), run.stderr[-500:]
+
+
+def test_the_noise_filter_keeps_real_errors():
+    import sys
+
+    code = ("import os\nfrom course_utils.doctor import tf_noise_filtered\nwith tf_noise_filtered():\n"
+            "    os.write(2, b'I0000 cudart_stub.cc:31] Could not find cuda drivers\\n')\n"
+            "    os.write(2, b'a real problem\\n')\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.stderr == "a real problem\n", run.stderr
+
+
+def test_postbuild_installs_the_course_kernel_settings_and_workspace(tmp_path):
+    """Binder / the conda route: postBuild puts the same kernel and lab settings as `make install` into the
+    environment it runs in, and builds the workspace (here into a temporary course and prefix)."""
+    import json
+    import os
+    import sys
+
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "tools", course / "tools")
+    shutil.copy(ROOT / "postBuild", course / "postBuild")
+    (course / "notebooks").mkdir()
+    shutil.copy(LESSONS[0], course / "notebooks" / LESSONS[0].name)
+    prefix, bin_dir = tmp_path / "prefix", tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").write_text(  # `python` as postBuild finds it: this prefix, the course's Python
+        f'#!/bin/bash\nif [ "$1" = -c ]; then echo {prefix}; else exec {sys.executable} "$@"; fi\n')
+    (bin_dir / "python").chmod(0o755)
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", COURSE_ROOT=str(course))
+    run = subprocess.run(["bash", str(course / "postBuild")], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    kernel = json.loads((prefix / "share/jupyter/kernels/python3/kernel.json").read_text())
+    assert kernel == json.loads((ROOT / "tools/kernel.json").read_text())
+    overrides = json.loads((prefix / "share/jupyter/lab/settings/overrides.json").read_text())
+    assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    assert (course / "workspace" / LESSONS[0].name).exists()
+
+
+def test_the_lab_settings_key_is_jupyterlabs_own():
+    """overrides.json names a real plugin and a real value of its schema (jupyterlab as installed)."""
+    import json
+    import sys
+
+    schema = Path(sys.prefix) / "share/jupyter/lab/schemas/@jupyterlab/apputils-extension/notification.json"
+    if not schema.exists():
+        pytest.skip(f"no JupyterLab schemas in {sys.prefix}")
+    props = json.loads(schema.read_text())["properties"]
+    overrides = json.loads((ROOT / "tools/jupyter_settings/overrides.json").read_text())
+    for key, value in overrides["@jupyterlab/apputils-extension:notification"].items():
+        assert key in props
+        allowed = [c["const"] for c in props[key].get("oneOf", [])]
+        assert not allowed or value in allowed, (key, value, allowed)
