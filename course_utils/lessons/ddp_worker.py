@@ -1,0 +1,150 @@
+"""Lesson 11's PyTorch worker: the lesson-03 MLP trained with ``DistributedDataParallel`` over gloo.
+
+One process per rank. It reads its rank, the world size and the rendezvous address from the
+environment that ``torchrun`` sets (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``), so
+the same file runs under ``course_utils.lessons.distributed.start_workers`` on one machine and under
+``torchrun --nnodes 2 ... -m course_utils.lessons.ddp_worker`` on a cluster (docs/cluster/).
+
+    python -m course_utils.lessons.ddp_worker --job build/lesson11/ddp/job.npz --out build/lesson11/ddp
+
+The job (``job.npz``, written by the launcher): ``X``, ``y``, the initial weights in torch layout
+(``init/fc1.weight``, ...), ``lr``, ``epochs``, ``global_batch``, ``seed``, ``timing_reps``. Each rank
+writes ``rank<R>.npz``: the final weights, the mean loss of every step over all ranks, its own first
+batch's sample indices, the all-reduce demo's result and the per-step timings. It prints one line per
+step to its log (stdout), never to the notebook.
+
+A module, not a notebook cell: ``mp.spawn`` and ``torchrun`` start fresh interpreters, which must
+import the worker function by name (a cell's function lives in ``__main__`` and cannot be found).
+
+Used in: 11_distributed (and tests/test_distributed.py).
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+from course_utils import pt_utils
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--job", required=True, help="job.npz written by the launcher")
+    parser.add_argument("--out", required=True, help="folder for rank<R>.npz")
+    parser.add_argument("--only-allreduce", action="store_true", help="the all_reduce demo alone, then exit")
+    return parser.parse_args(argv)
+
+
+def timed(fn, reps: int) -> float:
+    """Median wall time of ``fn()`` over ``reps`` calls, in seconds (after one warm-up call)."""
+    fn()
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    torch.set_num_threads(1)  # 2 workers share 2 cores: one intra-op thread each
+    with np.load(args.job, allow_pickle=False) as archive:
+        job = {k: archive[k] for k in archive.files}
+
+    # --- rank, world size, rendezvous: from the environment torchrun (or our launcher) set
+    dist.init_process_group("gloo")  # env://: MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE
+    rank, world_size = dist.get_rank(), dist.get_world_size()
+    print(f"rank {rank} of {world_size}: gloo ready", flush=True)
+
+    # --- all_reduce on its own: every rank sends its tensor, every rank receives the reduction of all of them
+    mine = torch.tensor([rank + 1.0, 10.0 * (rank + 1)])
+    total = mine.clone()
+    dist.all_reduce(total, op=dist.ReduceOp.SUM)   # in place, on every rank
+    largest = mine.clone()
+    dist.all_reduce(largest, op=dist.ReduceOp.MAX)
+    if args.only_allreduce:
+        np.savez(Path(args.out) / f"rank{rank}.npz", rank=np.array(rank), world_size=np.array(world_size),
+                 mine=mine.numpy(), total=total.numpy(), largest=largest.numpy())
+        dist.destroy_process_group()
+        return
+
+    # --- the model: the same initial weights everywhere (DDP also broadcasts rank 0's at construction)
+    model = pt_utils.build_mlp()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(torch.from_numpy(job[f"init/{name}"]))
+    ddp_model = DDP(model)
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(ddp_model.parameters(), lr=float(job["lr"]))
+
+    # --- the data: each rank reads its own 1/world_size of every global batch
+    dataset = TensorDataset(torch.from_numpy(job["X"]), torch.from_numpy(job["y"]))
+    sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True,
+                                 seed=int(job["seed"]), drop_last=True)
+    local_batch = int(job["global_batch"]) // world_size
+    loader = DataLoader(dataset, batch_size=local_batch, sampler=sampler, drop_last=True)
+
+    # --- train: the ordinary loop; DDP hides the communication inside backward()
+    losses, step_times = [], []
+    for epoch in range(int(job["epochs"])):
+        sampler.set_epoch(epoch)  # a new shuffle each epoch, the same on every rank
+        for X_b, y_b in loader:
+            start = time.perf_counter()
+            optimizer.zero_grad()
+            loss = loss_fn(ddp_model(X_b), y_b)
+            loss.backward()          # DDP all-reduces (averages) the gradients in buckets during backward
+            optimizer.step()
+            step_times.append(time.perf_counter() - start)
+            mean_loss = loss.detach().clone()
+            dist.all_reduce(mean_loss)  # for the log only: the mean of the ranks' losses = the global batch's
+            losses.append(float(mean_loss) / world_size)
+            print(f"rank {rank}: step {len(losses)} loss {losses[-1]:.4f}", flush=True)
+
+    # --- timing: compute (forward + backward, no communication) vs communication (all-reduce of the gradients)
+    reps = int(job["timing_reps"])
+    X_b, y_b = next(iter(loader))
+
+    def compute():  # the plain module (not the DDP wrapper): no all-reduce hooks
+        loss_fn(model(X_b), y_b).backward()
+
+    X_all, y_all = torch.from_numpy(job["X"][:int(job["global_batch"])]), torch.from_numpy(job["y"][:int(job["global_batch"])])
+
+    def compute_alone():  # what ONE process does per step: the whole global batch, nothing to communicate
+        loss_fn(model(X_all), y_all).backward()
+
+    flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+
+    def communicate():
+        dist.all_reduce(flat)
+
+    dist.barrier()
+    compute_s = timed(compute, reps)
+    compute_alone_s = timed(compute_alone, reps)
+    dist.barrier()
+    comm_s = timed(communicate, reps)
+
+    out = {f"final/{name}": p.detach().numpy() for name, p in model.named_parameters()}
+    out.update(losses=np.array(losses),
+               world_size=np.array(world_size), step_s=np.array(statistics.median(step_times)),
+               compute_s=np.array(compute_s), compute_alone_s=np.array(compute_alone_s), comm_s=np.array(comm_s), pid=np.array(os.getpid()))
+    np.savez(Path(args.out) / f"rank{rank}.npz", **out)
+    dist.barrier()  # rank 0 hosts the rendezvous store: nobody leaves before everyone is done
+    del ddp_model, optimizer, compute  # DDP's reducer holds gloo work: free it while the process group exists
+    gc.collect()
+    dist.destroy_process_group()
+    print(f"rank {rank}: done", flush=True)
+
+
+if __name__ == "__main__":
+    main()
