@@ -460,11 +460,11 @@ def main(argv=None) -> int:
             summary = summarize(records, time.monotonic() - t0, n)
             runs.append({"summary": summary, "learners": records})
             print(json.dumps(summary), flush=True)
+            (out / "load.json").write_text(json.dumps(runs, indent=1))   # after each room: kept if interrupted
         finally:
             left = stop_everything(hub, admin, names)
             if left:
                 print("left running (killed):", left)
-    (out / "load.json").write_text(json.dumps(runs, indent=1))
     if args.plot:
         plot(runs, Path(args.plot))
     return 0 if all(r["summary"]["failures"] == 0 for r in runs) else 1
@@ -483,9 +483,9 @@ def plot(runs: list[dict], path: Path) -> None:
     a.set_ylabel("seconds per lesson (median)")
     a.legend()
     a.set_title("time per lesson")
-    for r in runs:
-        n = r["summary"]["learners"]
-        b.scatter([n] * len(r["learners"]), [lr["peak_rss_mb"] / 1024 for lr in r["learners"]], color="C0")
+    b.plot(ns, [r["summary"]["peak_rss_mb"]["max"] / 1024 for r in runs], marker="o", label="max")
+    b.plot(ns, [r["summary"]["peak_rss_mb"]["median"] / 1024 for r in runs], marker="x", ls=":", label="median")
+    b.legend()
     b.set_xlabel("learners running at once")
     b.set_ylabel("peak GB per learner (server + kernel)")
     b.set_ylim(bottom=0)
