@@ -62,8 +62,9 @@ $(BIN)/python:
 TORCH_INDEX ?= $(if $(filter Linux,$(shell uname -s)),cpu,pypi)
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
-# Reinstalls only when requirements.txt, pyproject.toml or the kernel settings change.
-$(STAMP): requirements.txt pyproject.toml tools/kernel.json | $(BIN)/python
+# Reinstalls only when requirements.txt, pyproject.toml, the kernel settings or the build constraints change.
+# tools/build-constraints.txt: what pip may use to build a package from source (visdom needs setuptools<81).
+$(STAMP): requirements.txt pyproject.toml tools/kernel.json tools/build-constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet $(if $(wildcard wheelhouse/*.whl),--no-index --find-links=wheelhouse) --upgrade pip
 	@if [ "$(TORCH_INDEX)" = cpu ] && [ -z "$(wildcard wheelhouse/*.whl)" ]; then \
 	  if $(BIN)/python -c "import urllib.request as u; u.urlopen('$(TORCH_CPU_INDEX)/torch/', timeout=5)" 2>/dev/null; then \
@@ -71,7 +72,7 @@ $(STAMP): requirements.txt pyproject.toml tools/kernel.json | $(BIN)/python
 	    $(BIN)/python -m pip install --quiet --extra-index-url $(TORCH_CPU_INDEX) "$$(grep -E '^torch==' requirements.txt)"; \
 	  else echo "torch: $(TORCH_CPU_INDEX) cannot be reached; torch comes from PyPI (on Linux that may be the CUDA build, several GB; TORCH_INDEX=pypi skips this try)"; fi; \
 	fi
-	$(BIN)/python -m pip install --quiet $(if $(wildcard wheelhouse/*.whl),--no-index --find-links=wheelhouse) -r requirements.txt
+	$(BIN)/python -m pip install --quiet $(if $(wildcard wheelhouse/*.whl),--no-index --find-links=wheelhouse) --build-constraint tools/build-constraints.txt -r requirements.txt
 	$(BIN)/python -m pip install --quiet $(if $(wildcard wheelhouse/*.whl),--no-index --find-links=wheelhouse) --no-deps -e .
 	mkdir -p $(VENV)/share/jupyter/kernels/python3
 	cp tools/kernel.json $(VENV)/share/jupyter/kernels/python3/kernel.json
@@ -208,7 +209,7 @@ schedule: install
 WHEELHOUSE ?= wheelhouse
 WHEELHOUSE_ARGS ?= $(if $(filter Linux,$(shell uname -s)),--extra-index-url https://download.pytorch.org/whl/cpu)
 wheelhouse: | $(BIN)/python
-	$(BIN)/python -m pip download --dest $(WHEELHOUSE) $(WHEELHOUSE_ARGS) -r requirements.txt pip "setuptools>=68" wheel
+	$(BIN)/python -m pip download --dest $(WHEELHOUSE) $(WHEELHOUSE_ARGS) --build-constraint tools/build-constraints.txt -r requirements.txt pip "setuptools>=68,<81" wheel
 	@echo "$(WHEELHOUSE)/: $$(ls $(WHEELHOUSE) | wc -l) files, $$(du -sh $(WHEELHOUSE) | cut -f1); make lab now installs from it with no network"
 
 # --- workshop hub (docs/instructors/hub.md) ------------------------------------------------------

@@ -273,3 +273,40 @@ def test_the_browser_run_catches_a_planted_error(browser, lab):
     assert len(problems) == 2, problems
     assert "cell 3 ('undefined_name'): NameError" in problems[0]
     assert "cell 4" in problems[1] and "never ran" in problems[1]
+
+
+def test_tensorboard_ui_renders_the_runs_of_both_frameworks(browser, tmp_path):
+    """Lesson 08: TensorBoard's own page, served by dashboards.start_tensorboard on 127.0.0.1, draws a run
+    logged by each framework; the screenshot is build/browser/tensorboard.png."""
+    import numpy as np
+    import tensorflow as tf
+    from torch.utils.tensorboard import SummaryWriter
+
+    from course_utils.lessons import dashboards
+
+    steps = np.arange(30)
+    with SummaryWriter(str(tmp_path / "pytorch")) as writer:
+        for step in steps:
+            writer.add_scalar("train/loss", float(2.3 * np.exp(-step / 8)), global_step=int(step))
+    writer_tf = tf.summary.create_file_writer(str(tmp_path / "tensorflow"))
+    with writer_tf.as_default():
+        for step in steps:  # another curve, so that both lines show
+            tf.summary.scalar("train/loss", float(1.8 * np.exp(-step / 12)), step=int(step))
+    writer_tf.close()
+    with dashboards.start_tensorboard(tmp_path) as tb:
+        dashboards.wait_for_runs(tb, ["pytorch", "tensorflow"])
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        try:
+            page.goto(f"{tb.url}/#scalars", wait_until="domcontentloaded")
+            for text in ("pytorch", "tensorflow", "train/loss"):
+                page.get_by_text(text, exact=True).first.wait_for(timeout=60_000)
+            deadline = time.monotonic() + 60
+            while page.locator("vz-line-chart2 svg path.line").count() < 2:  # one line per run, drawn
+                assert time.monotonic() < deadline, "the scalars dashboard listed the runs but drew no lines"
+                time.sleep(0.5)
+            time.sleep(1)  # the chart's transition
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "tensorboard.png"))
+        finally:
+            context.close()

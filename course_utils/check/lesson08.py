@@ -1,0 +1,127 @@
+"""Checks for the exercises of 08_visualization: log a schedule TensorBoard can show, find where a loss diverged.
+
+The exercises' inputs are written out here too, so a check never trusts the learner's cell. The
+event files are read with ``course_utils.lessons.dashboards.read_scalars`` (imported when a check
+runs: it loads TensorBoard's reader, which ``import course_utils`` must not).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..arrays import is_tensor_like
+from .core import Wrong, as_array, describe, exercise
+
+# Exercise 8.1: the tag, the steps and the schedule to log.
+LR_TAG = "train/lr"
+LR_STEPS = np.arange(30)
+LR_VALUES = 0.1 * 0.5 ** (LR_STEPS // 10)
+
+# Exercise 8.2: the colleague's run, exactly as the notebook's cell logs it (every 5th step).
+DIVERGED_STEPS = np.arange(0, 400, 5)
+
+
+def diverged_losses() -> np.ndarray:
+    """The logged losses of Exercise 8.2: falling, raised learning rate at step 210, then NaN."""
+    loss = 2.3 * np.exp(-DIVERGED_STEPS / 60) + 0.1
+    loss *= 1 + 0.02 * np.random.default_rng(8).standard_normal(len(DIVERGED_STEPS))
+    loss[43:] = loss[42] * 1.6 ** np.arange(1, len(DIVERGED_STEPS) - 42)
+    loss[60:] = np.nan
+    return loss
+
+
+def divergence(steps: np.ndarray, losses: np.ndarray) -> int:
+    """The first step whose loss is more than twice the lowest loss logged before it."""
+    lowest = np.fmin.accumulate(losses)
+    for i in range(1, len(losses)):
+        if losses[i] > 2 * lowest[i - 1]:
+            return int(steps[i])
+    raise ValueError("the loss never diverged")
+
+
+def _read(folder: Path):
+    from ..errors import CourseError
+    from ..lessons import dashboards
+
+    try:
+        return dashboards.read_scalars(folder)
+    except CourseError as exc:
+        raise Wrong(str(exc)) from None
+
+
+@exercise("8.1")
+def logged_schedule(answer: Any) -> str:
+    """``answer``: the folder the learner logged ``train/lr`` into, with either framework."""
+    if is_tensor_like(answer) or not isinstance(answer, (str, Path)):
+        raise Wrong(f"your answer is {describe(answer)}; hand in the folder you logged into: answer = answer_dir.")
+    folder = Path(answer)
+    if not folder.is_dir():
+        raise Wrong(f"there is no folder {folder}; run the cell that makes answer_dir, log into it, then answer = answer_dir.")
+    if not any(folder.rglob("events.out.tfevents.*")):
+        raise Wrong("the folder holds no event file: create the writer with this folder "
+                    "(SummaryWriter(answer_dir) / tf.summary.create_file_writer(answer_dir)).")
+    table = _read(folder)
+    if table.empty:
+        raise Wrong("the event file holds no scalar yet: the writer buffers events — close it (a with block, "
+                    "writer.close()) or flush it before checking.")
+    runs = sorted(table.run.unique())
+    if runs != ["."]:
+        raise Wrong(f"the scalars are in sub-folder(s) {[r for r in runs if r != '.']}, not in answer_dir itself: "
+                    "pass answer_dir to the writer as it is.")
+    tags = sorted(table.tag.unique())
+    if LR_TAG not in tags:
+        raise Wrong(f"found the tag(s) {tags}, but TensorBoard groups this one as '{LR_TAG}' (section/name).")
+    rows = table[table.tag == LR_TAG]
+    steps, values = rows.step.to_numpy(), rows.value.to_numpy()
+    if len(np.unique(steps)) < len(steps):
+        repeated = sorted({int(s) for s in steps if (steps == s).sum() > 1})[:5]
+        raise Wrong(f"steps {repeated} were logged more than once (a cell run twice into the same folder, or every "
+                    "value at one step?): run the answer_dir cell again for a fresh folder, pass the step each time.")
+    if list(steps) != list(LR_STEPS):
+        raise Wrong(f"the steps are {list(steps[:4])}...{list(steps[-1:])} ({len(steps)} of them), "
+                    f"expected 0, 1, ..., 29 — pass step / global_step = the loop's step.")
+    wrong = np.flatnonzero(~np.isclose(values, LR_VALUES, rtol=1e-6, atol=0.0))
+    if len(wrong):
+        i = int(wrong[0])
+        raise Wrong(f"at step {i} the logged value is {values[i]:.6g}, expected {LR_VALUES[i]:.6g}: "
+                    "the rate halves every 10 steps (integer division step // 10).")
+    return "TensorBoard shows train/lr in the 'train' section, one point per step."
+
+
+@exercise("8.2")
+def divergence_step(answer: Any) -> str:
+    """``answer``: the step (not the index) where the loss of Exercise 8.2 diverged."""
+    if isinstance(answer, (str, bytes)) or answer is None:
+        raise Wrong(f"your answer is {describe(answer)}; expected one whole number, the step.")
+    arr = as_array(answer, tensor=False)
+    if arr.dtype.kind not in "biuf" or arr.dtype.kind == "b":
+        raise Wrong(f"your answer holds {arr.dtype.name} values; expected one whole number, the step.")
+    if arr.size != 1:
+        raise Wrong(f"your answer has {arr.size} values; expected one step (.iloc[0] / int(...) of the first match).")
+    value = float(arr.reshape(()))
+    if not np.isfinite(value) or value != round(value):
+        raise Wrong(f"{value} is not a whole number; a step is one (the event file's step column).")
+    step = int(round(value))
+    losses = diverged_losses()
+    expected = divergence(DIVERGED_STEPS, losses)
+    index = int(np.flatnonzero(DIVERGED_STEPS == expected)[0])
+    first_nan = int(DIVERGED_STEPS[np.isnan(losses)][0])
+    lowest = int(DIVERGED_STEPS[np.nanargmin(losses)])
+    if step == expected:
+        return f"At step {expected} the loss had more than doubled from its low at step {lowest}."
+    if step == index:
+        raise Wrong(f"{step} is the row's position, not its step: the run logged every 5th step, so read the step column.")
+    if step == first_nan:
+        raise Wrong("that is where the loss became NaN, long after it diverged. Hint: compare each loss with the "
+                    "lowest one logged before it.")
+    if step == lowest:
+        raise Wrong("that is the lowest loss, where the trouble starts; the question asks for the first step whose loss "
+                    "is more than twice that low.")
+    if step not in set(int(s) for s in DIVERGED_STEPS):
+        raise Wrong(f"step {step} was never logged: the run logged every 5th step (0, 5, 10, ...).")
+    if step < expected:
+        raise Wrong(f"at step {step} the loss was not yet twice the lowest before it. Hint: a cumulative minimum "
+                    "(cummin) of the losses before each step.")
+    raise Wrong(f"at step {step} the loss had diverged already, but not first. Hint: take the first step that matches.")
