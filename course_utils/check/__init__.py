@@ -10,6 +10,7 @@ from .lesson05 import correct_bce, first_bad_layer, stable_bce
 from .lesson06 import device_matmul, split_over_logical_cpus, to_is_not_in_place
 from .lesson02 import micro_batch_gradient, straight_through_gradient, tanh_second_derivative
 from .lesson04 import no_graph_break, one_trace_row_sums, tracing_count
+from .lesson12 import fraction_of_peak, median_speedup, unfair_benchmark
 from .lesson08 import divergence_step, logged_schedule
 from .lesson11 import replica_losses, scaled_batch_and_lr, set_epoch_orders
 from .lesson10 import extra_tf_lines, silu_backward, squareplus_backward
@@ -28,6 +29,8 @@ __all__ = [
     "micro_batch_gradient", "tanh_second_derivative", "straight_through_gradient",
     # 04_graphs
     "tracing_count", "one_trace_row_sums", "no_graph_break",
+    # 12_performance
+    "unfair_benchmark", "fraction_of_peak", "median_speedup",
     # 08_visualization
     "logged_schedule", "divergence_step",
     # 11_distributed

@@ -1,0 +1,121 @@
+"""The 12_performance exercise checks: right answers pass in any reasonable form; typical mistakes say why."""
+import numpy as np
+import pytest
+import tensorflow as tf
+import torch
+
+import course_utils as cu
+from course_utils.check import core
+from course_utils.check.lesson12 import EAGER_MS, GRAPH_MS, PEAK_FACTORS, PEAK_N, PEAK_SECONDS
+
+
+@pytest.fixture(autouse=True)
+def first_try():
+    """Each test starts as a learner's first try: hints point, the solution's code is not shown."""
+    core.reset_tries()
+
+
+def one_line(verdict):
+    text = str(verdict)
+    assert "\n" not in text and "Traceback" not in text
+    if not verdict and core._TRIES.get(verdict.exercise, 0) < core.TRIES_BEFORE_SOLUTION:
+        assert "the code:" not in text and "np.median(eager_ms)" not in text, f"a first try shows the solution: {text}"
+    return text
+
+
+def test_the_solution_comes_after_three_wrong_tries():
+    for wrong in ({"A"}, {"A", "B"}, {"A", "D"}):
+        verdict = cu.check.unfair_benchmark(wrong, quiet=True)
+    assert not verdict and 'answer = {"A", "B", "C"}' in str(verdict)
+
+
+# --- 12.1 unfair benchmark ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("answer", [{"A", "B", "C"}, ["c", "b", "a"], ("A", "B", "C"), "ABC", "A, B, C",
+                                    frozenset("ABC")])
+def test_unfair_benchmark_right(answer):
+    assert cu.check.unfair_benchmark(answer, quiet=True)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (..., "not attempted yet"),
+    (None, "expected a set of letters"),
+    (set(), "empty"),
+    ({"A", "B"}, "2 of the 3"),                     # missed the thread counts
+    ({"A", "B", "C", "D"}, "D is not a flaw"),     # thinks a ratio is unfair
+    ({"A", "B", "C", "E"}, "E does not apply"),    # GPU sync on a CPU
+    ({"A", "F"}, "'F' is not one of"),
+    ([1, 2], "a letter in quotes"),
+])
+def test_unfair_benchmark_wrong(answer, words):
+    verdict = cu.check.unfair_benchmark(answer, quiet=True)
+    assert not verdict
+    assert words in one_line(verdict)
+
+
+def test_unfair_benchmark_does_not_hand_out_the_answer():
+    verdict = cu.check.unfair_benchmark({"A"}, quiet=True)
+    assert "{'A', 'B', 'C'}" not in str(verdict) and '"C"' not in str(verdict)
+
+
+# --- 12.2 fraction of peak ----------------------------------------------------------------------
+
+def right_fraction():
+    cores, fma, lanes, ghz = PEAK_FACTORS
+    return (2 * PEAK_N**3 / PEAK_SECONDS / 1e9) / (cores * fma * lanes * 2 * ghz)
+
+
+@pytest.mark.parametrize("make", [float, np.float32, torch.tensor, tf.constant, lambda v: round(v, 2)])
+def test_fraction_of_peak_right_in_any_form(make):
+    assert cu.check.fraction_of_peak(make(right_fraction()), quiet=True)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (..., "not attempted yet"),
+    ("0.7", "a str"),
+    (100 * right_fraction(), "percentage"),
+    (right_fraction() / 2, "2·n³"),                      # counted n³ operations
+    (right_fraction() * 2, "factor 2"),                  # peak without the FMA's 2
+    (1 / right_fraction(), "upside down"),
+    (PEAK_N**2 * 2 / PEAK_SECONDS / 1e9 / 384, "not it"),  # n² instead of n³
+    (float("nan"), "NaN"),
+    (torch.ones(2), "shape (2,)"),
+    (True, "a bool"),
+])
+def test_fraction_of_peak_wrong(answer, words):
+    verdict = cu.check.fraction_of_peak(answer, quiet=True)
+    assert not verdict
+    assert words in one_line(verdict)
+    assert f"{right_fraction():.3f}" not in str(verdict)
+
+
+# --- 12.3 median speed-up -----------------------------------------------------------------------
+
+def test_median_speedup_right():
+    right = np.median(EAGER_MS) / np.median(GRAPH_MS)
+    assert cu.check.median_speedup(float(right), quiet=True)
+    assert cu.check.median_speedup(torch.tensor(right), quiet=True)
+    assert cu.check.median_speedup(tf.constant(right, tf.float32), quiet=True)
+    # the median of the per-round ratios is a fair answer too
+    verdict = cu.check.median_speedup(float(np.median(np.array(EAGER_MS) / np.array(GRAPH_MS))), quiet=True)
+    assert verdict and "per-round ratios" in str(verdict)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (..., "not attempted yet"),
+    (float(np.mean(EAGER_MS) / np.mean(GRAPH_MS)), "means"),
+    (float(np.median(GRAPH_MS) / np.median(EAGER_MS)), "upside down"),
+    (float(min(EAGER_MS) / min(GRAPH_MS)), "fastest rounds"),
+    (3.0, "not it"),
+    ([4.0], "a list"),
+])
+def test_median_speedup_wrong(answer, words):
+    verdict = cu.check.median_speedup(answer, quiet=True)
+    assert not verdict
+    assert words in one_line(verdict)
+
+
+def test_check_prints_one_line(capsys):
+    cu.check.fraction_of_peak(right_fraction())
+    out = capsys.readouterr().out
+    assert out.startswith("Exercise 12.2 — correct.") and out.count("\n") == 1
