@@ -8,7 +8,11 @@ runs it). The output folder is self-contained: copy ``build/slides/`` to a USB s
 Slide breaks: a cell's own ``slideshow`` metadata wins (set it in JupyterLab's property inspector;
 jupytext keeps it). Cells without it get one from the lesson's structure: the title and every
 ``##`` section start a slide, every ``###`` heading a sub-slide (down arrow), solution cells are
-skipped (decks are shown to learners). Long slides scroll.
+skipped (decks are shown to learners), and a section longer than about one screen continues on a
+new sub-slide (``SCREEN_UNITS``: an estimate of lines, see ``cell_units``). What would not read on a
+projector is fixed too: code and its output wrap instead of running off the right edge (``CSS``), a
+progress-bar widget (tqdm) shows its text instead of blank space, and the check cell under a hidden
+solution keeps its code but not its verdict ("correct." under nothing).
 
 Used in: ``make slides`` / ``python -m course_utils slides``; tests/test_slides.py.
 """
@@ -50,10 +54,54 @@ COPY = {
 # nbconvert's reveal template, minus the two things that would still reach for the network:
 # mermaid (an ES module from a CDN; no lesson uses mermaid diagrams) and the widget renderer
 # (widgets are not interactive in a static deck anyway).
+# Code and outputs wrap at the slide's edge (a long line would otherwise be cut off on the right);
+# wrapped code keeps its indentation visible through the monospace font.
+CSS = """<style>
+.reveal pre, .reveal .jp-OutputArea-output pre, .reveal .highlight pre {
+  white-space: pre-wrap; overflow-wrap: anywhere; word-break: normal; overflow-x: hidden; }
+.reveal .jp-RenderedHTMLCommon table { font-size: 0.8em; }
+.reveal .jp-RenderedHTMLCommon table { display: block; max-width: 100%; overflow-x: auto; }
+</style>"""
 TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {% block jupyter_widgets %}{% endblock jupyter_widgets %}
+{%- block html_head_css -%}""" + CSS + """{%- endblock html_head_css -%}
 """
+# How much fits on one 1280x720 screen, in the units of cell_units (about one line of code each).
+SCREEN_UNITS = 26
+CHARS_PER_LINE = 95  # a code line wraps after about this many characters
+CHECK_CALL = re.compile(r"\bcu\.check\.\w+\(")
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def _lines(text: str, width: int = CHARS_PER_LINE) -> int:
+    return sum(max(1, -(-len(line) // width)) for line in text.splitlines()) if text else 0
+
+
+def cell_units(cell) -> float:
+    """A rough height of a cell on a slide, in lines of code: markdown text is larger, headings more so,
+    an image takes about a third of the screen; outputs count like code."""
+    if cell.cell_type == "markdown":
+        units = 0.0
+        for line in cell.source.splitlines():
+            if line.startswith("#"):
+                units += 2.5
+            elif line.startswith("|"):
+                units += 1.4
+            elif line.strip():
+                units += 1.5 * max(1, -(-len(line) // 80))
+        return units
+    units = float(_lines(cell.source)) + 1
+    for out in cell.get("outputs", []):
+        data = out.get("data", {})
+        if any(k.startswith("image/") for k in data):
+            units += 12
+        elif "text/html" in data:
+            units += min(20, _lines("".join(data["text/html"])) / 3 + 2)
+        else:
+            text = out.get("text") or "".join(data.get("text/plain", "")) or "".join(out.get("traceback", []))
+            units += min(25, _lines(text))
+    return units
 
 
 def node_modules() -> Path:
@@ -79,24 +127,65 @@ def install_assets(out: Path) -> Path:
     return dest_root
 
 
+def widget_text(model_id: str, state: dict) -> str:
+    """A stored widget as one line of text, from the notebook's saved widget state: a tqdm bar (an HBox of
+    HTML, progress, HTML) reads "Training: 100%|██████████| 135/135 [...]". "" when nothing is stored."""
+    model = state.get(model_id, {})
+    name, st = model.get("model_name", ""), model.get("state", {})
+    if name in ("HTMLModel", "LabelModel"):
+        return html.unescape(re.sub(r"<[^>]+>", "", str(st.get("value", "")))).replace("\u2007", " ").strip()
+    if name in ("FloatProgressModel", "IntProgressModel"):
+        top = float(st.get("max") or 1)
+        full = max(0, min(10, round(10 * float(st.get("value") or 0) / top)))
+        return "|" + "█" * full + " " * (10 - full) + "|"
+    if name in ("HBoxModel", "VBoxModel"):
+        parts = [widget_text(str(c).removeprefix("IPY_MODEL_"), state) for c in st.get("children", [])]
+        return " ".join(p for p in parts if p)
+    return ""
+
+
 class AutoSlidesPreprocessor(Preprocessor):
-    """Give cells without ``slideshow`` metadata a slide type from the lesson's headings."""
+    """Give cells without ``slideshow`` metadata a slide type from the lesson's headings, and start a
+    new sub-slide where a section grows past ``SCREEN_UNITS``."""
+
+    def preprocess(self, nb, resources):
+        self._units = 0.0
+        self._after_solution = False
+        widgets = nb.get("metadata", {}).get("widgets", {})
+        self._widget_state = widgets.get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
         meta = cell.setdefault("metadata", {})
-        if "slide_type" in meta.get("slideshow", {}):
-            return cell, resources
         tags = meta.get("tags", [])
-        first = cell.source.lstrip().splitlines()[0] if cell.source.strip() else ""
-        if "solution" in tags or "instructor-only" in tags:
-            kind = "skip"
-        elif cell.cell_type == "markdown" and re.match(r"#{1,2} ", first):
-            kind = "slide"
-        elif cell.cell_type == "markdown" and first.startswith("### "):
-            kind = "subslide"
-        else:
-            kind = "-"
-        meta["slideshow"] = {"slide_type": kind}
+        hidden_solution_above, self._after_solution = self._after_solution, "solution" in tags
+        if cell.cell_type == "code" and hidden_solution_above and CHECK_CALL.search(cell.source):
+            cell.outputs = []  # the verdict of a solution the deck does not show
+        if cell.cell_type == "code":
+            for out in cell.get("outputs", []):
+                data = out.get("data", {})
+                if WIDGET in data:  # a widget cannot run in a static deck: show its last state as text
+                    text = widget_text(data[WIDGET].get("model_id", ""), self._widget_state)
+                    data["text/plain"] = text or data.get("text/plain", "")
+                    del data[WIDGET]
+        kind = meta.get("slideshow", {}).get("slide_type")
+        if kind is None:
+            first = cell.source.lstrip().splitlines()[0] if cell.source.strip() else ""
+            if "solution" in tags or "instructor-only" in tags:
+                kind = "skip"
+            elif cell.cell_type == "markdown" and re.match(r"#{1,2} ", first):
+                kind = "slide"
+            elif cell.cell_type == "markdown" and first.startswith("### "):
+                kind = "subslide"
+            elif self._units > 0 and self._units + cell_units(cell) > SCREEN_UNITS:
+                kind = "subslide"  # the section goes on below (down arrow)
+            else:
+                kind = "-"
+            meta["slideshow"] = {"slide_type": kind}
+        if kind in ("slide", "subslide"):
+            self._units = 0.0
+        if kind not in ("skip", "notes"):
+            self._units += cell_units(cell)
         return cell, resources
 
 
