@@ -5,7 +5,7 @@
 # `[OK]` or `[FAIL]`; a `[FAIL]` line is followed by the fix. When everything is `[OK]`, your
 # machine can run every lesson of the course.
 #
-# **Time:** 5 min teaching + 5 min exercises
+# **Time:** 10 min teaching + 0 min exercises (this lesson has none: the exercises start in 01)
 #
 # **Prerequisites:** the course installed with `make lab` (or the conda environment); nothing else.
 #
@@ -13,7 +13,7 @@
 # - Check that Python and every pinned package are at the course's versions.
 # - Confirm that PyTorch and TensorFlow import and list the devices each one sees.
 # - Verify that the course data is present and intact, and know how to restore it.
-# - Check the C++ compiler, free memory and disk that later lessons need.
+# - Try the C++ compiler (a real test build), free memory and disk that later lessons need.
 #
 # The same checks run in a terminal with `make doctor` (or `python -m course_utils doctor`):
 # instructors can ask learners to run it before the workshop.
@@ -40,9 +40,11 @@ cu.setup(seed=0)
 #
 # **If a line says FAIL:** run `make lab` again from the course folder (it reinstalls what
 # changed), or `pip install <package>==<version>` in the course environment, then restart the
-# kernel (*Kernel → Restart*).
+# kernel (*Kernel → Restart*). Four pins serve only the course's own tests (`make test`), never a
+# lesson: a missing or different version of those is reported, but never as a FAIL.
 
 # %%
+print("test-only tools, never a FAIL:", ", ".join(sorted(doctor.TEST_ONLY)))
 doctor.show([doctor.check_python, doctor.check_packages])
 
 # %% [markdown]
@@ -61,13 +63,15 @@ doctor.show([lambda: doctor.check_import("torch"), lambda: doctor.check_import("
 # %% [markdown]
 # ## Devices
 #
-# Each framework lists the devices it can compute on. On a laptop without an NVIDIA GPU both see
+# Each framework lists the devices it can compute on, and the doctor **runs one small op on each
+# listed device** (a sum of four ones): a GPU whose driver is broken is listed but fails there. On a laptop without an NVIDIA GPU both see
 # only the CPU — and that is fine: **every lesson of this course runs on the CPU**, in about a
 # minute per notebook. With a GPU, lesson 06 shows what changes.
 #
 # ### PyTorch
 #
 # PyTorch reports CUDA GPUs through `torch.cuda` and Apple-silicon GPUs through `torch.backends.mps`.
+# The line also says which build of torch is installed (`torch.version.cuda` is `None` in a CPU build).
 
 # %%
 doctor.show([doctor.check_torch_devices])
@@ -81,9 +85,12 @@ doctor.show([doctor.check_torch_devices])
 doctor.show([doctor.check_tf_devices])
 
 # %% [markdown]
-# **No GPU?** Nothing to do. **A GPU that is not listed?** The pinned wheels are the CPU build of
-# PyTorch and the standard TensorFlow wheel; the README's *Using a GPU* section says how to install
-# the CUDA builds.
+# **No GPU?** Nothing to do. **Which torch do you have?** The torch line above says it. On Linux,
+# `make lab` installs PyTorch's CPU build from PyTorch's own index when it can reach it, and otherwise
+# PyPI's wheel, which on Linux is the CUDA build (several GB more; it runs on the CPU just as well).
+# On macOS PyPI's wheel is the CPU build, with Apple's GPU as `mps`. TensorFlow is the standard wheel
+# (CPU on macOS; on Linux it uses an NVIDIA GPU only with its CUDA libraries). **A GPU that is not
+# listed?** The README's *Using a GPU* section installs the CUDA builds.
 
 # %% [markdown]
 # ## The course data
@@ -119,16 +126,20 @@ for name, problem in data.verify_all(scratch):
 # ## Compiler, memory and disk
 #
 # `torch.compile` (lessons 04 and 12) and the C++ extensions of lesson 10 compile code, so they need
-# a C++ compiler. A notebook kernel needs up to about 2.5 GB of memory; checkpoints, logs and
+# a C++ compiler. Finding one on the PATH proves nothing (a fresh Mac has placeholder `g++`, `c++`
+# and `clang++` commands that only offer to install the tools), so the doctor **compiles and links a
+# small C++ program** with the compiler `torch.compile` calls: `$CXX`, else `g++` (`clang++` on
+# macOS). A notebook kernel needs up to about 2.5 GB of memory; checkpoints, logs and
 # compile caches need some disk.
 
 # %%
 doctor.show([doctor.check_compiler, doctor.check_memory, doctor.check_disk])
 
 # %% [markdown]
-# **No compiler?** Linux: `sudo apt-get install g++`; macOS: `xcode-select --install`; Windows:
-# the *Build Tools for Visual Studio*. Every lesson except the `torch.compile` cells and lesson 10
-# works without one.
+# **No compiler?** Linux: `sudo apt-get install g++`; macOS: `xcode-select --install`. **Windows:**
+# the course supports Linux and macOS; on Windows run it inside WSL2 (`wsl --install` gives Ubuntu),
+# then follow the Linux steps there. Every lesson except the `torch.compile` cells and lesson 10
+# works without a compiler.
 
 # %% [markdown]
 # ## Everything at once
@@ -143,9 +154,9 @@ print(f"{len(results) - len(failed)} OK, {len(failed)} FAIL")
 assert not failed, "fix the FAIL lines above before the workshop"
 
 # %% [markdown]
-# ## Your turn
+# ## The helpers you will meet in every lesson
 #
-# Try the helpers you will meet in every lesson. `cu.compare` prints one line saying whether two
+# No exercise here yet; two helpers to recognise. `cu.compare` prints one line saying whether two
 # arrays — from NumPy, PyTorch or TensorFlow — hold the same numbers. (This lesson imports the
 # frameworks only here, after the checks above, so that a broken install is reported rather than
 # stopping the notebook in its first cell; from lesson 01 on, all imports sit in the setup cell.)
@@ -170,8 +181,10 @@ cu.check.arange_matrix(answer)
 # ## Summary
 #
 # - **Python and packages:** the doctor compares every installed package with the pinned version.
-# - **Frameworks and devices:** both import; each lists what it computes on — the CPU is enough.
+# - **Frameworks and devices:** both import; one op runs on every device each lists — the CPU is
+#   enough — and the torch line names the installed build.
 # - **Data:** `data/` is verified against its checksums; `git checkout -- data/` restores it.
-# - **Compiler, memory, disk:** checked with the fix printed on a FAIL.
+# - **Compiler, memory, disk:** a test program is compiled and linked (not just looked for); memory
+#   and disk are measured; each FAIL prints its fix. Test-only tools never fail the check.
 #
 # When the last report says `0 FAIL`, go on to **01 · Tensors**.

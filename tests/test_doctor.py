@@ -55,3 +55,69 @@ def test_compiler_missing(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     result = doctor.check_compiler()
     assert not result.ok and "apt-get install g++" in result.fix
+
+
+def _fake(folder, name, body):
+    path = folder / name
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    path.chmod(0o755)
+
+
+def test_placeholder_compiler_shim_fails(monkeypatch, tmp_path):
+    # A fresh Mac: g++, c++ and clang++ exist on the PATH but only ask to install the tools.
+    for name in ("g++", "c++", "clang++"):
+        _fake(tmp_path, name, "echo 'xcrun: error: invalid active developer path (/Library/Developer/"
+                              "CommandLineTools), missing xcrun' >&2; exit 1")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("CXX", raising=False)
+    result = doctor.check_compiler()
+    assert not result.ok and "cannot compile" in result.detail and "xcrun" in result.detail
+    assert "xcode-select --install" in result.fix
+
+
+def test_compiler_other_than_torchs_names_cxx(monkeypatch, tmp_path):
+    real = shutil.which("g++") or shutil.which("c++") or shutil.which("clang++")
+    if not real:
+        import pytest
+        pytest.skip("no C++ compiler on this machine")
+    # torch.compile's g++ is broken, another compiler on the PATH works: say how to point torch at it.
+    _fake(tmp_path, "g++", "echo 'g++: fatal error: broken' >&2; exit 1")
+    _fake(tmp_path, "c++", f'exec {real} "$@"')
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("CXX", raising=False)
+    monkeypatch.setattr(doctor.sys, "platform", "linux")
+    result = doctor.check_compiler()
+    assert not result.ok and "g++ cannot compile" in result.detail and "but c++ can" in result.detail
+    assert "export CXX=c++" in result.fix
+
+
+def test_windows_advice_points_to_wsl2(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert "WSL2" in doctor.check_compiler().fix
+
+
+def test_test_only_tools_never_fail(tmp_path, monkeypatch):
+    (tmp_path / "requirements.txt").write_text("pytest==0.0.1\nplaywright==0.0.1\nnbval==9.9\nhypothesis==1.0\n"
+                                               "numpy==0.0.1\n")
+    monkeypatch.setenv("COURSE_ROOT", str(tmp_path))
+    checks = {c.name: c for c in doctor.check_packages()}
+    assert all(checks[n].ok and "only the course's tests" in checks[n].detail
+               for n in ("pytest", "playwright", "nbval", "hypothesis"))
+    assert not checks["numpy"].ok      # a lesson's package still fails
+
+
+def test_listed_device_that_cannot_run_an_op_fails(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i: "Fake GPU")
+    result = doctor.check_torch_devices()          # the CPU build cannot run on cuda:0
+    assert not result.ok and "cuda:0 (Fake GPU) is listed but cannot run an op" in result.detail
+    assert "CUDA_VISIBLE_DEVICES" in result.fix
+
+
+def test_devices_report_the_build_and_run_an_op():
+    result = doctor.check_torch_devices()
+    assert result.ok and "an op ran on each" in result.detail and "build" in result.detail
+    assert doctor.check_tf_devices().ok
