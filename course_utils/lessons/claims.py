@@ -1,0 +1,254 @@
+"""Lesson 13's claims bookkeeping, framework-free: the 17 claims of COURSE.md, each lesson's "Claims
+settled" table, the section headings a claim's evidence lives under, and the check that they agree.
+
+- ``CLAIMS`` is a copy of COURSE.md's table "The claims to settle" (claim, lessons), so the lesson never
+  reads a file outside the repository; ``tests/test_claims.py`` checks the copy equals COURSE.md when the
+  course's ``shared/`` folder sits next to the clone (``course_md()`` finds it).
+- ``claims_table(nb)`` reads a lesson's "Claims settled" markdown table: (claim, verdict, evidence).
+- ``headings(nb)`` lists a lesson's section headings; ``cited_sections(text)`` finds the ones a row cites.
+- ``verify()`` is the lesson's live cell: for every claim, lesson 13's verdict and citations against the
+  lessons as they are now, one line each, and what is wrong if anything is.
+
+Nothing here imports a framework; notebooks are read with ``nbformat`` (no kernel).
+
+Used in: 13_claims_checked (its claims table cell), tests/test_claims.py.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import CourseError
+from ..paths import course_root, notebooks_dir
+
+VERDICTS = ("true", "partly", "outdated", "false")
+
+# COURSE.md, "The claims to settle", row by row: (claim, the lessons COURSE.md assigns it to).
+CLAIMS: tuple[tuple[str, str], ...] = (
+    ("TensorFlow uses static graphs; PyTorch dynamic graphs", "04"),
+    ("PyTorch also uses static graphs / TorchScript lets models run without Python", "04, 09"),
+    ("Dynamic graphs make variable-size and recursive models simpler", "04"),
+    ("TensorFlow needs a special debugger (tfdbg); PyTorch works with pdb", "05"),
+    ("TensorFlow moves to the GPU automatically; PyTorch needs explicit placement", "06"),
+    ("TensorFlow gives no control over GPU memory / takes all of it", "06"),
+    ("PyTorch will not run without CUDA", "06"),
+    ("PyTorch's data loading is simpler and easier to parallelise", "07"),
+    ("PyTorch has no TensorBoard; it uses Visdom", "08"),
+    ("Only TensorFlow can save the whole graph for C++/Java use; PyTorch saves weights", "09"),
+    ("TensorFlow models cannot be hot-swapped without interrupting service", "09"),
+    ("TensorFlow is better for mobile and embedded deployment", "09"),
+    ("Custom C++/CUDA extensions need more boilerplate in TensorFlow", "10"),
+    ("Both support distributed training", "11"),
+    ("TensorFlow is faster and scales better; PyTorch uses memory more efficiently", "12"),
+    ("PyTorch is essentially a GPU-enabled NumPy", "01"),
+    ("Switching from one framework to the other is seamless", "03, 13"),
+)
+
+THIS_LESSON = "13"
+TABLE_HEADING = "The claims, and where they were settled"   # lesson 13's table of all 17
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a claims table: the claim as written, its verdict word, and the rest of the row."""
+
+    claim: str
+    verdict: str | None        # one of VERDICTS, or None when the row's verdict is none of them
+    cells: tuple[str, ...]     # every cell of the row after the claim, as written
+
+
+def lessons_of(text: str) -> tuple[str, ...]:
+    """``"04, 09"`` → ``("04", "09")``."""
+    found = tuple(re.findall(r"\d\d", str(text)))
+    if not found:
+        raise CourseError(f"claims: no lesson number in {text!r}; expected two digits such as '04, 09'.")
+    return found
+
+
+def normalise(claim: str) -> str:
+    """A claim's text without quotes, emphasis, a trailing "(lesson NN)" note or case: for matching.
+
+    >>> normalise('"TensorFlow is better for mobile" (lesson 09)')
+    'tensorflow is better for mobile'
+    """
+    text = re.sub(r"\((this lesson's own|lessons? [^)]*)\)", "", str(claim))
+    text = re.sub(r"[*\"“”`]", "", text).replace("’", "'")
+    return " ".join(text.lower().split()).strip(" .")
+
+
+def verdict_of(text: str) -> str | None:
+    """The verdict word of a table cell: the first bold word if it is a verdict, else the first verdict word.
+
+    >>> verdict_of("**partly** (see below)"), verdict_of("**true**, modestly"), verdict_of("**not supported here**")
+    ('partly', 'true', None)
+    """
+    bold = re.findall(r"\*\*([^*]+)\*\*", str(text))
+    word = re.match(r"\s*([a-z]+)", (bold[0] if bold else str(text)).lower())
+    return word.group(1) if word and word.group(1) in VERDICTS else None
+
+
+# --- reading COURSE.md and the notebooks ----------------------------------------------------------------
+
+def course_md(root: str | Path | None = None) -> Path | None:
+    """COURSE.md of the course, ``<root>/../shared/COURSE.md`` (a sibling folder of the clone), or None."""
+    root = Path(root) if root is not None else course_root()
+    path = root.resolve().parent / "shared" / "COURSE.md"
+    return path if path.is_file() else None
+
+
+def _table_rows(lines: list[str]) -> list[list[str]]:
+    """The body rows of the first markdown table in ``lines`` (header and separator dropped)."""
+    rows, started = [], False
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("|"):
+            started = True
+            cells = [c.strip() for c in stripped.strip("|").split("|")]
+            rows.append(cells)
+        elif started:
+            break
+    body = [r for r in rows[1:] if not all(set(c) <= set("-: ") for c in r)]
+    return body
+
+
+def read_course_claims(path: str | Path) -> tuple[tuple[str, str], ...]:
+    """The (claim, lessons) rows of COURSE.md's "The claims to settle" table."""
+    text = Path(path).read_text(encoding="utf-8")
+    if "## The claims to settle" not in text:
+        raise CourseError(f"claims: {path} has no '## The claims to settle' section.")
+    section = text.split("## The claims to settle", 1)[1].split("\n## ", 1)[0]
+    return tuple((cells[0], cells[1]) for cells in _table_rows(section.splitlines()) if len(cells) >= 2)
+
+
+def notebook(lesson: str) -> Path:
+    """``notebooks/NN_*.ipynb`` for lesson ``"NN"``."""
+    found = sorted(notebooks_dir().glob(f"{lesson}_*.ipynb"))
+    if not found:
+        raise CourseError(f"claims: no notebook for lesson {lesson} in {notebooks_dir()}.")
+    return found[0]
+
+
+def _cells(path: Path) -> list[Any]:
+    import nbformat
+
+    return nbformat.read(path, as_version=4).cells
+
+
+def headings(path: str | Path) -> list[str]:
+    """Every markdown heading of a notebook (any level), as written, in order."""
+    found = []
+    for cell in _cells(Path(path)):
+        if cell.cell_type == "markdown":
+            found += [m.group(2) for m in (re.match(r"^(#{1,6})\s+(.*\S)\s*$", line)
+                                           for line in cell.source.splitlines()) if m]
+    return found
+
+
+def claims_table(path: str | Path, heading: str = "Claims settled") -> list[Row]:
+    """The rows of the table under a notebook's ``## <heading>`` (by default its "Claims settled")."""
+    for cell in _cells(Path(path)):
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.splitlines()
+        for i, line in enumerate(lines):
+            if re.match(rf"^#{{2,3}}\s+{re.escape(heading)}\s*$", line.strip()):
+                rest = lines[i + 1:]
+                end = next((j for j, l in enumerate(rest) if l.startswith("#")), len(rest))
+                return [Row(cells[0], verdict_of(cells[1]) if len(cells) > 1 else None, tuple(cells[1:]))
+                        for cells in _table_rows(rest[:end])]
+    return []
+
+
+def find_row(rows: list[Row], claim: str) -> Row | None:
+    """The row for ``claim``: the same text once quotes, case and '(lesson NN)' notes are dropped."""
+    want = normalise(claim)
+    return next((r for r in rows if normalise(r.claim) == want), None)
+
+
+SECTION = re.compile(r"(\d\d) §([^;|]+?)(?=;|$| \d\d §)")
+
+
+def cited_sections(text: str) -> list[tuple[str, str]]:
+    """``"04 §Eager by default, in both; 09 §Whole programs ..."`` → ``[("04", "Eager by default, in both"), ...]``."""
+    return [(lesson, section.strip()) for lesson, section in SECTION.findall(str(text))]
+
+
+# --- the check the lesson runs ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Checked:
+    """One claim, checked: lesson 13's row against the lessons it cites."""
+
+    number: int
+    claim: str
+    verdict: str | None                    # lesson 13's
+    lesson_verdicts: dict[str, str | None]  # each assigned lesson's own verdict (13 excluded)
+    missing_sections: tuple[str, ...]       # "NN §section" cited but not (or no longer) a heading there
+    problems: tuple[str, ...]
+
+    def line(self) -> str:
+        own = ", ".join(f"{k}: {v or '-'}" for k, v in self.lesson_verdicts.items()) or "-"
+        status = "ok" if not self.problems else "PROBLEM"
+        return f"{self.number:>2}. {self.verdict or '?':<9} (lessons say {own:<26}) {status}  {self.claim}"
+
+
+def check(lesson13: str | Path | None = None, claims: tuple[tuple[str, str], ...] = CLAIMS) -> list[Checked]:
+    """Every claim against lesson 13's table (``TABLE_HEADING``) and the lessons it cites, as they are now.
+
+    A problem is: no row in lesson 13; a verdict that is none of ``VERDICTS``; a cited section that is not a
+    heading of that lesson; for a claim assigned to one lesson, a verdict other than that lesson's own.
+    """
+    path = Path(lesson13) if lesson13 is not None else notebook(THIS_LESSON)
+    rows = claims_table(path, TABLE_HEADING)
+    heading_cache: dict[str, list[str]] = {}
+    table_cache: dict[str, list[Row]] = {}
+    results = []
+    for number, (claim, lessons) in enumerate(claims, 1):
+        row, problems, missing = find_row(rows, claim), [], []
+        own: dict[str, str | None] = {}
+        for lesson in lessons_of(lessons):
+            if lesson == THIS_LESSON:
+                continue
+            if lesson not in table_cache:
+                table_cache[lesson] = claims_table(notebook(lesson))
+            found = find_row(table_cache[lesson], claim)
+            own[lesson] = found.verdict if found else None
+        if row is None:
+            problems.append(f"no row in lesson 13's table '{TABLE_HEADING}'")
+        else:
+            if row.verdict not in VERDICTS:
+                problems.append(f"verdict {row.cells[0] if row.cells else ''!r} is none of {', '.join(VERDICTS)}")
+            cites = [c for cell in row.cells for c in cited_sections(cell)]
+            if not cites:
+                problems.append("cites no section ('NN §Section heading')")
+            for lesson, section in cites:
+                if lesson not in heading_cache:
+                    heading_cache[lesson] = headings(path if lesson == THIS_LESSON else notebook(lesson))
+                if section not in heading_cache[lesson]:
+                    missing.append(f"{lesson} §{section}")
+            if missing:
+                problems.append("cites sections that are not headings there: " + "; ".join(missing))
+            single = [v for v in own.values()]
+            if len(lessons_of(lessons)) == 1 and single and single[0] is not None and single[0] != row.verdict:
+                problems.append(f"lesson {next(iter(own))} now says {single[0]!r}, lesson 13 says {row.verdict!r}")
+        results.append(Checked(number, claim, row.verdict if row else None, own, tuple(missing), tuple(problems)))
+    return results
+
+
+def verify(lesson13: str | Path | None = None) -> list[Checked]:
+    """Print one line per claim (lesson 13's verdict, each lesson's own, ok/PROBLEM), then any problems.
+
+    Used in: 13_claims_checked.
+    """
+    results = check(lesson13)
+    for r in results:
+        print(r.line())
+    bad = [r for r in results if r.problems]
+    for r in bad:
+        print(f"claim {r.number}: " + "; ".join(r.problems))
+    counts = {v: sum(r.verdict == v for r in results) for v in VERDICTS}
+    print(f"{len(results)} claims: " + ", ".join(f"{n} {v}" for v, n in counts.items())
+          + f" | problems: {len(bad)}")
+    return results

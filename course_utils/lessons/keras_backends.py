@@ -1,0 +1,184 @@
+"""Lesson 13's Keras 3 backends: the lesson-03 Keras CNN run on the torch backend, in a subprocess.
+
+Keras 3 chooses its backend once, at the first ``import keras`` of a process (``KERAS_BACKEND``): a
+kernel that already imported Keras on TensorFlow cannot switch. So ``run_torch_backend`` writes a job
+(the weights of a ``torch.nn`` model in torch layout, a batch, a learning rate) and starts
+
+    KERAS_BACKEND=torch python -m course_utils.lessons.keras_backends --job JOB.npz --out OUT.npz
+
+which builds the same Keras model as ``tf_utils.build_cnn`` (same layers, same names), ports the weights
+with ``course_utils.porting`` (the layouts ``tf_utils.port_weights`` uses), predicts, and takes one
+training step with a *torch* optimizer on the Keras model, which on this backend is a ``torch.nn.Module``.
+
+The worker seeds Python, NumPy and torch by hand: ``keras.utils.set_random_seed`` imports TensorFlow
+whenever it is installed, whatever the backend (FIELD_NOTES, "13 Keras 3 backends"). It never imports
+TensorFlow, and reports whether anything did.
+
+Framework-free at import: the kernel side imports neither framework (the worker imports torch and keras).
+
+Used in: 13_claims_checked.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import porting, validate
+from ..errors import CourseError
+from ..paths import course_root
+from ..session import QUIET_ENV
+
+MODULE = "course_utils.lessons.keras_backends"
+
+
+def job_dir() -> Path:
+    """``build/lesson13/`` (git-ignored): where jobs and results go."""
+    folder = course_root() / "build" / "lesson13"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def build_cnn(image_size: int = 8, channels: int = 8, kernel_size: int = 3, num_classes: int = 10) -> Any:
+    """The lesson-03 CNN in backend-neutral Keras 3: layer for layer ``tf_utils.build_cnn`` (NHWC input)."""
+    import keras
+
+    inputs = keras.Input((image_size, image_size, 1))
+    x = keras.layers.Conv2D(channels, kernel_size, name="conv")(inputs)
+    x = keras.layers.ReLU(name="relu")(x)
+    x = keras.layers.MaxPooling2D(2, name="pool")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    outputs = keras.layers.Dense(num_classes, name="fc")(x)
+    return keras.Model(inputs, outputs, name="cnn")
+
+
+def torch_weights(model: Any) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
+    """(name, kind, weight, bias) of each torch layer with parameters, in torch layout, as NumPy."""
+    if not hasattr(model, "named_modules") or validate.kind_of(model) != "torch":
+        raise validate.fail("keras_backends.run_torch_backend", "model", "a torch nn.Module (the lesson-03 CNN)", model)
+    names = {m: n for n, m in model.named_modules()}
+    return [(names[m], type(m).__name__, m.weight.detach().cpu().numpy(), m.bias.detach().cpu().numpy())
+            for m in porting.torch_weighted_layers(model)]
+
+
+def write_job(path: Path, model: Any, X: np.ndarray, y: np.ndarray, lr: float) -> Path:
+    """The job file: each torch layer's weights, the NHWC batch ``X``, labels ``y``, ``lr``."""
+    arrays: dict[str, Any] = {"X": validate.batch(X, "X", "keras_backends.run_torch_backend"),
+                              "y": validate.labels(y, "y", "keras_backends.run_torch_backend"),
+                              "lr": np.float32(validate.number(lr, "lr", "keras_backends.run_torch_backend", minimum=0.0))}
+    for i, (name, kind, weight, bias) in enumerate(torch_weights(model)):
+        arrays.update({f"layer{i}/name": np.array(name), f"layer{i}/kind": np.array(kind),
+                       f"layer{i}/weight": weight, f"layer{i}/bias": bias})
+    np.savez(path, **arrays)
+    return path
+
+
+def run_torch_backend(model: Any, X: np.ndarray, y: np.ndarray, lr: float = 0.1,
+                      timeout: float = 180.0) -> dict[str, Any]:
+    """Run the lesson-03 Keras CNN with ``model``'s weights on Keras' torch backend, in a new process.
+
+    ``model`` is the torch.nn CNN (weights are read, never changed), ``X`` an NHWC batch, ``y`` its labels.
+    Returns ``logits`` (NumPy), ``loss`` (before the step), ``weights`` (the Keras weights after one SGD
+    step with ``torch.optim.SGD``, Keras layout, in ``model.weights`` order), ``facts`` (what the
+    process saw: backend, ``isinstance(model, torch.nn.Module)``, parameter names, whether TensorFlow
+    was imported) and ``seconds`` (the subprocess's wall time, start-up included).
+
+    >>> out = run_torch_backend(pt_utils.build_cnn(), X_nhwc, y)       # doctest: +SKIP
+    >>> out["facts"]["backend"], out["facts"]["is nn.Module"]
+    ('torch', True)
+    """
+    folder = job_dir()
+    job, out = folder / "torch_job.npz", folder / "torch_out.npz"
+    out.unlink(missing_ok=True)
+    write_job(job, model, X, y, lr)
+    env = {**os.environ, **QUIET_ENV, "KERAS_BACKEND": "torch"}
+    start = time.perf_counter()
+    try:
+        done = subprocess.run([sys.executable, "-m", MODULE, "--job", str(job), "--out", str(out)],
+                              cwd=course_root(), env=env, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise CourseError(f"keras_backends: the torch-backend process ran longer than {timeout:.0f} s and was stopped.") from None
+    seconds = time.perf_counter() - start
+    if done.returncode != 0 or not out.exists():
+        tail = [t for t in (done.stderr or done.stdout).splitlines() if t.strip()][-1:] or ["no output"]
+        raise CourseError(f"keras_backends: the torch-backend process failed (exit {done.returncode}): {tail[0][:300]}")
+    with np.load(out, allow_pickle=False) as result:
+        n = int(result["n_weights"])
+        return {"logits": result["logits"], "loss": float(result["loss"]),
+                "weights": [result[f"weight{i}"] for i in range(n)],
+                "facts": json.loads(str(result["facts"])), "seconds": seconds}
+
+
+# --- the worker (runs with KERAS_BACKEND=torch) ---------------------------------------------------------
+
+def seed_by_hand(seed: int) -> None:
+    """Python, NumPy and torch, without ``keras.utils.set_random_seed`` (it would import TensorFlow)."""
+    import random
+
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--job", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(2)            # as cu.setup does in the kernel: the same sums, the same digits
+    seed_by_hand(0)
+    import keras
+
+    if keras.backend.backend() != "torch":
+        raise SystemExit(f"KERAS_BACKEND is {keras.backend.backend()!r}; run with KERAS_BACKEND=torch")
+    with np.load(args.job, allow_pickle=False) as job:
+        X, y, lr = job["X"], job["y"], float(job["lr"])
+        layers = []
+        i = 0
+        while f"layer{i}/kind" in job:
+            layers.append((str(job[f"layer{i}/kind"]), job[f"layer{i}/weight"], job[f"layer{i}/bias"]))
+            i += 1
+
+    model = build_cnn()
+    for i, ((kind_pt, weight, bias), (layer, hwc)) in enumerate(zip(layers, porting.keras_weighted_layers(model))):
+        kernel, _ = porting.to_keras_layout(weight, kind_pt, type(layer).__name__, hwc, i)
+        layer.set_weights([np.ascontiguousarray(kernel), bias])
+
+    X_b, y_b = torch.from_numpy(X), torch.from_numpy(y)
+    logits = model(X_b)                                   # a torch.Tensor, with autograd attached
+    facts = {
+        "backend": keras.backend.backend(),
+        "is nn.Module": isinstance(model, torch.nn.Module),
+        "output type": f"{type(logits).__module__}.{type(logits).__qualname__}",
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "parameter names": [n for n, _ in model.named_parameters()],
+        "tensorflow imported": "tensorflow" in sys.modules,
+    }
+    # One training step with a torch optimizer and a torch loss, on the Keras model itself.
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    optimizer.zero_grad()
+    loss = torch.nn.functional.cross_entropy(model(X_b), y_b)
+    loss.backward()
+    optimizer.step()
+    facts["tensorflow imported"] = facts["tensorflow imported"] or "tensorflow" in sys.modules
+    weights = [np.asarray(w) for w in model.get_weights()]
+    np.savez(args.out, logits=logits.detach().numpy(), loss=np.float32(loss.item()),
+             n_weights=np.int64(len(weights)), facts=np.array(json.dumps(facts)),
+             **{f"weight{i}": w for i, w in enumerate(weights)})
+
+
+if __name__ == "__main__":
+    main()
