@@ -253,3 +253,28 @@ def test_the_lab_settings_key_is_jupyterlabs_own():
         assert key in props
         allowed = [c["const"] for c in props[key].get("oneOf", [])]
         assert not allowed or value in allowed, (key, value, allowed)
+
+
+def test_make_lab_drops_tensorflows_start_up_lines_from_the_terminal(tmp_path):
+    """The kernels' fd-2 output reaches `make lab`'s terminal; the Makefile filters TF's CUDA lines there.
+
+    The Makefile's own lab recipe, run in a temporary copy with a stand-in `jupyter` that prints what a
+    kernel importing TensorFlow prints, plus a line that must survive.
+    """
+    course = tmp_path / "course"
+    (course / ".venv" / "bin").mkdir(parents=True)
+    shutil.copy(ROOT / "Makefile", course / "Makefile")
+    fake = course / ".venv" / "bin" / "jupyter"
+    fake.write_text("#!/bin/bash\n"
+                    "echo 'WARNING: All log messages before absl::InitializeLog() is called are written to STDERR' >&2\n"
+                    "echo 'I0000 00:00:1 1 cudart_stub.cc:31] Could not find cuda drivers on your machine' >&2\n"
+                    "echo 'E0000 00:00:1 1 cuda_platform.cc:52] failed call to cuInit: INTERNAL' >&2\n"
+                    "echo '    http://127.0.0.1:8888/lab?token=abc' >&2\n"
+                    "echo 'Traceback: a real error' >&2\n")
+    fake.chmod(0o755)
+    run = subprocess.run(["make", "--no-print-directory", "-C", str(course), "lab", "LAB_DIR=notebooks",
+                          "-o", ".venv/.installed", "-o", ".venv/share/jupyter/lab/settings/overrides.json"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "token=abc" in run.stdout and "a real error" in run.stdout
+    assert not any(n in run.stdout + run.stderr for n in NOISE), run.stdout
