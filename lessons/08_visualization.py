@@ -30,6 +30,7 @@
 import os
 import json
 import logging
+import re
 import tempfile
 import urllib.error
 import urllib.request
@@ -99,8 +100,9 @@ cu.compare("start logits", model_pt(torch.from_numpy(X_test)), model_tf(X_test))
 def train_pt(model, run_dir):
     loss_fn = nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
-    weights, losses = [], []
+    weights, losses = [model.fc1.weight.detach().numpy().copy()], []         # epoch 0: the initial weights
     with SummaryWriter(run_dir) as writer:
+        writer.add_histogram("fc1/weight", model.fc1.weight, global_step=0)
         writer.add_images("inputs", X_train[:16].reshape(16, 1, 8, 8), global_step=0)
         writer.add_text("notes", "MLP 64-32-10, SGD with momentum, digits", global_step=0)
         writer.add_graph(model, torch.from_numpy(X_train[:1]))
@@ -142,7 +144,7 @@ def train_tf(model, run_dir):
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     optimizer = keras.optimizers.SGD(learning_rate=lr, momentum=momentum)
     writer = tf.summary.create_file_writer(run_dir)
-    weights, losses = [], []
+    weights, losses = [model.get_layer("fc1").kernel.numpy().T.copy()], []   # torch's (out, in) layout
 
     @tf.function(reduce_retracing=True)
     def train_step(X_b, y_b, step):
@@ -158,6 +160,7 @@ def train_tf(model, run_dir):
         return model(X_b)
 
     with writer.as_default():
+        tf.summary.histogram("fc1/weight", model.get_layer("fc1").kernel, step=0)
         tf.summary.image("inputs", X_train[:16].reshape(16, 8, 8, 1), step=0, max_outputs=16)
         tf.summary.text("notes", "MLP 64-32-10, SGD with momentum, digits", step=0)
         tf.summary.trace_on(graph=True)
@@ -170,7 +173,7 @@ def train_tf(model, run_dir):
                 accuracy = tf_utils.evaluate(model, X_test, y_test)
                 tf.summary.scalar("test/accuracy", accuracy, step=step)
                 tf.summary.histogram("fc1/weight", model.get_layer("fc1").kernel, step=epoch)
-                weights.append(model.get_layer("fc1").kernel.numpy().T.copy())   # torch's (out, in) layout
+                weights.append(model.get_layer("fc1").kernel.numpy().T.copy())
     with tf.summary.create_file_writer(os.path.join(run_dir, "hparams")).as_default():
         hp.hparams({"lr": lr, "momentum": momentum, "batch_size": batch_size})
         tf.summary.scalar("hparam/accuracy", accuracy, step=0)
@@ -295,15 +298,16 @@ ax.set(yscale="log", ylabel="train/loss", title="The same run, logged by both fr
 plt.show()
 
 # %% [markdown]
-# The first layer's weights after each epoch: the spread widens as the network learns; PyTorch's
-# and TensorFlow's histograms are the same histogram.
+# The first layer's weights at the start (epoch 0) and after each epoch. They start uniform in
+# ±1/8 (torch's default initialisation of a 64-input layer, ported to Keras) and training pulls
+# them out into long tails. PyTorch's and TensorFlow's panels are the same histograms.
 
 # %%
-hist = pd.DataFrame([{"framework": name, "epoch": epoch + 1, "weight": w}
+hist = pd.DataFrame([{"framework": name, "epoch": epoch, "weight": w}
                      for name, weights in [("PyTorch", weights_pt), ("TensorFlow", weights_tf)]
                      for epoch, snapshot in enumerate(weights) for w in snapshot.ravel()])
-grid = sns.displot(data=hist, x="weight", hue="epoch", col="framework", kind="kde", height=3, aspect=1.3,
-                   palette="viridis", common_norm=False)
+grid = sns.displot(data=hist, x="weight", hue="epoch", col="framework", kind="hist", element="step", fill=False,
+                   stat="density", common_norm=False, bins=60, height=3, aspect=1.3, palette="viridis")
 plt.show()
 
 # %% [markdown]
@@ -372,12 +376,15 @@ for run in ("pytorch", "tensorflow", "keras/train"):
 for plugin in ("histograms", "images", "text"):
     found = dashboards.tensorboard_tags(tb, plugin)
     print(f"{plugin:10} pytorch {found.get('pytorch')} | tensorflow {found.get('tensorflow')}")
+images = json.loads(tb.get("/data/plugin/images/tags"))
+print("images per step:", {run: images[run]["inputs"]["samples"] for run in ("pytorch", "tensorflow")})
 graphs = json.loads(tb.get("/data/plugin/graphs/info"))
 print("graphs:", {run: sorted(info["tags"]) for run, info in sorted(graphs.items())})
 print("projector runs:", sorted(json.loads(tb.get("/data/plugin/projector/runs"))))
 
 # %% [markdown]
-# Every kind of data from both frameworks has its dashboard. Two differences show: the graphs
+# Every kind of data from both frameworks has its dashboard. Three differences show: the images
+# (`add_images` stored one grid of 16 digits, `tf.summary.image` 16 separate images), the graphs
 # (PyTorch's `add_graph` stores the run's graph plus a `step1` run-metadata tag, `trace_export` the
 # traced `model`, Keras its conceptual graph), and the projector, which lists only the PyTorch run.
 # `add_embedding` wrote plain TSV files; the TensorFlow embedding is a TF checkpoint, which this
@@ -414,7 +421,7 @@ cu.compare("served pt~tf", served["pytorch"].value.to_numpy(), served["tensorflo
 # %% [markdown]
 # ## Visdom, as the old articles recommend
 #
-# Visdom (from Meta research) is a live dashboard server: a client pushes plots to it, the browser
+# Visdom (from Facebook AI Research, now kept by FOSSASIA) is a live dashboard server: a client pushes plots to it, the browser
 # shows them. It is framework-free: it takes NumPy arrays or torch tensors. On these pins:
 #
 # - `pip install visdom` on Python 3.11 builds 0.2.4 from source (0.3.0 needs Python 3.12), and the
@@ -451,13 +458,18 @@ cu.compare("visdom round trip", np.array(trace["y"]), curve, atol=0.0, check_dty
 # %% [markdown]
 # The web page: Visdom's start page is a template that links `../user/style.css`, which tornado 6.6
 # refuses as a path outside the static folder, so `/` answers 403 Forbidden; and the page's scripts
-# (React, Plotly, jQuery, Bootstrap, d3) are the files that were never downloaded:
+# (React, Plotly, jQuery, Bootstrap, d3) are the files that were never downloaded. The server's log
+# says both:
 
 # %%
 try:
     urllib.request.urlopen(vis_server.url + "/", timeout=10)
 except urllib.error.HTTPError as error:
     print("GET / ->", error.code, error.reason)
+log = vis_server.log_path.read_text()          # what the server wrote while it rendered the page
+print("why:", re.search(r"403 GET / \(127\.0\.0\.1\): (.*)", log).group(1))
+missing = sorted({os.path.basename(f) for f in re.findall(r"Could not open static file '([^']+)'", log)})
+print(f"{len(missing)} files the page needs are missing:", ", ".join(missing))
 static = os.path.join(os.path.dirname(visdom.__file__), "static", "js")
 print("scripts shipped:", sorted(os.listdir(static)))
 
@@ -532,7 +544,7 @@ print("log folder removed:", not os.path.exists(logdir))
 # | histogram | `add_histogram` | `tf.summary.histogram` | |
 # | images | `add_images` (NCHW, one grid) | `tf.summary.image` (NHWC, `max_outputs` separate images) | the layouts of lesson 03 again |
 # | graph | `add_graph(model, example)` (traces) | `trace_on` → call a `tf.function` → `trace_export` | |
-# | hyperparameters | `add_hparams(hparams, metrics, run_name=...)` | `hp.hparams(...)` + a scalar per metric | without `run_name` torch makes a timestamped sub-run |
+# | hyperparameters | `add_hparams(hparams, metrics, run_name=...)` | `hp.hparams(...)` + a scalar per metric | torch writes them into a sub-run: name it with `run_name` |
 # | embedding | `add_embedding(features, metadata)` | checkpoint + `metadata.tsv` + `projector.visualize_embeddings` | one call vs a config by hand |
 # | `fit` | — (Lightning and others have loggers) | `keras.callbacks.TensorBoard` | `fit` logs per-epoch means |
 # | server | `tensorboard --logdir D --host 127.0.0.1` | the same | `--bind_all` exposes it to the network |

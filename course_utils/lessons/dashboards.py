@@ -11,8 +11,10 @@ Why the servers start the way they do (measured, see FIELD_NOTES.md):
 - TensorBoard imports TensorFlow at start-up when it is installed (about 11 s of the 13 s it takes
   to answer). Reading event files does not need it: with an empty module registered as
   ``tensorboard.compat.notf`` TensorBoard uses its own small TensorFlow stub and answers in about
-  2 s. ``stub_tensorflow=False`` starts it the usual way (its Debugger V2 plugin imports TensorFlow
-  by itself either way, when it is opened). ``--load_fast=false`` keeps it in one Python process
+  2 s. ``stub_tensorflow=False`` starts it the usual way. What the stub cannot do: open a TF
+  checkpoint (the projector then lists only embeddings written as TSV, e.g. by ``add_embedding``).
+  Debugger V2 works either way: its plugin imports TensorFlow by itself on its first request (give
+  that request time: ``tb.get("/data/plugin/debugger-v2/runs", timeout=60)``; 13-17 s on 2 busy cores). ``--load_fast=false`` keeps it in one Python process
   (no extra data-server process on another loopback address).
 - Visdom's ``python -m visdom.server`` first downloads ~20 JavaScript/CSS/font files from CDNs and
   fails without a network. ``visdom.server.run_server.main`` is the same server without that step;
