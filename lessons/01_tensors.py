@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 01 · Tensors: NumPy with autodiff and devices
 #
-# **Time:** 30 min teaching + 15 min exercises
+# **Time:** 35 min teaching + 15 min exercises
 #
 # **Prerequisites:** Python and NumPy basics (arrays, `shape`, `dtype`, `axis=`); lesson 00 says
 # your machine is ready.
@@ -9,11 +9,12 @@
 # **Objectives:**
 #
 # - Create tensors in PyTorch and TensorFlow from NumPy and from recipes, and predict their dtypes.
-# - Index, reshape, broadcast and reduce in both, translating `dim=` ↔ `axis=` and picking the
-#   right standard deviation.
+# - Index, reshape, broadcast, reduce, multiply (`@` vs `*`), join and cast in both, translating
+#   `dim=` ↔ `axis=`, `keepdim` ↔ `keepdims`, and picking the right standard deviation.
 # - Change values in place in PyTorch and through a `tf.Variable` in TensorFlow, and explain why a
 #   `tf.Tensor` refuses item assignment.
-# - Hand data between NumPy, PyTorch and TensorFlow without copying, and tell when memory is shared.
+# - Hand data between NumPy, PyTorch and TensorFlow without copying, tell when memory is shared, and
+#   copy before writing.
 # - Judge the claim "PyTorch is essentially a GPU-enabled NumPy" from executed evidence.
 
 # %% [markdown]
@@ -23,6 +24,8 @@
 # and prints the versions this notebook was run with.
 
 # %%
+import inspect
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -115,11 +118,7 @@ print("float32 + cast(int32) →", (a_tf + tf.cast(n_tf, tf.float32)).dtype.name
 # | int / int | `float64` | `float32` | `float64` |
 #
 # The same seed gives *different* numbers in the two frameworks (0.4963... vs 0.3118... above):
-# they use different generators. To feed both the same random input, draw it once in NumPy. The
-# same NumPy array in gives the same numbers out:
-
-# %%
-cu.compare("from NumPy", X_pt, X_tf)
+# they use different generators. To feed both the same random input, draw it once in NumPy.
 
 # %% [markdown]
 # ## Index, reshape and broadcast
@@ -149,13 +148,15 @@ B_pt.shape
 # ### TensorFlow
 #
 # Slices, negative indices, `None` and boolean masks work in `[]` as well; for a list of row
-# indices TensorFlow has `tf.gather`.
+# indices TensorFlow has `tf.gather`. Not `[]`: TensorFlow reads a list inside `[]` as one index per
+# axis, so `M_tf[[0, 2]]` is `M_tf[0, 2]`, the single element 2.0 — silently, like `tf.zeros(2, 3)`.
 
 # %%
 M_tf = tf.constant(M)
 print(M_tf[1, :2].numpy(), M_tf[:, -1].numpy(), M_tf[M_tf > 8].numpy())
 print(tf.reshape(M_tf, (2, -1)).shape, tf.transpose(M_tf).shape, M_tf[None].shape)
-print(tf.gather(M_tf, [0, 2]).numpy())
+print("tf.gather(M_tf, [0, 2]):", tf.gather(M_tf, [0, 2]).numpy().tolist())
+print("M_tf[[0, 2]]:          ", M_tf[[0, 2]].numpy(), "= M[0, 2], not rows 0 and 2")
 B_tf = M_tf + tf.constant(col) * tf.constant(row)
 B_tf.shape
 
@@ -164,9 +165,9 @@ B_tf.shape
 #
 # | | PyTorch | TensorFlow |
 # |---|---|---|
-# | reshape | `x.reshape(2, -1)`, `x.view(...)` | `tf.reshape(x, (2, -1))` |
+# | reshape | `x.reshape(2, -1)`, `x.view(...)` (see *Images*) | `tf.reshape(x, (2, -1))` |
 # | transpose | `x.T`, `x.permute(...)` | `tf.transpose(x, perm=...)` |
-# | rows by index list | `x[[0, 2]]` | `tf.gather(x, [0, 2])` |
+# | rows by index list | `x[[0, 2]]` | `tf.gather(x, [0, 2])`; `x[[0, 2]]` is the element `x[0, 2]`, silently |
 # | broadcasting | NumPy's rules | NumPy's rules |
 
 # %%
@@ -191,17 +192,19 @@ cu.check.arange_matrix(answer)
 # A reduction (sum, mean, max, std) collapses one axis. NumPy names it `axis=`, PyTorch `dim=`
 # (it also takes `axis=`), TensorFlow `axis=` in its `reduce_*` functions. The standard deviation
 # hides a real difference: **NumPy and TensorFlow divide by N** (population std), **`torch.std`
-# divides by N − 1** (unbiased) unless you pass `correction=0`. NumPy first, on the columns of `M`:
+# divides by N − 1** (unbiased) unless you pass `correction=0`. To keep the reduced axis (size 1,
+# ready to broadcast back), torch says `keepdim=True`, TensorFlow and NumPy `keepdims=True`.
+#
+# ### PyTorch
+#
+# NumPy's two std first, on the columns of `M`, then torch's.
 
 # %%
 print("np.std:        ", np.std(M, axis=0).round(4))
 print("np.std(ddof=1):", np.std(M, axis=0, ddof=1).round(4))
-
-# %% [markdown]
-# ### PyTorch
-
-# %%
 print(M_pt.sum(dim=0), M_pt.mean(dim=1))
+print("keepdim=True:", M_pt.sum(dim=1, keepdim=True).shape, "| keepdims=True (accepted too):",
+      M_pt.sum(dim=1, keepdims=True).shape)
 print(torch.sum(M_pt, axis=0))  # axis= is accepted as another name for dim=
 print("torch.std:             ", torch.std(M_pt, dim=0).numpy().round(4))
 print("torch.std(correction=0):", torch.std(M_pt, dim=0, correction=0).numpy().round(4))
@@ -212,6 +215,11 @@ print("torch.std(correction=0):", torch.std(M_pt, dim=0, correction=0).numpy().r
 # %%
 print(tf.reduce_sum(M_tf, axis=0).numpy(), tf.reduce_mean(M_tf, axis=1).numpy())
 print("tf.math.reduce_std:", tf.math.reduce_std(M_tf, axis=0).numpy().round(4))
+print("keepdims=True:", tf.reduce_sum(M_tf, axis=1, keepdims=True).shape)
+try:
+    tf.reduce_sum(M_tf, axis=1, keepdim=True)
+except TypeError as exc:  # torch's spelling is not accepted
+    print("keepdim=True:", type(exc).__name__, "—", str(exc).split(":")[0])
 
 # %% [markdown]
 # ### Compare
@@ -220,6 +228,7 @@ print("tf.math.reduce_std:", tf.math.reduce_std(M_tf, axis=0).numpy().round(4))
 # |---|---|---|---|
 # | keyword | `axis=` | `dim=` (or `axis=`) | `axis=` |
 # | sum / mean | `x.sum(axis=0)` | `x.sum(dim=0)` | `tf.reduce_sum(x, axis=0)` |
+# | keep the axis | `keepdims=True` | `keepdim=True` (`keepdims` accepted) | `keepdims=True` only (`keepdim`: `TypeError`) |
 # | default std | population (÷N): 3.266 | **unbiased (÷N−1): 4.0** | population (÷N): 3.266 |
 #
 # With `correction=0` the frameworks agree:
@@ -246,14 +255,75 @@ answer = (X_pt - X_pt.mean(dim=0)) / X_pt.std(dim=0, correction=0)
 cu.check.standardize_columns(answer)
 
 # %% [markdown]
+# ## Multiply, join and cast
+#
+# Three operations every later lesson uses. `*` multiplies element by element (with broadcasting);
+# `@` (`matmul`) is the matrix product. Joining: `cat`/`concat` glue tensors along an existing axis,
+# `stack` makes a new one. Casting: torch's `.to(dtype)` (or `.float()`, `.long()`), TensorFlow's
+# `tf.cast`; float → int drops the fraction (toward zero) in both. One number out of a tensor:
+# torch's `.item()` gives a Python number, TensorFlow's `.numpy()` a NumPy scalar.
+#
+# ### PyTorch
+#
+# `@` takes a vector (1-D) on either side, as in NumPy: a (2, 3) matrix times a (3,) vector is (2,).
+
+# %%
+A = M[:2, :3]  # (2, 3): [[0, 1, 2], [4, 5, 6]]
+v = np.array([1.0, 0.0, -1.0], dtype=np.float32)  # (3,)
+A_pt, v_pt = torch.tensor(A), torch.tensor(v)
+Av_pt = A_pt @ v_pt
+print("A @ v:", Av_pt.tolist(), "| A * v:", tuple((A_pt * v_pt).shape), "| A @ A.T:", tuple(torch.matmul(A_pt, A_pt.T).shape))
+print("cat:", tuple(torch.cat([A_pt, A_pt]).shape), "| cat(dim=1):", tuple(torch.cat([A_pt, A_pt], dim=1).shape),
+      "| stack:", tuple(torch.stack([A_pt, A_pt]).shape))
+print("to(int64):", torch.tensor([1.7, -1.7]).to(torch.int64).tolist(), "| .float():", torch.tensor([1, 2]).float().dtype,
+      "| .to(float64):", A_pt.to(torch.float64).dtype)
+total_pt = A_pt.sum()
+print(".item():", total_pt.item(), type(total_pt.item()).__name__)
+
+# %% [markdown]
+# ### TensorFlow
+#
+# `@` is `tf.matmul`, and it wants **both operands of rank ≥ 2**: a matrix times a vector raises
+# `InvalidArgumentError` (why lesson 02 computes $Xw$ with `tf.linalg.matvec`).
+
+# %% tags=["raises-exception"]
+A_tf, v_tf = tf.constant(A), tf.constant(v)
+A_tf @ v_tf
+
+# %%
+# The fix: tf.linalg.matvec, or make v a (3, 1) column and take the column back out.
+Av_tf = tf.linalg.matvec(A_tf, v_tf)
+print("matvec:", Av_tf.numpy().tolist(), "| A @ v[:, None]:", tuple((A_tf @ v_tf[:, None]).shape),
+      "| A * v:", tuple((A_tf * v_tf).shape))
+print("concat(axis=0):", tuple(tf.concat([A_tf, A_tf], axis=0).shape),
+      "| concat(axis=1):", tuple(tf.concat([A_tf, A_tf], axis=1).shape), "| stack:", tuple(tf.stack([A_tf, A_tf]).shape))
+print("cast(int64):", tf.cast(tf.constant([1.7, -1.7]), tf.int64).numpy().tolist(),
+      "| cast(float64):", tf.cast(A_tf, tf.float64).dtype.name)
+total_tf = tf.reduce_sum(A_tf)
+print(".numpy():", total_tf.numpy(), type(total_tf.numpy()).__name__, "| float():", float(total_tf))
+
+# %% [markdown]
+# ### Compare
+#
+# | | PyTorch | TensorFlow |
+# |---|---|---|
+# | matrix product | `A @ B`, `torch.matmul`; a 1-D side is a vector | `A @ B`, `tf.matmul`: rank ≥ 2 only; `tf.linalg.matvec(A, v)` |
+# | elementwise | `A * B` | `A * B` |
+# | join on an axis / a new axis | `torch.cat(xs, dim=0)` / `torch.stack(xs)` | `tf.concat(xs, axis=0)` / `tf.stack(xs)` |
+# | cast | `x.to(torch.int64)`, `x.float()`, `x.long()` | `tf.cast(x, tf.int64)` |
+# | one number out | `x.item()` → Python `float` | `x.numpy()` → NumPy `float32`; `float(x)` in both |
+
+# %%
+cu.compare("A @ v", Av_pt, Av_tf)
+
+# %% [markdown]
 # ## Change values: in place, or through a Variable
 #
 # A PyTorch tensor is **mutable**: you can assign to items, call in-place methods (their names end
 # in `_`), and a slice is a **view** that shares memory with the tensor it came from; `clone()`
 # makes an independent copy. A TensorFlow `tf.Tensor` is **immutable**; state that changes lives
 # in a `tf.Variable`, changed with `assign`, `assign_add` and `assign_sub`.
-
-# %% [markdown]
+#
 # ### PyTorch
 
 # %%
@@ -307,8 +377,9 @@ cu.compare("after edits", W_pt, V_tf)
 # (`tf.constant`, `tf.convert_to_tensor`); on the way out, `.numpy()` returned a writable copy on
 # these versions, `np.asarray(tensor)` a read-only view. Between the two frameworks,
 # [DLPack](https://dmlc.github.io/dlpack/latest/) lets one read the other's memory without a copy.
-
-# %% [markdown]
+# The rule that goes with sharing: **read through an alias, never write through one** — copy first
+# (`.clone()` in torch, `tf.identity` or `.numpy().copy()` in TensorFlow).
+#
 # ### PyTorch: `from_numpy` and `to_dlpack`
 
 # %%
@@ -322,15 +393,18 @@ print("a_pt.numpy() shares:", np.shares_memory(a, a_pt.numpy()),
 # torch → TF: TF's from_dlpack takes a DLPack capsule, which to_dlpack makes.
 t_pt = torch.arange(4, dtype=torch.float32)
 t_tf = tf.experimental.dlpack.from_dlpack(torch.utils.dlpack.to_dlpack(t_pt))
-t_pt[0] = 100.0  # a write on the torch side
+t_pt[0] = 100.0  # a write on the torch side, which TF's "immutable" t_tf shares
 print("TF sees torch's write:", t_tf.numpy())
 
 # %% [markdown]
 # ### TensorFlow: `convert_to_tensor`, `np.asarray` and `torch.from_dlpack`
 #
-# Sharing works the other way too — so a torch write can change an "immutable" `tf.Tensor` (and
-# the read-only NumPy view of it). Neither framework knows: call `.clone()` on the torch side when
-# you want your own copy.
+# Sharing works the other way too, and there a write is **undefined behaviour**: TensorFlow assumes
+# its tensors never change, and may hand out one cached tensor for equal constants
+# (`convert_to_eager_tensor` in `tensorflow/python/framework/constant_op.py`: it "could return cached
+# copies of created constants"). Below, one torch write through an alias of `tf.constant(7.25)`
+# also changes a `tf.constant(7.25)` created *afterwards*, anywhere in the process (the value 7.25 is
+# used nowhere else in this lesson). Don't do this; the last lines show the copy that makes it safe.
 
 # %%
 b = np.zeros(3, dtype=np.float32)
@@ -341,11 +415,15 @@ b_copy, b_view = b_tf.numpy(), np.asarray(b_tf)
 b_copy[2] = 9.0
 print(".numpy() writable:", b_copy.flags.writeable, "| TF after writing into it:", b_tf.numpy(),
       "| np.asarray writable:", b_view.flags.writeable)
-s_tf = tf.constant([1.0, 2.0, 3.0])
-s_view = np.asarray(s_tf)
-s_pt = torch.from_dlpack(s_tf)  # TF → torch, no copy
-s_pt[0] = -1.0  # writes into the TF tensor's memory
-print("TF tensor after torch's write:", s_tf.numpy(), "| np.asarray view:", s_view)
+s_tf = tf.constant(7.25)
+s_pt = torch.from_dlpack(s_tf)  # TF → torch, no copy: an alias of TF's buffer
+s_pt.fill_(-1.0)  # DON'T: a write through the alias
+print("s_tf:", s_tf.numpy(), "| a new tf.constant(7.25):", tf.constant(7.25).numpy(),
+      "| tf.constant(7.25, tf.float32):", tf.constant(7.25, tf.float32).numpy())
+# The safe way: take your own copy, then write.
+safe_pt = torch.from_dlpack(tf.constant([1.0, 2.0, 3.0])).clone()
+safe_pt[0] = -1.0
+print("after clone(), the write stays in torch:", safe_pt.tolist(), "| TF:", tf.constant([1.0, 2.0, 3.0]).numpy())
 
 # %% [markdown]
 # ### Compare
@@ -356,9 +434,10 @@ print("TF tensor after torch's write:", s_tf.numpy(), "| np.asarray view:", s_vi
 # | NumPy → tensor, copy | `torch.tensor(a)` | `tf.constant(a)`, `tf.convert_to_tensor(a)` |
 # | tensor → NumPy | `x.numpy()` (shared) | `x.numpy()` (a copy here), `np.asarray(x)` (read-only view) |
 # | from the other framework | `torch.from_dlpack(x_tf)` (shared) | `tf.experimental.dlpack.from_dlpack(torch.utils.dlpack.to_dlpack(x_pt))` (shared) |
-
-# %%
-cu.compare("torch→TF", t_pt, t_tf)
+# | write into shared memory | `.clone()` first | never: undefined (the cached `tf.constant(7.25)` above) |
+#
+# A shared buffer compared with itself proves nothing, so this section has no compare line; what it
+# shows is which writes cross over (the prints above).
 
 # %% [markdown]
 # ## Images need a channel axis
@@ -383,6 +462,14 @@ rgb = np.random.default_rng(0).random((2, 4, 4, 3), dtype=np.float32)  # NHWC
 # %%
 rgb_pt = torch.from_numpy(rgb).permute(0, 3, 1, 2)  # NHWC → NCHW, a view
 print(rgb_pt.shape, "contiguous:", rgb_pt.is_contiguous())
+# view() never copies, so it needs memory laid out row by row ("contiguous"); reshape() copies when it must.
+try:
+    rgb_pt.view(2, -1)
+except RuntimeError as exc:  # the permuted view is not contiguous
+    print("view(2, -1):", type(exc).__name__, "—", str(exc)[:40] + "...")
+print("reshape copied:", rgb_pt.reshape(2, -1).data_ptr() != rgb_pt.data_ptr(),
+      "| contiguous().view(2, -1):", tuple(rgb_pt.contiguous().view(2, -1).shape),
+      "| view of a contiguous tensor shares:", M_pt.view(-1).data_ptr() == M_pt.data_ptr())
 print("Conv2d(3 → 8 channels) output:", torch.nn.Conv2d(3, 8, kernel_size=3)(rgb_pt).shape)
 print(torch.tensor([1.0, 2.0]).unsqueeze(0).shape, torch.tensor([1.0, 2.0])[:, None].shape)
 
@@ -402,6 +489,7 @@ print(tf.expand_dims(tf.constant([1.0, 2.0]), 0).shape, tf.constant([1.0, 2.0])[
 # |---|---|---|
 # | image layout | `NCHW` | `NHWC` |
 # | move axes | `x.permute(0, 3, 1, 2)` (a view) | `tf.transpose(x, perm=(0, 3, 1, 2))` |
+# | flatten after that | `x.reshape(2, -1)` (copies if needed); `x.view` only when contiguous | `tf.reshape(x, (2, -1))` |
 # | add an axis | `x.unsqueeze(1)`, `x[:, None]` | `tf.expand_dims(x, -1)`, `x[..., None]` |
 
 # %%
@@ -427,8 +515,7 @@ cu.check.channel_axis(answer)
 # Two things make a tensor more than an array. It can record how it was computed and give you
 # **gradients** (lesson 02 goes deep), and it lives on a **device** (lesson 06). Take
 # $f(x) = \sum_i (x_i^2 + 3x_i)$, whose gradient is $2x + 3$; NumPy can only compute it by hand.
-
-# %% [markdown]
+#
 # ### PyTorch
 
 # %%
@@ -463,8 +550,6 @@ grad_tf.numpy()
 
 # %%
 cu.compare("grad", x_pt.grad, grad_tf)
-
-# %%
 # Stored on a CPU-only machine; where TensorFlow finds a GPU it prints GPU:0 instead of CPU:0.
 print("torch:", x_pt.device, "| tf:", x_tf.device)
 assert x_pt.device.type == "cpu"  # torch's default device, GPU or not
@@ -473,38 +558,37 @@ assert x_tf.device.endswith(("CPU:0", "GPU:0"))
 # %% [markdown]
 # ## Is PyTorch a GPU-enabled NumPy?
 #
-# Two measurements. First: which of 39 common NumPy function names exist, under the same name, in
-# each library's top-level namespace (`tf.experimental.numpy` is TensorFlow's NumPy-style API).
+# Two measurements, comparing like with like: NumPy, PyTorch, TensorFlow's own API (`tf.*`), and
+# TensorFlow's NumPy API (`tf.experimental.numpy`, imported as `tnp`), which is a separate, NumPy-style
+# namespace. First: how many of NumPy's functions exist under the same name. The list is not picked
+# by hand: it is every public function in NumPy's top-level namespace (`dir(numpy)` on the pinned
+# NumPy, classes and modules left out).
 
 # %%
-NUMPY_NAMES = [
-    "zeros", "ones", "arange", "linspace", "eye", "reshape", "transpose", "concatenate", "stack",
-    "where", "clip", "sum", "mean", "std", "var", "max", "argmax", "matmul", "einsum", "exp", "log",
-    "sqrt", "abs", "maximum", "cumsum", "sort", "unique", "squeeze", "expand_dims", "tile",
-    "repeat", "flip", "diag", "allclose", "isnan", "round", "dot", "outer", "tensordot",
-]
-for name, lib in [("torch", torch), ("tf", tf), ("tf.experimental.numpy", tnp)]:
-    missing = [n for n in NUMPY_NAMES if not hasattr(lib, n)]
-    print(f"{name:<22} {len(NUMPY_NAMES) - len(missing)}/{len(NUMPY_NAMES)}   missing: {', '.join(missing)}")
+NUMPY_NAMES = sorted(n for n in dir(np) if not n.startswith("_") and callable(getattr(np, n))
+                     and not inspect.isclass(getattr(np, n)))
+print(f"NumPy {np.__version__}: {len(NUMPY_NAMES)} public functions")
+for name, lib in [("torch", torch), ("tf", tf), ("tnp", tnp)]:
+    found = [n for n in NUMPY_NAMES if hasattr(lib, n)]
+    print(f"{name:<6} {len(found):>3}/{len(NUMPY_NAMES)} ({len(found) / len(NUMPY_NAMES):.0%})")
 
 # %% [markdown]
-# Second: a shared name does not promise a shared answer. The same questions, asked of all three
-# libraries, with what each answered (or the exception it raised):
+# Second: a shared name does not promise a shared answer. The same questions, asked of each library
+# in its own API, with what each answered (or the exception it raised):
 
 # %%
 ints, floats = [1, 2, 3, 4], [1.0, 2.0, 3.0, 4.0]
-questions = {
+questions = {  # NumPy, PyTorch, tf.*, tnp
     "default float dtype": (lambda: np.array(floats).dtype, lambda: torch.tensor(floats).dtype,
-                            lambda: tf.constant(floats).dtype.name),
+                            lambda: tf.constant(floats).dtype.name, lambda: tnp.array(floats).dtype.name),
     "mean of ints [1, 2, 3, 4]": (lambda: np.mean(ints), lambda: torch.mean(torch.tensor(ints)),
-                                  lambda: tf.reduce_mean(ints).numpy()),
+                                  lambda: tf.reduce_mean(ints), lambda: tnp.mean(ints)),
     "std of [1., 2., 3., 4.]": (lambda: f"{np.std(floats):.4f}", lambda: f"{torch.std(torch.tensor(floats)):.4f}",
-                                lambda: f"{float(tf.math.reduce_std(floats)):.4f}"),
-    "repeat [1, 2] twice": (lambda: np.repeat(ints[:2], 2).tolist(),
-                            lambda: torch.tensor(ints[:2]).repeat(2).tolist(),
-                            lambda: tnp.repeat(ints[:2], 2).numpy().tolist()),
+                                lambda: f"{float(tf.math.reduce_std(floats)):.4f}", lambda: f"{float(tnp.std(floats)):.4f}"),
+    "repeat [1, 2] twice": (lambda: np.repeat(ints[:2], 2).tolist(), lambda: torch.tensor(ints[:2]).repeat(2).tolist(),
+                            lambda: tf.repeat(ints[:2], 2).numpy().tolist(), lambda: tnp.repeat(ints[:2], 2).numpy().tolist()),
     "np.mean(tensor)": (lambda: np.mean(np.array(floats)), lambda: np.mean(torch.tensor(floats)),
-                        lambda: np.mean(tf.constant(floats))),
+                        lambda: np.mean(tf.constant(floats)), lambda: np.mean(tnp.array(floats))),
 }
 
 
@@ -512,15 +596,24 @@ def answer_of(make):
     """What make() returned, as short text, or the name of the exception it raised."""
     try:
         value = make()
+        value = value.numpy() if isinstance(value, tf.Tensor) else value
         return str(value.item() if hasattr(value, "item") and getattr(value, "ndim", None) == 0 else value)
     except Exception as exc:  # measuring which calls fail is the point here
         return type(exc).__name__
 
 
-print(f"{'question':<27} {'NumPy':<13} {'PyTorch':<22} TensorFlow")
+print(f"{'question':<27} {'NumPy':<13} {'PyTorch':<15} {'tf.*':<13} tnp")
 for question, makes in questions.items():
-    np_out, pt_out, tf_out = (answer_of(make) for make in makes)
-    print(f"{question:<27} {np_out:<13} {pt_out:<22} {tf_out}")
+    np_out, pt_out, tf_out, tnp_out = (answer_of(make) for make in makes)
+    print(f"{question:<27} {np_out:<13} {pt_out:<15} {tf_out:<13} {tnp_out}")
+
+# %% [markdown]
+# `tnp` changes the picture for TensorFlow, not for PyTorch: TensorFlow's own API shares few of
+# NumPy's names and answers differently (float32, the truncated mean of ints), while its NumPy API
+# covers about as many names as torch does and gives NumPy's answers in every row above (float64
+# by default, the mean 2.5, `repeat`). PyTorch's answers differ from NumPy's in all five rows, `tf.*`'s
+# in two. (`tnp.experimental_enable_numpy_behavior()` goes further and gives `tf.Tensor` NumPy's
+# methods and promotion rules, process-wide; this lesson leaves it off.)
 
 # %% [markdown]
 # ## Summary
@@ -529,19 +622,22 @@ for question, makes in questions.items():
 #   keep NumPy's `float64`; the default int is `int64` in PyTorch, `int32` in TensorFlow. Pass
 #   shapes to TF as one tuple (`tf.zeros(2, 3)` silently makes int zeros). Same seed, different
 #   numbers across frameworks: draw shared random inputs in NumPy.
-# - **Index, reshape, broadcast, reduce:** NumPy's rules hold in both; PyTorch says `dim=`,
-#   TensorFlow `axis=` with `reduce_*`. `torch.std` is unbiased by default, `tf.math.reduce_std`
-#   and `np.std` are not: pass `correction=0` to match. TF does not promote int + float: `tf.cast`.
+# - **Index, reshape, broadcast, reduce:** NumPy's rules hold in both, with two silent traps in TF
+#   (`x[[0, 2]]` is one element: use `tf.gather`). PyTorch says `dim=`/`keepdim=`, TensorFlow
+#   `axis=`/`keepdims=` with `reduce_*`. `torch.std` is unbiased by default, `tf.math.reduce_std` and
+#   `np.std` are not: pass `correction=0`. `view` needs a contiguous tensor, `reshape` copies if it must.
+# - **Multiply, join, cast:** `@` vs `*` in both; TF's `matmul` wants rank ≥ 2 (`tf.linalg.matvec`);
+#   `torch.cat`/`stack` vs `tf.concat`/`stack`; `.to`/`.float()` vs `tf.cast` (TF does not promote
+#   int + float); `.item()` vs `.numpy()`.
 # - **Change values:** PyTorch mutates in place (`x[i] = ...`, `add_`) and slices are views;
 #   a `tf.Tensor` raises `TypeError` on item assignment — use a `tf.Variable` and `assign`, or
 #   `tf.tensor_scatter_nd_update` for a changed copy.
 # - **Share memory:** `torch.from_numpy` shares with NumPy; TF copies in, and `np.asarray(x_tf)` is
-#   a read-only view. DLPack shares between the frameworks both ways (`torch.from_dlpack(x_tf)`;
-#   `tf.experimental.dlpack.from_dlpack(to_dlpack(x_pt))`), so a torch write can change a TF tensor.
+#   a read-only view. DLPack shares between the frameworks both ways; a write through an alias of a
+#   TF tensor is undefined (it changed a later, unrelated `tf.constant(7.25)`): `.clone()` first.
 # - **The claim:** PyTorch is NumPy-*like*, plus autodiff and devices, with its own defaults —
-#   partly true, as measured in the last section.
-
-# %% [markdown]
+#   partly true; TensorFlow's `tnp` is closer to NumPy's answers than either framework's own API.
+#
 # ## PyTorch vs TensorFlow
 #
 # | concept | PyTorch | TensorFlow | gotcha |
@@ -549,25 +645,28 @@ for question, makes in questions.items():
 # | from NumPy | `torch.tensor(a)` (copy), `torch.from_numpy(a)` (shared) | `tf.constant(a)` (copy) | `float64` arrays stay `float64` in both |
 # | default int | `int64` | `int32` | `tf.reduce_mean` of ints truncates (2, not 2.5) |
 # | shapes | `zeros(2, 3)` or `zeros((2, 3))` | `zeros((2, 3))` | `tf.zeros(2, 3)` is int32 with shape (2,) |
-# | mixed dtypes | promotes | `InvalidArgumentError` | `tf.cast` first |
-# | reduce | `x.sum(dim=0)` | `tf.reduce_sum(x, axis=0)` | `torch.std` ÷(N−1), `tf.math.reduce_std` ÷N |
+# | rows by index list | `x[[0, 2]]` | `tf.gather(x, [0, 2])` | TF's `x[[0, 2]]` is the element `x[0, 2]` |
+# | mixed dtypes | promotes | `InvalidArgumentError` | `tf.cast` first; torch casts with `.to(dtype)` |
+# | reduce | `x.sum(dim=0, keepdim=True)` | `tf.reduce_sum(x, axis=0, keepdims=True)` | `torch.std` ÷(N−1), `tf.math.reduce_std` ÷N |
+# | matrix × vector | `A @ v` | `tf.linalg.matvec(A, v)` | TF's `@` needs rank ≥ 2 on both sides |
+# | join | `torch.cat` / `torch.stack` | `tf.concat` / `tf.stack` | |
+# | one number out | `x.item()` (Python float) | `x.numpy()` (NumPy scalar) | `float(x)` works in both |
 # | change values | `x[i] = v`, `x.add_(1)` | `tf.Variable`, `v.assign(...)` | torch slices are views |
+# | flatten a permuted tensor | `reshape` (copies), `contiguous().view` | `tf.reshape` | `view` raises on a non-contiguous tensor |
 # | to NumPy | `x.numpy()` (shared) | `x.numpy()` (a copy here), `np.asarray(x)` (read-only view) | a torch write shows in the array |
-# | between frameworks | `torch.from_dlpack(x_tf)` | `tf.experimental.dlpack.from_dlpack(capsule)` | shared memory: writes show on both sides |
+# | between frameworks | `torch.from_dlpack(x_tf)` | `tf.experimental.dlpack.from_dlpack(capsule)` | shared memory: copy before any write |
 # | images | `Conv2d` takes `NCHW` | `Conv2D` takes `NHWC` | `permute` / `tf.transpose`; a torch permute is a non-contiguous view |
 # | gradients | `requires_grad=True`, `.backward()`, `.grad` | `tf.Variable`, `tf.GradientTape` | lesson 02 |
 # | device | `x.device`: `cpu` unless you move it | `x.device`: a full name, `/job:.../device:CPU:0` | placement with a GPU: lesson 06 |
-
-# %% [markdown]
+#
 # ## Claims settled
 #
 # | claim | verdict | evidence |
 # |---|---|---|
-# | PyTorch is essentially a GPU-enabled NumPy | **partly** | NumPy's names (37 of 39), indexing, broadcasting, views and silent promotion carry over (*Is PyTorch a GPU-enabled NumPy?*, *Index, reshape and broadcast*, the `PyTorch` cell of *Make tensors and know their dtypes*). But defaults and answers differ — `float32`, the unbiased std, the mean of ints is a `RuntimeError`, `repeat` means NumPy's `tile`, `np.mean(tensor)` raises `TypeError` (the three-library table; *Reduce along an axis*) — and it adds autodiff and devices (*Gradients and devices*). Not a drop-in NumPy; a NumPy-like library with more. |
-# | A `tf.Tensor` cannot change (this lesson's own) | **partly** | no item assignment (the `TypeError` cell in *Change values: in place, or through a Variable*), yet a torch write through DLPack changed one (the `TensorFlow` cell of *Share memory: NumPy and DLPack*). |
+# | PyTorch is essentially a GPU-enabled NumPy | **partly** | Of NumPy's 390 public functions, 211 exist under the same name in torch (TensorFlow's own API: 73; its NumPy API `tnp`: 198), and indexing, broadcasting, views and silent promotion carry over (*Is PyTorch a GPU-enabled NumPy?*, *Index, reshape and broadcast*, the `PyTorch` cell of *Make tensors and know their dtypes*). But PyTorch's answer differed from NumPy's in all five questions of the four-library table — `float32`, the mean of ints is a `RuntimeError`, the unbiased std, `repeat` means NumPy's `tile`, `np.mean(tensor)` raises `TypeError` — and it adds autodiff and devices (*Gradients and devices*). Not a drop-in NumPy; a NumPy-like library with more. TensorFlow's `tnp` is the closer NumPy (NumPy's answer in all five). |
+# | A `tf.Tensor` cannot change (this lesson's own) | **true** | no item assignment (the `TypeError` cell in *Change values*) and no in-place op in TF's API. A write from torch through a DLPack alias does reach TF's memory, but that is undefined behaviour, not mutability: it also changed a `tf.constant(7.25)` created later, through TF's constant cache (the `TensorFlow` cell of *Share memory*). Copy before writing. |
 # | `torch.std` and `tf.math.reduce_std` compute the same thing (this lesson's own) | **false** by default | 4.0 vs 3.266 for the columns of `M` in *Reduce along an axis*; equal with `correction=0` (the `std ÷N` check). |
-
-# %% [markdown]
+#
 # ## Further reading
 #
 # - PyTorch: [Tensors tutorial](https://pytorch.org/tutorials/beginner/basics/tensorqs_tutorial.html),
