@@ -7,6 +7,7 @@ from .core import PLACEHOLDER, Verdict, Wrong, exercise, hint
 from .lesson01 import arange_matrix, channel_axis, standardize_columns
 from .lesson03 import conv_kernel, flatten_reorder, matching_loss
 from .lesson05 import correct_bce, first_bad_layer, stable_bce
+from .lesson07 import cache_prefetch_order, full_shuffle, reproducible_noise
 from .lesson06 import device_matmul, split_over_logical_cpus, to_is_not_in_place
 from .lesson02 import micro_batch_gradient, straight_through_gradient, tanh_second_derivative
 from .lesson04 import no_graph_break, one_trace_row_sums, tracing_count
@@ -25,6 +26,8 @@ __all__ = [
     "correct_bce", "stable_bce", "first_bad_layer",
     # 06_devices
     "device_matmul", "to_is_not_in_place", "split_over_logical_cpus",
+    # 07_data_pipelines
+    "full_shuffle", "reproducible_noise", "cache_prefetch_order",
     # 02_autodiff
     "micro_batch_gradient", "tanh_second_derivative", "straight_through_gradient",
     # 04_graphs

@@ -1,0 +1,326 @@
+"""Lesson 07's importable pieces: the torch ``Dataset`` classes, the augmentation and the worker seeding
+that a ``DataLoader``'s worker processes must be able to import by name, plus framework-free helpers
+(synthetic images, ``.npy`` shards, throughput timing, the worker census).
+
+Why a module and not a notebook cell: a DataLoader with ``num_workers > 0`` sends the Dataset to each
+worker. On Linux the workers are forked (they inherit the kernel's memory, cell-defined classes too);
+on macOS and Windows they are *spawned*: a fresh Python that unpickles the Dataset, which works only
+when its class can be imported from a module. A class defined in a cell lives in ``__main__`` and a
+spawned worker fails with ``Can't get attribute ... on <module '__main__'>``. Classes from this module
+work with fork, spawn and forkserver.
+
+Framework imports happen inside the functions and classes' methods (torch) or not at all (TensorFlow
+code stays in the notebook); ``torch.utils.data`` is imported here at module level because the
+``IterableDataset`` base class is needed to define ``ShardStream``. ``import course_utils`` does not
+import this module.
+
+Used in: 07_data_pipelines (and tests/test_lesson07_workers.py).
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+from torch.utils.data import Dataset, IterableDataset, get_worker_info
+
+from .. import validate
+from ..errors import CourseError
+
+# The simulated slow disk of the prefetch demo: each sample waits this long before it is "read".
+READ_SECONDS = 0.0003
+
+# The augmentation: pad by PAD pixels, crop back to the original size at a random offset, flip
+# left-right with probability 1/2, add Gaussian noise of standard deviation NOISE.
+PAD, NOISE = 2, 0.05
+
+
+def synthetic_images(n: int, size: int = 32, channels: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` seeded images ``(n, channels, size, size)`` uint8 and labels ``(n,)`` int64 in 0..9.
+
+    Each image is a blurred blob whose position depends on its label, plus noise: cheap to make,
+    large enough that augmenting it costs real CPU time.
+
+    >>> X, y = synthetic_images(4, size=8)
+    >>> X.shape, X.dtype.name, y.tolist()
+    ((4, 3, 8, 8), 'uint8', [8, 6, 5, 2])
+    """
+    where = "pipelines.synthetic_images"
+    n = validate.integer(n, "n", where, minimum=1)
+    size = validate.integer(size, "size", where, minimum=4)
+    channels = validate.integer(channels, "channels", where, minimum=1)
+    seed = validate.integer(seed, "seed", where, minimum=0)
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 10, size=n).astype(np.int64)
+    grid = np.linspace(-1.0, 1.0, size, dtype=np.float32)
+    cx = np.cos(y * (2 * np.pi / 10)).astype(np.float32)[:, None, None] * 0.5
+    cy = np.sin(y * (2 * np.pi / 10)).astype(np.float32)[:, None, None] * 0.5
+    blob = np.exp(-((grid[None, None, :] - cx) ** 2 + (grid[None, :, None] - cy) ** 2) * 8.0)
+    images = blob[:, None] * rng.uniform(0.5, 1.0, size=(n, channels, 1, 1)).astype(np.float32)
+    images = images + rng.normal(0.0, 0.1, size=images.shape).astype(np.float32)
+    return (np.clip(images, 0.0, 1.0) * 255).astype(np.uint8), y
+
+
+def write_npy_shards(folder: str | Path, X: np.ndarray, y: np.ndarray, num_shards: int) -> list[Path]:
+    """Split ``X, y`` into ``num_shards`` pairs of files ``images-K.npy`` / ``labels-K.npy``; return the image paths.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     [p.name for p in write_npy_shards(d, np.zeros((4, 1), np.uint8), np.arange(4), 2)]
+    ['images-0.npy', 'images-1.npy']
+    """
+    where = "pipelines.write_npy_shards"
+    folder = validate.path(folder, "folder", where)
+    if not folder.is_dir():
+        raise CourseError(f"{where}: folder {folder} does not exist — create it first (tempfile.TemporaryDirectory()).")
+    X = validate.numeric_array(X, "X", where)
+    y = validate.numeric_array(y, "y", where, ndim=1)
+    validate.same_length(X, y, where)
+    num_shards = validate.integer(num_shards, "num_shards", where, minimum=1, maximum=max(1, len(X)))
+    paths = []
+    for k, (X_k, y_k) in enumerate(zip(np.array_split(X, num_shards), np.array_split(y, num_shards))):
+        np.save(folder / f"images-{k}.npy", X_k, allow_pickle=False)
+        np.save(folder / f"labels-{k}.npy", y_k, allow_pickle=False)
+        paths.append(folder / f"images-{k}.npy")
+    return paths
+
+
+def sample_seed(seed: int, index: int) -> int:
+    """The seed of sample ``index``'s augmentation: depends only on (seed, index), never on the worker."""
+    return seed * 1_000_003 + index
+
+
+def augment(image: Any, seed: int) -> Any:
+    """Random crop (pad 2, crop back), flip and noise of one ``(C, H, W)`` uint8 torch image → float32 in [0, 1].
+
+    Every random number comes from a ``torch.Generator`` seeded with ``seed``: the same seed gives the
+    same augmented image in any process, any worker, any order.
+    """
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    x = image.float().div_(255.0)
+    C, H, W = x.shape
+    x = torch.nn.functional.pad(x, (PAD, PAD, PAD, PAD), mode="reflect")
+    top, left = torch.randint(0, 2 * PAD + 1, (2,), generator=g).tolist()
+    x = x[:, top:top + H, left:left + W]
+    if torch.rand((), generator=g) < 0.5:
+        x = x.flip(-1)
+    return (x + NOISE * torch.randn(x.shape, generator=g)).clamp_(0.0, 1.0)
+
+
+class AugmentedImages(Dataset):
+    """Map-style: ``dataset[i]`` → ``(augmented image (C, H, W) float32, label int64)``.
+
+    The augmentation of sample ``i`` is seeded with ``sample_seed(seed, i)``: the result does not
+    depend on which worker computes it or in which order (``set_epoch`` changes it between epochs).
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, seed: int = 0):
+        where = "pipelines.AugmentedImages"
+        self.X = validate.numeric_array(X, "X", where, ndim=4)
+        self.y = validate.numeric_array(y, "y", where, ndim=1)
+        validate.same_length(self.X, self.y, where)
+        self.seed = validate.integer(seed, "seed", where, minimum=0)
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = validate.integer(epoch, "epoch", "AugmentedImages.set_epoch", minimum=0)
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def __getitem__(self, index: int):
+        import torch
+
+        image = torch.from_numpy(self.X[index])
+        return augment(image, sample_seed(self.seed + 7919 * self.epoch, int(index))), int(self.y[index])
+
+
+class SharedRngNoise(Dataset):
+    """The classic bug: noise drawn from ONE NumPy generator made in ``__init__``.
+
+    Every worker gets a copy of that generator in the same state, so worker 0 and worker 1 add the
+    same noise sequence, and the result depends on how many workers there are.
+    """
+
+    def __init__(self, X: np.ndarray, seed: int = 0):
+        self.X = validate.numeric_array(X, "X", "pipelines.SharedRngNoise")
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def __getitem__(self, index: int):
+        import torch
+
+        noise = self.rng.normal(0.0, 1.0, size=self.X[index].shape).astype(np.float32)
+        return torch.from_numpy(noise)
+
+
+def seed_worker(worker_id: int) -> None:
+    """``worker_init_fn``: seed NumPy and ``random`` in a worker from torch's per-worker seed.
+
+    torch seeds each worker's torch generator with ``base_seed + worker_id`` (``base_seed`` drawn from
+    the DataLoader's ``generator``); this passes that on to libraries torch does not know about, the
+    recipe of PyTorch's reproducibility notes. (torch >= 1.9 also seeds NumPy's global generator itself;
+    a ``np.random.Generator`` stored on the Dataset is a copy that nothing reseeds: see ``SharedRngNoise``.)
+    """
+    import random
+
+    import torch
+
+    worker_seed = torch.initial_seed() % 2**32
+    np.random.seed(worker_seed)
+    random.seed(worker_seed)
+
+
+class ShardStream(IterableDataset):
+    """Iterable-style: streams ``(image uint8 (C, H, W), label)`` from ``.npy`` shards, one file at a time.
+
+    With workers, each worker reads every ``num_workers``-th shard (``get_worker_info()``), so no
+    sample is read twice; without that split every worker would stream every shard.
+    """
+
+    def __init__(self, paths: list[str | Path], split_by_worker: bool = True):
+        where = "pipelines.ShardStream"
+        self.split_by_worker = validate.flag(split_by_worker, "split_by_worker", where)
+        if isinstance(paths, (str, Path)) or not hasattr(paths, "__iter__"):
+            raise CourseError(f"{where}: paths must be a list of .npy shard paths, got {validate.found(paths)}.")
+        self.paths = [validate.path(p, "paths[i]", where) for p in paths]
+        if not self.paths:
+            raise CourseError(f"{where}: paths is empty — pass the list that write_npy_shards returned.")
+
+    def shards_for_this_worker(self) -> list[Path]:
+        info = get_worker_info()          # None in the main process
+        if info is None or not self.split_by_worker:
+            return self.paths
+        return self.paths[info.id::info.num_workers]
+
+    def __iter__(self) -> Iterator[tuple[Any, int]]:
+        import torch
+
+        for path in self.shards_for_this_worker():
+            images = np.load(path, allow_pickle=False)
+            labels = np.load(path.with_name(path.name.replace("images-", "labels-")), allow_pickle=False)
+            for image, label in zip(images, labels):
+                yield torch.from_numpy(image), int(label)
+
+
+# -- measuring --------------------------------------------------------------------------------------
+
+def samples_per_second(make_batches: Callable[[], Any], expected: int, repeat: int = 3, warmup: int = 1) -> list[float]:
+    """Run ``make_batches()`` (an iterable of batches whose first element is the batch of samples) to the
+    end ``warmup + repeat`` times; return the ``repeat`` throughputs in samples per second. Every run must
+    deliver ``expected`` samples (a pipeline that drops or repeats samples is not faster, it is wrong).
+
+    >>> rates = samples_per_second(lambda: [np.zeros((8, 2))] * 4, expected=32, repeat=2)
+    >>> len(rates), all(r > 0 for r in rates)
+    (2, True)
+    """
+    where = "pipelines.samples_per_second"
+    make_batches = validate.function(make_batches, "make_batches", where)
+    repeat = validate.integer(repeat, "repeat", where, minimum=1)
+    warmup = validate.integer(warmup, "warmup", where, minimum=0)
+    expected = validate.integer(expected, "expected", where, minimum=0)
+    rates = []
+    for run in range(warmup + repeat):
+        start, count = time.perf_counter(), 0
+        for batch in make_batches():
+            first = batch[0] if isinstance(batch, (tuple, list)) else batch
+            count += len(first)
+        elapsed = time.perf_counter() - start
+        if count != expected:
+            raise CourseError(f"{where}: a run delivered {count} samples, expected {expected} — the pipeline "
+                              "drops or repeats samples (drop_last? repeat()? an unsplit IterableDataset?).")
+        if run >= warmup:
+            rates.append(count / max(elapsed, 1e-9))
+    return rates
+
+
+def spread(values: list[float]) -> tuple[float, float, float]:
+    """(median, min, max) of repeated measurements."""
+    values = [float(v) for v in values]
+    if not values:
+        raise CourseError("pipelines.spread: no values — measure at least once.")
+    return statistics.median(values), min(values), max(values)
+
+
+def band(ratio: float) -> str:
+    """A speed ratio in a coarse band that survives machine noise: '< 0.8×', '0.8-1.25×', '> 1.25×'.
+
+    >>> band(1.9), band(1.0), band(0.5)
+    ('> 1.25×', '0.8-1.25×', '< 0.8×')
+    """
+    ratio = validate.number(ratio, "ratio", "pipelines.band", minimum=0.0)
+    if ratio < 0.8:
+        return "< 0.8×"
+    return "0.8-1.25×" if ratio <= 1.25 else "> 1.25×"
+
+
+def child_processes() -> list[Any]:
+    """The processes this one started that are still running (DataLoader workers, servers, ...)."""
+    import psutil
+
+    return [p for p in psutil.Process().children(recursive=True) if p.is_running()
+            and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def wait_for_children(timeout: float = 10.0) -> list[Any]:
+    """Collect garbage, then wait up to ``timeout`` s for this process's children to exit; return those left.
+
+    A ``DataLoader``'s workers stop when its iterator is garbage-collected (``persistent_workers``: when
+    the loader itself is); this gives them the moment they need to shut down.
+    """
+    import gc
+
+    timeout = validate.number(timeout, "timeout", "pipelines.wait_for_children", minimum=0.0)
+    gc.collect()
+    deadline = time.monotonic() + timeout
+    left = child_processes()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        gc.collect()
+        left = child_processes()
+    return left
+
+
+def python_work(index: int, steps: int = 20_000) -> int:
+    """Pure-Python busy work (holds the GIL throughout): a stand-in for a parser or a PIL-free transform."""
+    total = int(index)
+    for k in range(steps):
+        total = (total * 31 + k) % 1_000_003
+    return total
+
+
+class PythonWork(Dataset):
+    """Map-style: ``dataset[i]`` = ``python_work(i)``: measures how a pipeline runs plain Python in parallel."""
+
+    def __init__(self, n: int, steps: int = 20_000):
+        self.n = validate.integer(n, "n", "pipelines.PythonWork", minimum=1)
+        self.steps = validate.integer(steps, "steps", "pipelines.PythonWork", minimum=0)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: int) -> int:
+        return python_work(index, self.steps)
+
+
+class SlowReads(Dataset):
+    """Map-style: ``dataset[i]`` waits ``READ_SECONDS`` (a slow disk, simulated) and returns ``i``.
+
+    A wait needs no CPU, so the overlap that prefetching buys shows the same on a busy machine.
+    """
+
+    def __init__(self, n: int):
+        self.n = validate.integer(n, "n", "pipelines.SlowReads", minimum=1)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: int) -> int:
+        time.sleep(READ_SECONDS)
+        return int(index)

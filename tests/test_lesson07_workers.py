@@ -1,0 +1,92 @@
+"""Lesson 07's DataLoader workers: they work with spawn as with fork, and none outlives its loader.
+
+The notebook's last code cell asserts that no worker process is left (checked by nbval on every run);
+these tests build the notebook's loaders the same way (persistent workers, partly consumed
+iterators, an IterableDataset split across workers, spawn) and check with psutil that no child
+process of this one remains after they are deleted. Set COURSE_SLOW=1 to also run the whole notebook
+in a kernel and check the kernel's children from outside.
+"""
+import os
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from course_utils.lessons import pipelines
+
+ROOT = Path(__file__).resolve().parents[1]
+X, Y = pipelines.synthetic_images(128, size=16, seed=0)
+
+
+def workers_left():
+    """Children still running, less multiprocessing's resource tracker (spawn starts one per session)."""
+    return [p for p in pipelines.wait_for_children(timeout=0.0 if not pipelines.child_processes() else 10.0)
+            if "resource_tracker" not in " ".join(p.cmdline())] if _settle() else []
+
+
+def _settle():
+    import time
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if not [p for p in pipelines.child_processes() if "resource_tracker" not in " ".join(p.cmdline())]:
+            return False
+        pipelines.wait_for_children(timeout=0.2)
+    return True
+
+
+def loader(num_workers, context=None, persistent=False):
+    return DataLoader(pipelines.AugmentedImages(X, Y, seed=0), batch_size=32, shuffle=True,
+                      generator=torch.Generator().manual_seed(0), num_workers=num_workers,
+                      worker_init_fn=pipelines.seed_worker, persistent_workers=persistent,
+                      multiprocessing_context=context)
+
+
+def epoch(dl):
+    return torch.cat([X_b for X_b, _ in dl])
+
+
+def test_fork_and_spawn_give_the_same_batches_as_no_workers():
+    reference = epoch(loader(0))
+    assert torch.equal(epoch(loader(2, "fork")), reference)
+    assert torch.equal(epoch(loader(1, "spawn")), reference)
+    assert workers_left() == []
+
+
+def test_persistent_and_half_consumed_loaders_leave_no_worker(tmp_path):
+    persistent = loader(2, "fork", persistent=True)
+    epoch(persistent)
+    half = iter(loader(2, "fork"))
+    next(half)
+    stream = DataLoader(pipelines.ShardStream(pipelines.write_npy_shards(tmp_path, X, Y, 4)), batch_size=32,
+                        num_workers=2)
+    assert len(torch.cat([y_b for _, y_b in stream])) == len(Y)
+    assert len(pipelines.child_processes()) >= 2            # the workers are there while the loaders live
+    del persistent, half, stream
+    assert workers_left() == []
+
+
+def test_shared_generator_bug_and_per_sample_fix():
+    shared = pipelines.SharedRngNoise(np.zeros((8, 4), np.float32), seed=0)
+    batches = list(DataLoader(shared, batch_size=2, num_workers=2, multiprocessing_context="fork"))
+    assert torch.equal(batches[0], batches[1])              # both workers drew the same noise
+    dataset = pipelines.AugmentedImages(X, Y, seed=0)
+    assert torch.equal(dataset[5][0], pipelines.AugmentedImages(X, Y, seed=0)[5][0])
+
+
+@pytest.mark.skipif(os.environ.get("COURSE_SLOW") != "1", reason="runs the whole notebook (~60 s): COURSE_SLOW=1")
+def test_notebook_leaves_no_worker_process():
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(ROOT / "notebooks" / "07_data_pipelines.ipynb", as_version=4)
+    client = NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "notebooks")}})
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                client.execute_cell(cell, index)
+        kernel = psutil.Process(client.km.provisioner.process.pid)
+        assert [p for p in kernel.children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE] == []
