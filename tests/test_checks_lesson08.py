@@ -8,8 +8,15 @@ import torch
 from torch.utils.tensorboard import SummaryWriter
 
 import course_utils as cu
+from course_utils.check import core
 from course_utils.check.lesson08 import (DIVERGED_STEPS, LR_STEPS, LR_TAG, LR_VALUES, divergence,
                                          diverged_losses)
+
+
+@pytest.fixture(autouse=True)
+def first_try():
+    """Each test starts as a learner's first try: hints point, the solution's code is not shown."""
+    core.reset_tries()
 
 
 def one_line(verdict):
@@ -180,3 +187,15 @@ def test_divergence_step_wrong(answer, words):
     verdict = cu.check.divergence_step(answer, quiet=True)
     assert not verdict
     assert words in one_line(verdict)
+
+
+def test_the_code_comes_only_after_three_wrong_tries(capsys):
+    try:
+        first = one_line(cu.check.divergence_step(44, quiet=True))
+        assert "the code:" not in first and 'cu.check.hint("8.2")' in first
+        cu.check.divergence_step(300, quiet=True)
+        third = one_line(cu.check.divergence_step(210, quiet=True))
+        assert "After 3 tries, the code:" in third and "cummin" in third
+        assert "SummaryWriter(answer_dir)" in str(core.hint("8.1"))
+    finally:
+        core.reset_tries()

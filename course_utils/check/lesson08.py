@@ -51,7 +51,8 @@ def _read(folder: Path):
         raise Wrong(str(exc)) from None
 
 
-@exercise("8.1")
+@exercise("8.1", solution="with SummaryWriter(answer_dir) as w: for step in range(30): "
+                          "w.add_scalar('train/lr', 0.1 * 0.5 ** (step // 10), step)  — then answer = answer_dir")
 def logged_schedule(answer: Any) -> str:
     """``answer``: the folder the learner logged ``train/lr`` into, with either framework."""
     if is_tensor_like(answer) or not isinstance(answer, (str, Path)):
@@ -90,7 +91,8 @@ def logged_schedule(answer: Any) -> str:
     return "TensorBoard shows train/lr in the 'train' section, one point per step."
 
 
-@exercise("8.2")
+@exercise("8.2", solution="t = dashboards.read_scalars(diverged_dir); "
+                          "answer = int(t.step[t.value > 2 * t.value.cummin().shift(1)].iloc[0])")
 def divergence_step(answer: Any) -> str:
     """``answer``: the step (not the index) where the loss of Exercise 8.2 diverged."""
     if isinstance(answer, (str, bytes)) or answer is None:
