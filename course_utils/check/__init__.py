@@ -11,6 +11,7 @@ from .lesson07 import cache_prefetch_order, full_shuffle, reproducible_noise
 from .lesson06 import device_matmul, split_over_logical_cpus, to_is_not_in_place
 from .lesson02 import micro_batch_gradient, straight_through_gradient, tanh_second_derivative
 from .lesson04 import no_graph_break, one_trace_row_sums, tracing_count
+from .lesson09 import any_batch_export, resume_step, unsafe_loads
 from .lesson12 import fraction_of_peak, median_speedup, unfair_benchmark
 from .lesson08 import divergence_step, logged_schedule
 from .lesson11 import replica_losses, scaled_batch_and_lr, set_epoch_orders
@@ -32,6 +33,8 @@ __all__ = [
     "micro_batch_gradient", "tanh_second_derivative", "straight_through_gradient",
     # 04_graphs
     "tracing_count", "one_trace_row_sums", "no_graph_break",
+    # 09_saving_deploying
+    "resume_step", "any_batch_export", "unsafe_loads",
     # 12_performance
     "unfair_benchmark", "fraction_of_peak", "median_speedup",
     # 08_visualization
