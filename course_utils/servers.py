@@ -123,6 +123,16 @@ class Service:
         return f"<Service {self.name}: {'running' if self.alive else 'stopped'}>"
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child, between fork and exec
+    """Linux: the child gets SIGTERM if the kernel that started it dies (even by SIGKILL, when no
+    atexit handler runs). Elsewhere nothing: atexit and the ``with`` blocks do the stopping."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
     try:
         os.killpg(process.pid, sig)
@@ -150,7 +160,8 @@ def start(command: Sequence[str], name: str, port: int | None = None, ready_path
     log_file = open(log_path, "w")
     try:
         process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env={**os.environ, **(env or {})}, cwd=cwd, start_new_session=True)
+                                   env={**os.environ, **(env or {})}, cwd=cwd, start_new_session=True,
+                                   preexec_fn=_die_with_parent)
     except OSError as exc:
         log_file.close()
         raise CourseError(f"{name}: could not start {argv[0]!r} ({exc.strerror}). Is it installed in this environment?") from None

@@ -54,3 +54,24 @@ def test_timeout_stops_the_process():
     with pytest.raises(cu.CourseError, match="did not answer"):
         servers.start(["python", "-c", "import time; time.sleep(30)"], name="mute", timeout=1)
     assert servers.running() == []
+
+
+def test_a_server_dies_with_the_kernel_that_started_it_even_on_sigkill(tmp_path):
+    """atexit cannot run when a kernel is SIGKILLed; on Linux the child is told by the OS instead."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("PR_SET_PDEATHSIG is Linux-only; elsewhere atexit and with-blocks stop servers")
+    import subprocess
+    import time
+
+    script = ("import sys, time; from course_utils import servers; "
+              "web = servers.start(['python', '-m', 'http.server', '--bind', '127.0.0.1', '{port}'], name='orphan'); "
+              "print(web.process.pid, web.port, flush=True); time.sleep(60)")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    pid, port = map(int, parent.stdout.readline().split())
+    assert psutil.pid_exists(pid) and servers.port_is_open(port)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and servers.port_is_open(port):
+        time.sleep(0.1)
+    assert not servers.port_is_open(port), "the server outlived the SIGKILLed kernel"
