@@ -72,12 +72,24 @@ def test_squareplus_right_in_both():
     (tf_op(sp_tf, lambda g, x: g * (1 + 1 / (2 * tf.sqrt(x * x + 4))) / 2), "inner derivative"),
     (torch_op(sp_pt, lambda g, x: None), "returned None"),
     (torch_op(lambda x: torch.relu(x), lambda g, x: g), "forward changed"),
-    (sp_pt, "autograd derived it"),
+    (sp_pt, "framework derived it"),
+    (sp_tf, "framework derived it"),          # a plain TF composite: no hand-written gradient
 ])
 def test_squareplus_wrong(answer, words):
     verdict = cu.check.squareplus_backward(answer, quiet=True)
     assert not verdict
     assert words in one_line(verdict)
+
+
+def test_squareplus_right_when_wrapped():
+    # a right answer handed in through a lambda or a Keras layer still counts as hand-written
+    op = tf_op(sp_tf, lambda g, x: g * (1 + x / tf.sqrt(x * x + 4)) / 2)
+    assert cu.check.squareplus_backward(lambda x: op(x), quiet=True)
+
+
+def test_hint_shows_code_for_every_exercise():
+    for exercise in ("10.1", "10.2", "10.3"):
+        assert "answer" in str(cu.check.hint(exercise))
 
 
 def test_squareplus_function_class_is_refused_with_hint():
@@ -113,7 +125,8 @@ def test_silu_right_in_both():
     (torch_op(silu_pt, lambda g, x: g * torch.sigmoid(x) * (1 - torch.sigmoid(x))), "product rule"),
     (tf_op(silu_tf, lambda g, x: g * tf.sigmoid(x)), "x·σ'(x) term"),
     (torch_op(torch.sigmoid, lambda g, x: g), "forward changed"),
-    (silu_pt, "autograd derived it"),
+    (silu_pt, "framework derived it"),
+    (silu_tf, "framework derived it"),
 ])
 def test_silu_wrong(answer, words):
     verdict = cu.check.silu_backward(answer, quiet=True)

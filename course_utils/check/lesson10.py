@@ -65,7 +65,18 @@ def _run_tf(op: Callable, tf: Any) -> tuple[np.ndarray, np.ndarray, bool]:
     grad = tape.gradient(y, x, output_gradients=tf.constant(UPSTREAM))
     if grad is None:
         raise Wrong("the gradient function returned None: return upstream times the derivative of the forward.")
-    return y.numpy(), grad.numpy(), True
+    return y.numpy(), grad.numpy(), _tf_custom(op, tf)
+
+
+def _tf_custom(op: Callable, tf: Any) -> bool:
+    """Does the op carry a hand-written gradient? ``tf.custom_gradient`` puts an ``IdentityN`` node
+    (its gradient override) into the traced graph; a plain composite has none. If the op cannot be
+    traced, give it the benefit of the doubt."""
+    try:
+        graph = tf.function(op).get_concrete_function(tf.TensorSpec(X.shape, tf.float64)).graph
+    except Exception:  # noqa: BLE001 - an op that only runs eagerly: do not refuse a right answer
+        return True
+    return any(node.type == "IdentityN" for node in graph.get_operations())
 
 
 def _value_and_gradient(answer: Any, name: str) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -102,7 +113,9 @@ def _near(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.all(np.isfinite(a)) and np.allclose(a, b, rtol=1e-6, atol=1e-8))
 
 
-@exercise("10.1")
+@exercise("10.1", solution={
+    "torch": "in Squareplus.backward: return grad * (1 + x / torch.sqrt(x * x + 4)) / 2; answer = Squareplus.apply",
+    "tensorflow": "in squareplus_tf's grad: return upstream * (1 + x / tf.sqrt(x * x + 4)) / 2; answer = squareplus_tf"})
 def squareplus_backward(answer: Any) -> str:
     """The squareplus op, (x + sqrt(x² + 4)) / 2, with a hand-written backward."""
     value, grad, custom = _value_and_gradient(answer, "Squareplus.apply")
@@ -122,12 +135,14 @@ def squareplus_backward(answer: Any) -> str:
         raise Wrong("the gradient differs from grad · f'(x). Hint: f'(x) = (1 + x / sqrt(x*x + 4)) / 2; "
                     "check yours with gradcheck or tf.test.compute_gradient.")
     if not custom:
-        raise Wrong("the gradient is right, but autograd derived it from the forward: write it in the "
+        raise Wrong("the gradient is right, but the framework derived it from the forward: write it in the "
                     "backward of a torch.autograd.Function (or a @tf.custom_gradient) and hand in its op.")
     return "f'(x) = (1 + x/√(x² + 4)) / 2, times the upstream gradient."
 
 
-@exercise("10.2")
+@exercise("10.2", solution={
+    "torch": "in SiLU.backward: return grad * s * (1 + x * (1 - s)); answer = SiLU.apply",
+    "tensorflow": "in silu_tf's grad: return upstream * s * (1 + x * (1 - s)); answer = silu_tf"})
 def silu_backward(answer: Any) -> str:
     """The SiLU op, x·σ(x), with its backward fixed."""
     value, grad, custom = _value_and_gradient(answer, "SiLU.apply")
@@ -147,11 +162,13 @@ def silu_backward(answer: Any) -> str:
         raise Wrong("the gradient still differs from grad · σ(x)(1 + x(1 - σ(x))). "
                     "Check your fix with gradcheck or tf.test.compute_gradient.")
     if not custom:
-        raise Wrong("the gradient is right, but autograd derived it: keep the hand-written backward and fix it.")
+        raise Wrong("the gradient is right, but the framework derived it: keep the hand-written backward "
+                    "(autograd.Function or @tf.custom_gradient) and fix it.")
     return "d/dx x·σ(x) = σ(x) + x·σ(x)(1 - σ(x)) = σ(x)(1 + x(1 - σ(x)))."
 
 
-@exercise("10.3")
+@exercise("10.3", solution="answer = extensions.count_lines(extensions.source('logcosh_tf.cc')) "
+                            "- extensions.count_lines(extensions.source('logcosh_torch.cpp'))")
 def extra_tf_lines(answer: Any) -> str:
     """How many more lines of C++ code logcosh_tf.cc has than logcosh_torch.cpp (extensions.count_lines)."""
     from ..lessons import extensions
