@@ -274,7 +274,7 @@ def exercise(exercise_id: str, solution: str | dict[str, str] | None = None
                     else:
                         suffix = f' (cu.check.hint("{exercise_id}") shows the code.)'
                     # the diagnosis gives way, so that the pointer or the code is never cut off
-                    message = one_line(message, max(MAX_MESSAGE - len(suffix), 80)) + suffix
+                    message = one_line(message, max(MAX_MESSAGE - len(suffix), MAX_QUOTE)) + suffix
             verdict = Verdict(exercise_id, status, one_line(message, max(MAX_MESSAGE, len(message))
                                                              if status == "wrong" else MAX_MESSAGE),
                               printed=not quiet)
