@@ -97,7 +97,8 @@ def _dest(dest: str | Path) -> Path:
     return out
 
 
-def build(dest: str | Path = "workspace", notebooks: list[Path] | None = None) -> Report:
+def build(dest: str | Path = "workspace", notebooks: list[Path] | None = None,
+          prebuilt: str | Path | None = None) -> Report:
     """Bring the learner copies in ``dest`` up to date without ever overwriting the learner's work.
 
     For each lesson ``notebooks/NN_slug.ipynb`` (or each path in ``notebooks``):
@@ -111,6 +112,10 @@ def build(dest: str | Path = "workspace", notebooks: list[Path] | None = None) -
     ``dest`` is relative to the course root unless absolute; it is created if missing. Returns a
     ``Report``; safe to run at every ``make lab`` and for every user of a JupyterHub.
 
+    ``prebuilt``: a folder of learner copies already built (``python -m course_utils learner``, or a
+    hub image's ``/srv/course/learner``); its ``*.ipynb`` files are taken as they are, so a hub with
+    many learners converts the lessons once, not once per learner (tools/hub/workspace.py).
+
     >>> report = build("workspace")     # doctest: +SKIP
     >>> report.added[:1]                # doctest: +SKIP
     ['00_setup_check.ipynb']
@@ -118,11 +123,16 @@ def build(dest: str | Path = "workspace", notebooks: list[Path] | None = None) -
     out = _dest(dest)
     manifest = _read_manifest(out)
     report = Report(out)
-    for src in notebooks if notebooks is not None else lesson_notebooks():
-        src = Path(src)
+    if prebuilt is not None:
+        sources = sorted(Path(prebuilt).glob("*.ipynb"))
+    else:
+        sources = [Path(n) for n in (notebooks if notebooks is not None else lesson_notebooks())]
+    for src in sources:
+        if src.name.endswith(UPDATED_SUFFIX):
+            continue
         name = src.name
         target, beside = out / name, out / (src.stem + UPDATED_SUFFIX)
-        fresh = _learner_bytes(src)
+        fresh = src.read_bytes() if prebuilt is not None else _learner_bytes(src)
         new = sha256(fresh)
         known = manifest.get(name)
         if not target.exists():

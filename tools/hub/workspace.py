@@ -1,9 +1,10 @@
 """Each learner's workspace on the hub: their own folder, filled from the learner copies once, never overwritten.
 
 The hub (tools/hub/jupyterhub_config.py) calls :func:`learner_copies` once when it starts and
-:func:`populate` before every spawn. ``populate`` copies only the files a learner does not have yet, so a
-notebook they changed is never replaced; a lesson added to the course later appears in their folder on
-their next start; a lesson they deleted comes back (deleting is not how a learner keeps work).
+:func:`populate` before every spawn. ``populate`` is ``make lab``'s workspace builder
+(course_utils.workspace.build) on the prebuilt copies: a notebook the learner changed is never
+replaced (an update arrives beside it as ``.updated.ipynb``); a lesson added to the course later
+appears in their folder on their next start; a lesson they deleted comes back.
 
 The learner copies are the ones ``python -m course_utils learner --out DIR`` writes (solutions replaced
 by ``answer = ...``, outputs cleared).
@@ -14,7 +15,6 @@ by ``answer = ...``, outputs cleared).
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -30,29 +30,23 @@ def learner_copies(out_dir: str | Path) -> list[Path]:
 
 
 def populate(home: str | Path, source: str | Path, uid: int | None = None, gid: int | None = None) -> list[Path]:
-    """Copy into ``home`` each file of ``source`` that ``home`` does not hold yet; never overwrite.
+    """Bring ``home`` up to date from the learner copies in ``source``, never overwriting the learner's work.
 
-    ``uid``/``gid``: owner of the folder and of the files copied (the system-user mode, run as root);
-    the folder is then made private to that user (mode 0700). Returns the files copied.
+    The same rules as ``make lab``'s workspace (course_utils.workspace.build, one piece of code for
+    both): a missing copy is written; a copy the learner changed stays, and a newer version lands
+    beside it as ``NN_slug.updated.ipynb``. ``uid``/``gid``: owner of the folder and its files (the
+    system-user mode, run as root); the folder is then private to that user (mode 0700). Returns the
+    copies added.
     """
-    home, source = Path(home), Path(source)
-    home.mkdir(parents=True, exist_ok=True)
-    copied = []
-    for src in sorted(source.rglob("*")):
-        if not src.is_file() or ".ipynb_checkpoints" in src.parts:
-            continue
-        dest = home / src.relative_to(source)
-        if dest.exists() or dest.is_symlink():
-            continue  # the learner's file, changed or not: theirs
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dest)
-        copied.append(dest)
-        if uid is not None:
-            os.chown(dest, uid, gid if gid is not None else -1)
+    from course_utils import workspace as course_workspace
+
+    home = Path(home)
+    report = course_workspace.build(home.resolve(), prebuilt=source)
     if uid is not None:
-        os.chown(home, uid, gid if gid is not None else -1)
+        for path in [home, *home.rglob("*")]:
+            os.chown(path, uid, gid if gid is not None else -1)
         home.chmod(0o700)
-    return copied
+    return [home / name for name in report.added]
 
 
 def main(argv: list[str] | None = None) -> int:
