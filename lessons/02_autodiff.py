@@ -1,15 +1,15 @@
 # %% [markdown]
 # # 02 · Automatic differentiation
 #
-# **Time:** 30 min teaching + 15 min exercises
+# **Time:** 40 min teaching + 15 min exercises
 #
 # **Prerequisites:** 01 · Tensors (creating tensors, dtypes, `tf.Variable`); the chain rule from calculus.
 #
 # **Objectives:**
 # - Compute the same gradient with PyTorch's `autograd` and TensorFlow's `GradientTape`, and show that they agree.
-# - Tell which tensors get gradients (leaf tensors with `requires_grad`, watched tensors) and spot the silent `None`.
-# - Reset gradients between steps, accumulate them on purpose, and use one recording twice.
-# - Take second derivatives and Hessians in both frameworks.
+# - Tell which tensors get gradients (leaf tensors with `requires_grad`, watched tensors) and spot the silent `None` in both.
+# - Reset gradients between steps, accumulate them on purpose, update weights by hand, and use one recording twice.
+# - Take second derivatives, Hessians and Jacobians (of vector outputs, per sample) in both frameworks.
 # - Stop a gradient (`detach`, `tf.stop_gradient`) and replace one with your own (`autograd.Function`, `tf.custom_gradient`).
 
 # %% [markdown]
@@ -21,6 +21,8 @@
 # regression problem (`X_np`, `y_np`, weights `w_np`) for training steps.
 
 # %%
+import warnings
+
 import numpy as np
 import tensorflow as tf
 import keras
@@ -31,7 +33,6 @@ from course_utils.check.lesson02 import MICRO_W, MICRO_X, MICRO_Y, ROUND_T, ROUN
 
 cu.setup(seed=0)
 
-# %%
 x_np = np.array([-2.0, -0.5, 0.0, 1.0, 2.5], dtype=np.float32)
 zeros_np = np.zeros(5, dtype=np.float32)
 rng = np.random.default_rng(0)
@@ -161,10 +162,27 @@ out_pt.backward()
 print("x is a leaf:", x_plain.is_leaf, "| out is a leaf:", out_pt.is_leaf)
 x_plain.grad
 
+# %%
+# PyTorch has a silent None too: the .grad of a tensor that is NOT a leaf. w is the result of `* 0.01`,
+# so backward() fills no w.grad; only a UserWarning says so. w.retain_grad() asks torch to keep it;
+# better, make the leaf you mean: (torch.randn(3) * 0.01).requires_grad_().
+w = torch.randn(3, requires_grad=True) * 0.01
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    (w**2).sum().backward()
+    print("w.grad:", w.grad, "| w.is_leaf:", w.is_leaf, "| warning:", str(caught[0].message)[:57] + "...")
+w = torch.randn(3, requires_grad=True) * 0.01
+w.retain_grad()
+w_leaf = (torch.randn(3) * 0.01).requires_grad_()
+(w**2 + w_leaf**2).sum().backward()
+print("retain_grad(): w.grad is None:", w.grad is None, "| a real leaf:", w_leaf.is_leaf, "w_leaf.grad is None:", w_leaf.grad is None)
+
 # %% [markdown]
 # ### TensorFlow
 #
-# A constant is not watched. There is no error: the gradient is silently `None`.
+# A constant is not watched. There is no error: the gradient is silently `None`. The fix follows, and
+# then TensorFlow's other documented causes of a `None` (the
+# [autodiff guide](https://www.tensorflow.org/guide/autodiff#cases_where_gradient_returns_none)).
 
 # %%
 c_tf = tf.constant(x_np)
@@ -180,13 +198,30 @@ with tf.GradientTape() as tape:
 grad_c_tf = tape.gradient(out_tf, c_tf)
 grad_c_tf.numpy()
 
+# %%
+# Other silent Nones: a detour through NumPy (the tape cannot see it), an integer variable, a variable
+# made with trainable=False (not watched unless tape.watch). unconnected_gradients=ZERO gives zeros instead.
+v = tf.Variable(x_np)
+v_int, v_frozen = tf.Variable([1, 2]), tf.Variable(x_np, trainable=False)
+with tf.GradientTape(persistent=True) as tape:
+    via_numpy = tf.reduce_sum(tf.constant(np.square(v.numpy())))
+    of_int = tf.reduce_sum(v_int * 2)
+    of_frozen = tf.reduce_sum(v_frozen**2)
+print("NumPy inside the tape:", tape.gradient(via_numpy, v), "| int variable:", tape.gradient(of_int, v_int),
+      "| trainable=False:", tape.gradient(of_frozen, v_frozen))
+zeros_tf = tape.gradient(via_numpy, v, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+del tape
+print("unconnected_gradients=ZERO:", zeros_tf.numpy())
+
 # %% [markdown]
-# | forgot to mark the input | PyTorch | TensorFlow |
+# | a gradient that is not there | PyTorch | TensorFlow |
 # |---|---|---|
-# | what happens | `RuntimeError` at `backward()` | the gradient is `None`, no message |
+# | input not marked | `RuntimeError` at `backward()` | `None`, no message |
 # | the fix | `requires_grad=True` / `requires_grad_()` | `tape.watch(c)` or a `tf.Variable` |
+# | other silent `None`s | `.grad` of a non-leaf (a `UserWarning`); fix: `retain_grad()` or a real leaf | a NumPy detour, an int or a `trainable=False` variable, a rebound variable (below) |
+# | zeros instead of `None` | — | `tape.gradient(..., unconnected_gradients=tf.UnconnectedGradients.ZERO)` |
 #
-# In TensorFlow, check `grad is None` yourself before using a gradient.
+# Neither framework always raises: check `grad is None` yourself before using a gradient.
 
 # %%
 cu.compare("d/dx sum x²", x_plain.grad, grad_c_tf)
@@ -234,8 +269,6 @@ print("after zero_grad:", w_pt.grad)
 loss = loss_fn_pt(w_pt)
 loss.backward()
 cu.compare("grad, step 2", w_pt.grad, grad_step1_pt)
-
-# %%
 # Hence the four lines of every PyTorch training step: zero_grad, forward, backward, step.
 lr, num_epochs = 0.1, 3
 w_pt = torch.tensor(w_np, requires_grad=True)
@@ -246,6 +279,27 @@ for epoch in range(num_epochs):
     loss.backward()
     optimizer.step()
     print(f"epoch {epoch}  loss {loss.item():.4f}")
+
+# %% [markdown]
+# What `optimizer.step()` does for SGD is `w -= lr * w.grad`. Written by hand on a leaf that requires
+# gradients, autograd refuses it, because it would record the update itself:
+
+# %% tags=["raises-exception"]
+w_hand_pt = torch.tensor(w_np, requires_grad=True)
+loss_fn_pt(w_hand_pt).backward()
+w_hand_pt -= lr * w_hand_pt.grad
+
+# %%
+# The fix: update under torch.no_grad() (in place, so w stays the same leaf), then clear .grad.
+w_hand_pt = torch.tensor(w_np, requires_grad=True)
+for epoch in range(num_epochs):
+    loss = loss_fn_pt(w_hand_pt)
+    loss.backward()
+    with torch.no_grad():
+        w_hand_pt -= lr * w_hand_pt.grad
+    w_hand_pt.grad = None
+print("still a leaf:", w_hand_pt.is_leaf, "| requires_grad:", w_hand_pt.requires_grad)
+cu.compare("by hand = SGD", w_hand_pt, w_pt)
 
 
 # %% [markdown]
@@ -273,7 +327,6 @@ loss, grad_step2_tf = gradient_tf(w_tf)
 print(f"loss = {loss.numpy():.4f}")
 cu.compare("grad, step 2", grad_step2_tf, grad_step1_tf)
 
-# %%
 # The training step has no zero_grad: the optimizer takes (gradient, variable) pairs.
 w_tf = tf.Variable(w_np)
 optimizer = keras.optimizers.SGD(learning_rate=lr)
@@ -282,33 +335,55 @@ for epoch in range(num_epochs):
     optimizer.apply_gradients([(grad, w_tf)])
     print(f"epoch {epoch}  loss {loss.numpy():.4f}")
 
+# %%
+# By hand: w = w - lr * g REBINDS the name to a plain tf.Tensor, and the next gradient is None (no error).
+w_rebound = tf.Variable(w_np)
+_, grad = gradient_tf(w_rebound)
+w_rebound = w_rebound - lr * grad
+print("after w = w - lr*g:", type(w_rebound).__name__, "| next gradient:", gradient_tf(w_rebound)[1])
+# The fix: change the Variable in place with assign_sub.
+w_hand_tf = tf.Variable(w_np)
+for epoch in range(num_epochs):
+    _, grad = gradient_tf(w_hand_tf)
+    w_hand_tf.assign_sub(lr * grad)
+print("with assign_sub:", type(w_hand_tf).__name__)
+
 # %% [markdown]
 # | | PyTorch | TensorFlow |
 # |---|---|---|
 # | a second backward pass | adds into `.grad` | returns a fresh gradient |
 # | clear before a step | `optimizer.zero_grad()` (sets `None`) | nothing to clear |
 # | apply a step | `optimizer.step()` reads `.grad` | `optimizer.apply_gradients([(g, w)])` |
+# | a step by hand | `with torch.no_grad(): w -= lr * w.grad` (without it: `RuntimeError`) | `w.assign_sub(lr * g)` (`w = w - lr * g` silently makes a tensor) |
 
 # %%
 cu.compare("grad", grad_step1_pt, grad_step1_tf)
 cu.compare("w, 3 steps", w_pt, w_tf)
+cu.compare("w, by hand", w_hand_pt, w_hand_tf)
 
 # %% [markdown]
 # ### Exercise 2.1 ★★☆ (~5 min)
 #
-# Pretend the 8 samples `MICRO_X` (shape `(8, 3)`) and `MICRO_Y` (shape `(8,)`) do not fit in
-# memory at once. Compute the **full-batch** gradient of `loss = mean((X @ w - y)**2)` at
-# `w = MICRO_W` by processing rows 0-3 and rows 4-7 separately and accumulating their gradients,
-# in either framework. Assign the gradient, shape `(3,)`, to `answer`. Think about what the mean
-# over 4 rows does to the sum of the two gradients.
+# Pretend a data set does not fit in memory at once and arrives as micro-batches of **unequal** sizes.
+# Write a function `accumulate(batches, w)` that returns the **full-batch** gradient of
+# `loss = mean((X @ w - y)**2)` at `w` (a NumPy array, shape `(3,)`), where `batches` is a list of
+# `(X_b, y_b)` NumPy pairs (`X_b` of shape `(n_b, 3)`), by processing one micro-batch at a time and
+# accumulating, in either framework. Return the gradient as a tensor, and set `answer = accumulate`
+# (the function). The check calls it on data and splits you have not seen. Think about what share of
+# the full mean one micro-batch's mean is, when the sizes differ.
 
 # %% tags=["solution"]
-X_mb, y_mb = torch.tensor(MICRO_X), torch.tensor(MICRO_Y)
-w_mb = torch.tensor(MICRO_W, requires_grad=True)
-for rows in (slice(0, 4), slice(4, 8)):
-    loss = ((X_mb[rows] @ w_mb - y_mb[rows]) ** 2).mean() / 2  # each half is half of the batch
-    loss.backward()  # adds into w_mb.grad: exactly what we want here
-answer = w_mb.grad
+def accumulate(batches, w):
+    n = sum(len(y_b) for _, y_b in batches)
+    w = torch.tensor(w, requires_grad=True)
+    for X_b, y_b in batches:
+        loss = ((torch.tensor(X_b) @ w - torch.tensor(y_b)) ** 2).mean() * len(y_b) / n  # its share of all rows
+        loss.backward()  # adds into w.grad: exactly what we want here
+    return w.grad
+
+
+answer = accumulate
+print("batches of 5 and 3 rows:", accumulate([(MICRO_X[:5], MICRO_Y[:5]), (MICRO_X[5:], MICRO_Y[5:])], MICRO_W).numpy().round(4))
 
 # %%
 cu.check.micro_batch_gradient(answer)
@@ -445,6 +520,67 @@ answer = outer.gradient(dy_ex, x_ex)
 cu.check.tanh_second_derivative(answer)
 
 # %% [markdown]
+# ## Vectors out: sums and Jacobians
+#
+# A gradient is defined for a scalar output. Asked for the gradient of a **vector**, the two
+# frameworks disagree: PyTorch refuses, TensorFlow silently differentiates the sum. For all the
+# derivatives of a vector output, take a Jacobian; for a batch of independent samples, the per-sample
+# Jacobians. Here $y = \tanh(XW^\top)$ for a batch `X_np` of 8 samples and a (2, 3) matrix `W_jac`:
+# each sample's Jacobian is (2, 3).
+#
+# ### PyTorch
+#
+# `backward()` on a vector raises:
+
+# %% tags=["raises-exception"]
+x_pt = torch.tensor(x_np, requires_grad=True)
+(3 * x_pt).backward()
+
+# %%
+# The fix: say which combination you want. backward(ones) is the gradient of the sum (what TF does).
+(3 * x_pt).backward(torch.ones_like(x_pt))
+print("backward(ones):", x_pt.grad.tolist())
+# Jacobians with torch.func: jacrev of a function; vmap of it gives the per-sample Jacobians.
+W_jac = np.array([[1.0, 2.0, 0.0], [0.0, -1.0, 1.0]], dtype=np.float32)
+def layer_pt(x):
+    return torch.tanh(x @ torch.tensor(W_jac).T)
+full_jac_pt = torch.func.jacrev(layer_pt)(torch.tensor(X_np))               # (8, 2, 8, 3): mostly zeros
+batch_jac_pt = torch.func.vmap(torch.func.jacrev(layer_pt))(torch.tensor(X_np))  # (8, 2, 3)
+print("jacrev:", tuple(full_jac_pt.shape), "| vmap(jacrev):", tuple(batch_jac_pt.shape))
+
+# %% [markdown]
+# ### TensorFlow
+#
+# `tape.gradient` of a vector returns the gradient of its sum, without a word. `tape.jacobian` gives
+# every derivative; `tape.batch_jacobian` the per-sample ones (sample *i*'s outputs depend only on
+# sample *i*'s inputs).
+
+# %%
+x_tf = tf.Variable(x_np)
+X_jac_tf = tf.Variable(X_np)
+with tf.GradientTape(persistent=True) as tape:
+    y_vec_tf = 3 * x_tf
+    layer_tf = tf.tanh(X_jac_tf @ tf.transpose(W_jac))
+print("gradient of a vector:", tape.gradient(y_vec_tf, x_tf).numpy())
+full_jac_tf = tape.jacobian(layer_tf, X_jac_tf)
+batch_jac_tf = tape.batch_jacobian(layer_tf, X_jac_tf)
+del tape
+print("jacobian:", tuple(full_jac_tf.shape), "| batch_jacobian:", tuple(batch_jac_tf.shape))
+
+# %% [markdown]
+# | | PyTorch | TensorFlow |
+# |---|---|---|
+# | gradient of a vector | `RuntimeError`; `y.backward(torch.ones_like(y))` for the sum | the gradient of the sum, silently |
+# | full Jacobian | `torch.func.jacrev(f)(x)` (or `torch.autograd.functional.jacobian`) | `tape.jacobian(y, x)` |
+# | per-sample Jacobians | `torch.func.vmap(torch.func.jacrev(f))(X)` | `tape.batch_jacobian(y, X)` |
+# | style | function transforms: pass a function | a tape: record, then ask |
+
+# %%
+cu.compare("sum gradient", x_pt.grad, 3 * np.ones(5, np.float32))
+cu.compare("Jacobian", full_jac_pt, full_jac_tf)
+cu.compare("per-sample", batch_jac_pt, batch_jac_tf)
+
+# %% [markdown]
 # ## Stop a gradient
 #
 # Sometimes a value must count as a constant for differentiation: a target computed from the model
@@ -556,8 +692,6 @@ print("automatic at 0:", norm_grad_pt(lambda x: torch.sqrt((x * x).sum()), zeros
 print("custom at 0:   ", norm_grad_pt(SafeNorm.apply, zeros_np))
 safe_pt = norm_grad_pt(SafeNorm.apply, x_np)
 cu.compare("custom = auto", safe_pt, norm_grad_pt(lambda x: torch.sqrt((x * x).sum()), x_np))
-
-# %%
 # gradcheck compares backward with finite differences (in float64). And torch's own norm
 # already defines its gradient at 0 as 0.
 x64 = torch.tensor(x_np, dtype=torch.float64, requires_grad=True)
@@ -594,8 +728,6 @@ print("automatic at 0:", norm_grad_tf(lambda x: tf.sqrt(tf.reduce_sum(x * x)), z
 print("custom at 0:   ", norm_grad_tf(safe_norm, zeros_np).numpy())
 safe_tf = norm_grad_tf(safe_norm, x_np)
 cu.compare("custom = auto", safe_tf, norm_grad_tf(lambda x: tf.sqrt(tf.reduce_sum(x * x)), x_np))
-
-# %%
 # compute_gradient returns the Jacobians from the gradient and from finite differences (float64).
 # Unlike torch's, TensorFlow's own tf.norm gives NaN at 0.
 theoretical, numerical = tf.test.compute_gradient(safe_norm, [tf.constant(x_np, dtype=tf.float64)])
@@ -621,31 +753,36 @@ cu.compare("safe norm", safe_pt, safe_tf)
 #   it. On the same function they agree to float32 precision, and with the hand-derived gradient.
 #   Both record as the code runs, so Python `if`/`while` on tensor values just works.
 # - **What gets gradients:** leaf tensors with `requires_grad=True` in PyTorch; trainable
-#   `tf.Variable`s, or tensors passed to `tape.watch`, in TensorFlow. Forget it and PyTorch raises
-#   an error while TensorFlow silently returns `None`.
-# - **Reset, accumulate, reuse:** PyTorch adds into `.grad`, so call `optimizer.zero_grad()` every
-#   step (and accumulate micro-batches for free); TensorFlow returns fresh gradients and you add them
-#   yourself. Keep a recording for a second pass with `retain_graph=True` / `persistent=True`.
-# - **Higher order:** `create_graph=True` (and `torch.autograd.functional.hessian`) vs nested
-#   tapes (and `outer.jacobian`); second derivatives and Hessians agree.
+#   `tf.Variable`s, or tensors passed to `tape.watch`, in TensorFlow. Both can hand you a silent
+#   `None`: torch for the `.grad` of a non-leaf (only a warning; `retain_grad()`), TensorFlow for an
+#   unwatched input, a NumPy detour, an int or non-trainable variable, a rebound variable
+#   (`unconnected_gradients=ZERO` gives zeros). Only torch's unmarked input raises.
+# - **Reset, accumulate, update, reuse:** PyTorch adds into `.grad`, so call `optimizer.zero_grad()`
+#   every step (and accumulate micro-batches, weighted by their sizes, for free); TensorFlow returns
+#   fresh gradients and you add them yourself. By hand: `with torch.no_grad(): w -= lr * w.grad` vs
+#   `w.assign_sub(lr * g)`. Keep a recording for a second pass with `retain_graph=True` / `persistent=True`.
+# - **Higher order, vectors out:** `create_graph=True` (and `torch.autograd.functional.hessian`) vs
+#   nested tapes (and `outer.jacobian`); the gradient of a vector raises in torch and is silently the
+#   sum's in TF; Jacobians with `torch.func.jacrev`/`vmap` vs `tape.jacobian`/`batch_jacobian` agree.
 # - **Stop and replace:** `detach`/`no_grad` vs `tf.stop_gradient`/`stop_recording`; a custom
 #   gradient is an `autograd.Function` or a `@tf.custom_gradient`, checked against the automatic
 #   gradient and against finite differences.
-
-# %% [markdown]
+#
 # ## PyTorch vs TensorFlow
 #
 # | concept | PyTorch | TensorFlow | gotcha |
 # |---|---|---|---|
 # | mark inputs | `requires_grad=True` | `tf.Variable` or `tape.watch` | TF returns `None` silently for an unwatched input |
+# | silent `None` | `.grad` of a non-leaf (`retain_grad()`) | NumPy detour, int / `trainable=False` variable, rebound variable | `unconnected_gradients=ZERO` in TF |
 # | take a gradient | `y.backward()` → `x.grad`, or `torch.autograd.grad` | `tape.gradient(y, x)` | `backward` accumulates, `tape.gradient` does not |
 # | between steps | `optimizer.zero_grad()` | nothing | forgetting it in torch doubles the gradient without any error |
+# | update by hand | `with torch.no_grad(): w -= lr * w.grad` | `w.assign_sub(lr * g)` | torch raises without `no_grad`; TF's `w = w - lr * g` makes a tensor |
 # | second use of a recording | `retain_graph=True` | `persistent=True`, then `del tape` | both raise `RuntimeError` by default |
 # | second derivative | `create_graph=True` | nested tapes | the outer gradient of a vector differentiates its sum |
+# | vector output | `backward()` raises; `backward(ones)` | `tape.gradient` sums silently | Jacobians: `torch.func.jacrev`/`vmap` vs `tape.jacobian`/`batch_jacobian` |
 # | stop a gradient | `detach()`, `torch.no_grad()` | `tf.stop_gradient`, `tape.stop_recording()` | rounding: a zero gradient in torch, `None` in TF |
 # | custom gradient | `torch.autograd.Function` | `@tf.custom_gradient` | built-in norm at 0: torch gives 0, TF gives NaN |
-
-# %% [markdown]
+#
 # ## Claims settled
 #
 # COURSE.md assigns no claim to this lesson; it supplies evidence for two claims that later
@@ -654,7 +791,7 @@ cu.compare("safe norm", safe_pt, safe_tf)
 # | claim | verdict here | shown by |
 # |---|---|---|
 # | TensorFlow uses static graphs; PyTorch dynamic graphs (lesson 04) | **outdated** for gradients: both record eagerly, as the code runs | "Control flow is plain Python": the same Python `while` on tensor values, differentiated in both |
-# | Switching from one framework to the other is seamless (lessons 03, 13) | **partly**: the gradients are the same numbers, but the defaults differ | every `cu.compare` of PyTorch against TensorFlow above agrees; yet accumulation ("Reset gradients between steps"), the silent `None` ("Choose what to differentiate") and the norm at 0 ("Write your own gradient") differ |
+# | Switching from one framework to the other is seamless (lessons 03, 13) | **partly**: the gradients are the same numbers, but the defaults differ | every `cu.compare` of PyTorch against TensorFlow above agrees; yet accumulation and the by-hand update ("Reset gradients between steps"), which silent `None`s each gives ("Choose what to differentiate"), a vector output (raises vs sums, "Vectors out") and the norm at 0 ("Write your own gradient") differ |
 #
 # ## Further reading
 #

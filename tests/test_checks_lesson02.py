@@ -32,73 +32,81 @@ def assert_wrong(check, answer, words):
 
 # ---- 2.1 micro-batch accumulation -------------------------------------------------------------
 
-def micro_pt(scale=0.5, halves=(slice(0, 4), slice(4, 8))):
-    X, y = torch.tensor(MICRO_X), torch.tensor(MICRO_Y)
-    w = torch.tensor(MICRO_W, requires_grad=True)
-    for rows in halves:
-        (((X[rows] @ w - y[rows]) ** 2).mean() * scale).backward()
+def accumulate_pt(batches, w, share="rows", only=None, sign=1.0):
+    """The right answer (share="rows") and the learners' usual mistakes, as functions."""
+    n = sum(len(y) for _, y in batches)
+    w = torch.tensor(w, requires_grad=True)
+    for k, (X_b, y_b) in enumerate(batches):
+        if only is not None and k != only:
+            continue
+        scale = {"rows": len(y_b) / n, "count": 1 / len(batches), "none": 1.0}[share]
+        (sign * ((torch.tensor(X_b) @ w - torch.tensor(y_b)) ** 2).mean() * scale).backward()
     return w.grad
 
 
-def micro_tf():
-    X, y, w = tf.constant(MICRO_X), tf.constant(MICRO_Y), tf.Variable(MICRO_W)
-    total = tf.zeros_like(w)
-    for rows in (slice(0, 4), slice(4, 8)):
+def accumulate_tf(batches, w):
+    n = sum(len(y) for _, y in batches)
+    w, total = tf.Variable(w), tf.zeros(3)
+    for X_b, y_b in batches:
         with tf.GradientTape() as tape:
-            loss = tf.reduce_mean((tf.linalg.matvec(X[rows], w) - y[rows]) ** 2) / 2
+            loss = tf.reduce_mean((tf.linalg.matvec(X_b, w) - y_b) ** 2) * len(y_b) / n
         total += tape.gradient(loss, w)
     return total
 
 
 def test_micro_batch_right_in_both():
-    assert cu.check.micro_batch_gradient(micro_pt(), quiet=True)
-    assert cu.check.micro_batch_gradient(micro_tf(), quiet=True)
+    assert cu.check.micro_batch_gradient(accumulate_pt, quiet=True)
+    assert cu.check.micro_batch_gradient(accumulate_tf, quiet=True)
 
 
-def test_micro_batch_full_batch_in_one_go_is_right_too():
-    X, y = tf.constant(MICRO_X), tf.constant(MICRO_Y)
-    w = tf.Variable(MICRO_W)
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_mean((tf.linalg.matvec(X, w) - y) ** 2)
-    assert cu.check.micro_batch_gradient(tape.gradient(loss, w), quiet=True)
+def test_micro_batch_float64_and_concatenating_are_right_too():
+    def in_float64(batches, w):
+        X = torch.tensor(np.concatenate([X_b for X_b, _ in batches]), dtype=torch.float64)
+        y = torch.tensor(np.concatenate([y_b for _, y_b in batches]), dtype=torch.float64)
+        w = torch.tensor(w, dtype=torch.float64, requires_grad=True)
+        ((X @ w - y) ** 2).mean().backward()
+        return w.grad
+    assert cu.check.micro_batch_gradient(in_float64, quiet=True)
+
+
+def test_micro_batch_refuses_a_full_batch_gradient_of_the_shown_data():
+    def full_batch_of_micro_x(batches, w):
+        X, y, w = torch.tensor(MICRO_X), torch.tensor(MICRO_Y), torch.tensor(w, requires_grad=True)
+        ((X @ w - y) ** 2).mean().backward()
+        return w.grad
+    assert_wrong(cu.check.micro_batch_gradient, full_batch_of_micro_x, "whatever batches")
+    assert_wrong(cu.check.micro_batch_gradient, full_batch_of_micro_x(None, MICRO_W), "the function itself")
 
 
 @pytest.mark.parametrize("answer, words", [
     (..., "not attempted yet"),
-    (None, "is None"),
-    ([0.1, 0.2, 0.3], "a list"),
-    (torch.zeros(3, 1), "shape (3, 1)"),
-    (torch.zeros(3, dtype=torch.float64), "different values"),
-    (torch.tensor([1, 2, 3]), "dtype int64"),
-    (micro_pt().numpy(), "NumPy array, not a tensor"),
-    (micro_pt().tolist(), "a list, not a tensor"),
-    (torch.full((3,), float("nan")), "NaN"),
-    (tf.ones(3), "different values"),
-    ("grad", "a str"),
+    (None, "the function itself"),
+    (torch.zeros(3), "the function itself"),
+    (lambda batches, w: None, "is None"),
+    (lambda batches, w: [0.1, 0.2, 0.3], "a list"),
+    (lambda batches, w: torch.zeros(3, 1), "shape (3, 1)"),
+    (lambda batches, w: torch.tensor([1, 2, 3]), "dtype int64"),
+    (lambda batches, w: accumulate_pt(batches, w).numpy(), "NumPy array, not a tensor"),
+    (lambda batches, w: torch.full((3,), float("nan")), "NaN"),
+    (lambda batches: None, "raised TypeError"),
+    (lambda batches, w: 1 / 0, "raised ZeroDivisionError"),
 ])
 def test_micro_batch_wrong(answer, words):
     assert_wrong(cu.check.micro_batch_gradient, answer, words)
 
 
-def test_micro_batch_float64_is_right_too():
-    X, y = torch.tensor(MICRO_X, dtype=torch.float64), torch.tensor(MICRO_Y, dtype=torch.float64)
-    w = torch.tensor(MICRO_W, dtype=torch.float64, requires_grad=True)
-    ((X @ w - y) ** 2).mean().backward()
-    assert cu.check.micro_batch_gradient(w.grad, quiet=True)
+def test_micro_batch_spots_the_typical_mistakes():
+    assert_wrong(cu.check.micro_batch_gradient, lambda b, w: accumulate_pt(b, w, share="count"),
+                 "divided by the number of micro-batches")
+    assert_wrong(cu.check.micro_batch_gradient, lambda b, w: accumulate_pt(b, w, share="none"), "unweighted")
+    assert_wrong(cu.check.micro_batch_gradient, lambda b, w: accumulate_pt(b, w, only=1), "one micro-batch only")
+    assert_wrong(cu.check.micro_batch_gradient, lambda b, w: accumulate_pt(b, w, sign=-1.0), "wrong sign")
 
 
 def test_micro_batch_hints_follow_the_framework():
-    one_half_tf = tf.constant(micro_pt(halves=(slice(0, 4),)).numpy())
-    assert "tape gradient" in str(cu.check.micro_batch_gradient(one_half_tf, quiet=True))
-    assert "backward()" in str(cu.check.micro_batch_gradient(micro_pt(halves=(slice(0, 4),)), quiet=True))
-    assert "tape" not in str(cu.check.micro_batch_gradient(micro_pt(halves=(slice(4, 8),)), quiet=True))
-
-
-def test_micro_batch_spots_the_typical_mistakes():
-    assert_wrong(cu.check.micro_batch_gradient, micro_pt(scale=1.0), "twice the full-batch")
-    assert_wrong(cu.check.micro_batch_gradient, micro_pt(halves=(slice(4, 8),)), "one micro-batch only")
-    assert_wrong(cu.check.micro_batch_gradient, micro_pt(scale=1.0, halves=(slice(0, 4),)), "one micro-batch only")
-    assert_wrong(cu.check.micro_batch_gradient, -micro_pt(), "wrong sign")
+    one_tf = lambda b, w: tf.constant(accumulate_pt(b, w, only=0).numpy())
+    assert "tape gradient" in str(cu.check.micro_batch_gradient(one_tf, quiet=True))
+    assert "backward()" in str(cu.check.micro_batch_gradient(lambda b, w: accumulate_pt(b, w, only=0), quiet=True))
 
 
 # ---- 2.2 second derivative of tanh ------------------------------------------------------------

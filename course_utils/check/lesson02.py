@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..arrays import framework_of
-from .core import Wrong, as_array, expect_close, expect_finite, expect_shape, exercise
+from ..arrays import framework_of, is_tensor_like
+from .core import Wrong, as_array, describe, expect_close, expect_finite, expect_shape, exercise
 
 # Exercise 2.1: a linear model, mean squared error, 8 samples split into two micro-batches of 4.
 MICRO_X = (((np.arange(24) % 7) - 3) / 2).reshape(8, 3).astype(np.float32)
@@ -50,29 +50,61 @@ def _mse_grad(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     return 2.0 * X.T @ (X @ w - y) / len(y)
 
 
+# Exercise 2.1 is graded on data the notebook never shows, split unequally, so that neither a full-batch
+# gradient of MICRO_X nor "divide by the number of micro-batches" can pass by accident.
+HIDDEN_X = (MICRO_X[::-1] * 0.5 + 0.25).astype(np.float32)
+HIDDEN_Y = (MICRO_Y[::-1] * 2.0 - 0.5).astype(np.float32)
+HIDDEN_SPLITS = ((5, 3), (2, 6), (1, 3, 4))
+
+
+def _split(sizes: tuple[int, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
+    edges = np.cumsum((0,) + sizes)
+    return [(HIDDEN_X[a:b].copy(), HIDDEN_Y[a:b].copy()) for a, b in zip(edges[:-1], edges[1:])]
+
+
 @exercise("2.1", solution={
-    "torch": "for rows in (slice(0, 4), slice(4, 8)): (((X_mb[rows] @ w_mb - y_mb[rows]) ** 2).mean() / 2).backward()"
-             " — then answer = w_mb.grad",
-    "tensorflow": "per half: with tf.GradientTape() as tape: loss = tf.reduce_mean((tf.linalg.matvec(X[rows], w) - "
-                  "y[rows]) ** 2) / 2 — then answer = the sum of the two tape.gradient(loss, w)"})
+    "torch": "def accumulate(batches, w): n = sum(len(y) for _, y in batches); w = torch.tensor(w, requires_grad=True); "
+             "for X_b, y_b in batches: (((torch.tensor(X_b) @ w - torch.tensor(y_b)) ** 2).mean() * len(y_b) / n)"
+             ".backward() — then return w.grad; answer = accumulate",
+    "tensorflow": "def accumulate(batches, w): n = sum(len(y) for _, y in batches); w = tf.Variable(w); total = 0; "
+                  "per batch: with tf.GradientTape() as tape: loss = tf.reduce_mean((tf.linalg.matvec(X_b, w) - y_b) ** 2)"
+                  " * len(y_b) / n; total += tape.gradient(loss, w) — then return total; answer = accumulate"})
 def micro_batch_gradient(answer: Any) -> str:
-    """The full-batch gradient of the MSE loss at MICRO_W, accumulated over two micro-batches of 4."""
-    arr = _as_gradient(answer, MICRO_W.shape, hint="one number per weight: the gradient has w's shape (3,).")
-    torch_answer = framework_of(answer) == "torch"
-    full = _mse_grad(MICRO_X, MICRO_Y, MICRO_W)
-    first = _mse_grad(MICRO_X[:4], MICRO_Y[:4], MICRO_W)
-    second = _mse_grad(MICRO_X[4:], MICRO_Y[4:], MICRO_W)
-    if _near(arr, 2 * full):
-        raise Wrong("your gradient is twice the full-batch one. Hint: each micro-batch's loss is a mean over 4 rows; "
-                    "what is each one's share of the mean over all 8?")
-    if _near(arr, first) or _near(arr, second) or _near(arr, first / 2) or _near(arr, second / 2):
-        how = ("call backward() on both halves without zeroing .grad in between" if torch_answer
-               else "take one tape gradient per half and add the two")
-        raise Wrong(f"your gradient comes from one micro-batch only. Hint: {how}.")
-    if _near(arr, -full):
-        raise Wrong("your gradient has the wrong sign: it is d loss / d w, not the update step -lr * grad.")
-    expect_close(arr, full, what="your gradient", hint="the full-batch loss is the mean over all 8 rows.")
-    return "Accumulating is PyTorch's default; in TensorFlow you add the gradients yourself."
+    """A function accumulate(batches, w) -> the full-batch MSE gradient at w, accumulated over the (X, y)
+    micro-batches of any sizes; graded on hidden data split three ways."""
+    if not callable(answer) or is_tensor_like(answer) or isinstance(answer, type):
+        raise Wrong(f"your answer is {describe(answer)}; this exercise asks for the function itself: "
+                    "answer = accumulate (no parentheses).")
+    for sizes in HIDDEN_SPLITS:
+        batches = _split(sizes)
+        try:
+            out = answer(batches, MICRO_W.copy())
+        except Exception as exc:  # the learner's own code failed: say where, in one line
+            raise Wrong(f"accumulate(batches, w) raised {type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}"
+                        f" (batches of sizes {sizes}).") from None
+        arr = _as_gradient(out, MICRO_W.shape, hint="one number per weight: return a gradient of w's shape (3,).")
+        torch_answer = framework_of(out) == "torch"
+        full = _mse_grad(HIDDEN_X, HIDDEN_Y, MICRO_W)
+        parts = [_mse_grad(X_b, y_b, MICRO_W) for X_b, y_b in batches]
+        if _near(arr, _mse_grad(MICRO_X, MICRO_Y, MICRO_W)):
+            raise Wrong("your function returns the gradient on MICRO_X, whatever batches it is given. Hint: compute "
+                        "only from the batches argument.")
+        if _near(arr, sum(parts) / len(parts)):
+            raise Wrong(f"you divided by the number of micro-batches: right only when they are equal, and these had "
+                        f"{' and '.join(map(str, sizes))} rows. Hint: weight each batch's mean by its share of all rows.")
+        if _near(arr, sum(parts)):
+            raise Wrong(f"you added the micro-batches' mean gradients unweighted ({len(parts)} means, not one). Hint: "
+                        "each batch's mean counts with its share of the rows, len(y_b) / n.")
+        n = sum(len(y_b) for _, y_b in batches)
+        if any(_near(arr, part) or _near(arr, part * len(y_b) / n) for part, (_, y_b) in zip(parts, batches)):
+            how = ("call backward() on every batch without zeroing .grad in between" if torch_answer
+                   else "take one tape gradient per batch and add them")
+            raise Wrong(f"your gradient comes from one micro-batch only. Hint: {how}.")
+        if _near(arr, -full):
+            raise Wrong("your gradient has the wrong sign: it is d loss / d w, not the update step -lr * grad.")
+        expect_close(arr, full, what=f"your gradient (batches of sizes {sizes})",
+                     hint="the full-batch loss is the mean over all rows of all batches.")
+    return "Right for any split. Accumulating is PyTorch's default; in TensorFlow you add the gradients yourself."
 
 
 @exercise("2.2", solution={
