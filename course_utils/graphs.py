@@ -1,4 +1,4 @@
-"""Framework-free helpers for 04_graphs: time a call, draw a small computation graph, flatten a tree.
+"""Framework-free helpers for 04_graphs: collect log messages, draw a small computation graph, flatten a tree.
 
 Nothing here imports torch or TensorFlow; the framework halves (``pt_utils.graph_nodes`` and
 ``tf_utils.graph_nodes``) turn a framework's graph into the plain node list that ``draw_graph`` draws.
@@ -7,8 +7,9 @@ Used in: 04_graphs.
 """
 from __future__ import annotations
 
-import time
-from typing import Any, Callable
+import contextlib
+import logging
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -18,25 +19,51 @@ from .errors import CourseError
 Node = tuple[str, str, list[str]]
 
 
-def median_seconds(fn: Callable[[], Any], repeat: int = 20, warmup: int = 2) -> float:
-    """Call ``fn()`` ``warmup`` times untimed, then ``repeat`` times; return the median wall time in seconds.
+@contextlib.contextmanager
+def captured_logs(*names: str, level: int | None = None) -> Iterator[list[str]]:
+    """Collect what the loggers ``names`` log inside the block into a list of messages, instead of printing.
 
-    ``fn`` must finish its work before it returns (on a CPU both frameworks do; on a GPU,
-    synchronise inside ``fn``). The median ignores the odd slow call caused by other processes.
+    Both frameworks report retracing and recompiling through Python's ``logging``: TensorFlow's
+    retracing warning on the ``"tensorflow"`` logger, dynamo's graph breaks, recompiles and its
+    recompile limit on ``"torch._dynamo"`` (``torch._logging.set_logs(...)``, what ``TORCH_LOGS``
+    does for a script). Their own handlers print a date, a process id and a path on every line;
+    inside the block they are detached (put back afterwards) and each record's message is appended
+    to the list instead. ``level`` sets each logger's level for the block (``logging.WARNING`` to see
+    TensorFlow's warnings after ``cu.setup`` quietened them); ``None`` leaves the levels alone.
 
-    >>> median_seconds(lambda: sum(range(1000)), repeat=5) < 1.0
-    True
+    >>> import logging
+    >>> with captured_logs("demo", level=logging.INFO) as messages:
+    ...     logging.getLogger("demo").info("retraced")
+    >>> messages
+    ['retraced']
+
+    Used in: 04_graphs.
     """
-    if repeat < 1:
-        raise CourseError(f"median_seconds(repeat={repeat}): expected at least 1 timed call.")
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise CourseError(f"captured_logs{names!r}: expected one or more logger names such as "
+                          "'tensorflow' or 'torch._dynamo'.")
+    if level is not None and (isinstance(level, bool) or not isinstance(level, int)):
+        raise CourseError(f"captured_logs(level={level!r}): expected a logging level such as logging.WARNING, or None.")
+    messages: list[str] = []
+
+    class _Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    keep = _Keep()
+    saved = []
+    for name in names:
+        logger = logging.getLogger(name)
+        saved.append((logger, list(logger.handlers), logger.level))
+        logger.handlers = [keep]
+        if level is not None:
+            logger.setLevel(level)
+    try:
+        yield messages
+    finally:
+        for logger, handlers, old_level in saved:
+            logger.handlers = handlers
+            logger.setLevel(old_level)
 
 
 def flatten_tree(tree: Any) -> tuple[list[int], list[tuple[int, int]]]:

@@ -8,22 +8,29 @@
 # **Objectives:**
 # - Show that TensorFlow and PyTorch both run eagerly by default, Python control flow included.
 # - Trace a TensorFlow function into a graph, predict and control its retracing, and read its GraphDef and AutoGraph code.
-# - Capture PyTorch graphs with `torch.fx`, `torch.compile` (graph breaks, recompiles) and `torch.export`, and recognise TorchScript as legacy.
+# - Capture PyTorch graphs with `torch.fx`, `torch.compile` (graph breaks, recompiles and their logs) and `torch.export` (dynamic sizes, `torch.cond`/`torch.while_loop`), and recognise TorchScript and TF1 sessions as legacy.
 # - Write a recursive, tree-shaped model eagerly in both, then put it in a graph in both, and say what each makes easy or hard.
-# - Measure what graphs buy (speed, compile time) on a small and a larger model, and check that graph results equal eager ones.
+# - Measure what graphs buy fairly (interleaved rounds, spread, GFLOP/s) on an overhead-bound and a compute-bound model, and check that graph results equal eager ones.
 
 # %% [markdown]
 # ## Setup
 #
-# All imports, then one call that quiets the logs, seeds everything and prints the versions,
-# then one thread for each framework (explained in the cell).
-# `course_utils.graphs` holds three framework-free helpers for this lesson (a timer, a graph
-# drawing, a tree flattener); `pt_utils.graph_nodes` and `tf_utils.graph_nodes` turn each
-# framework's graph into the same plain list of nodes.
+# All imports, then one call that quiets the logs, seeds everything and prints the versions.
+# Both frameworks compute on the CPU: `cu.setup` hides any GPU from TensorFlow, which would
+# otherwise place its ops there by itself (with TF32 matmuls) while torch stays on the CPU.
+# Then one thread for each framework (explained in the cell), and `torch.compile`'s kernel cache
+# in the course's `build/` folder. `course_utils.graphs` holds three framework-free helpers (a log
+# collector, a graph drawing, a tree flattener); `pt_utils.graph_nodes` and
+# `tf_utils.graph_nodes` turn each framework's graph into the same plain list of nodes;
+# `course_utils.bench` is lesson 12's fair timer.
 
 # %%
 import contextlib
 import io
+import logging
+import os
+import re
+import time
 import warnings
 
 import keras
@@ -34,14 +41,16 @@ import torch
 from torch import nn
 
 import course_utils as cu
-from course_utils import graphs, pt_utils, tf_utils
+from course_utils import bench, graphs, pt_utils, tf_utils
 
 cu.setup(seed=0)
-# One thread for each framework, so that the timings in "Measure what graphs buy" compare graphs,
-# not two thread pools fighting over a shared 2-core machine (lesson 12 measures threads).
+# One thread for each framework (cu.setup pinned 2): "Measure what graphs buy" times per-call
+# costs, and two 2-thread pools on a shared 2-core machine would time their fight for the cores.
+# Results here do not depend on it (lesson 12 measures threads).
 torch.set_num_threads(1)
 tf.config.threading.set_intra_op_parallelism_threads(1)
 tf.config.threading.set_inter_op_parallelism_threads(1)
+_ = os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(bench.inductor_cache_dir()))  # read at the first compile
 
 # %% [markdown]
 # ## Eager by default, in both
@@ -49,18 +58,15 @@ tf.config.threading.set_inter_op_parallelism_threads(1)
 # *Eager* means an operation runs when its line runs and hands back a tensor with real numbers
 # in it. Both frameworks work this way by default today (TensorFlow since 2.0, 2019; PyTorch
 # always has). A Python `if` on a tensor's value therefore just works: Python asks the tensor for
-# a `bool`, and the tensor has one. The same input goes to both.
-
-# %%
-x_np = np.array([1.0, -2.0, 3.0], dtype=np.float32)
-
-# %% [markdown]
+# a `bool`, and the tensor has one. The same NumPy input `x_np` goes to both.
+#
 # ### PyTorch
 #
 # The multiplication has happened by the time the next line runs: `y` holds numbers. Then
 # `relu_or_negate` takes a branch that depends on the data.
 
 # %%
+x_np = np.array([1.0, -2.0, 3.0], dtype=np.float32)
 x_pt = torch.tensor(x_np)
 y_pt = x_pt * 2
 print(y_pt)
@@ -185,7 +191,9 @@ cu.check.tracing_count(answer)
 # Each trace is stored as a *concrete function*: one graph for one signature.
 # `get_concrete_function` traces (or finds) it without running it, and `.graph.as_graph_def()`
 # is the graph itself, a protocol buffer with one entry per op. Here a dense layer whose weights
-# live in `tf.Variable`s.
+# live in `tf.Variable`s. The variables enter as `resource` placeholders and are read by
+# `ReadVariableOp` at run time, so the same graph sees a new value after `W_tf.assign(...)`
+# (no new trace). Then the graph drawn, inputs at the top.
 
 # %%
 rng = np.random.default_rng(0)
@@ -204,12 +212,6 @@ print("input: ", concrete.structured_input_signature[0])
 print("output:", concrete.structured_outputs)
 for name, op, inputs in tf_utils.graph_nodes(concrete):
     print(f"{op:<15} {name:<30} <- {', '.join(inputs)}")
-
-# %% [markdown]
-# The variables enter as `resource` placeholders and are read by `ReadVariableOp` at run time,
-# so the same graph sees a new value after `W_tf.assign(...)`. Then the graph drawn, inputs at the top:
-
-# %%
 x_row = tf.ones((1, 3))
 print("before assign:", concrete(x_row).numpy().round(4))
 W_tf.assign(2 * W_np)
@@ -303,7 +305,8 @@ scale_by_variable(tf.constant(1.0)), scale_by_variable(tf.constant([1.0, 2.0]))
 # %% [markdown]
 # **3. A Python list appended in a graph loop.** Inside a `tf.range` loop (a `tf.while_loop`),
 # each tensor lives in the loop body's graph and cannot escape into a Python list. The error
-# message names internal graph ids that change every run, so this cell prints only its first line.
+# message names internal graph ids that change every run, so the cell prints only its first line.
+# The fix, in the same cell: a `tf.TensorArray`, the graph's own growable list.
 
 # %%
 @tf.function
@@ -319,10 +322,7 @@ try:
 except Exception as error:  # the full message holds run-specific graph ids
     print(type(error).__name__ + ":", str(error).splitlines()[0].split(" Use return values")[0])
 
-# %% [markdown]
-# The fix: a `tf.TensorArray`, the graph's own growable list.
 
-# %%
 @tf.function
 def squares(n):
     out = tf.TensorArray(tf.int32, size=0, dynamic_size=True)
@@ -331,7 +331,7 @@ def squares(n):
     return out.stack()
 
 
-squares(tf.constant(4))
+print("with a TensorArray:", squares(tf.constant(4)).numpy())
 
 # %% [markdown]
 # ### Exercise 4.2 ★★☆ (~5 min)
@@ -433,6 +433,27 @@ print("reason:", str(explanation.break_reasons[0].reason).splitlines()[0])
 # tensor's value.) A break costs a trip back to Python and stops the compiler from optimising across it;
 # `torch.compile(..., fullgraph=True)` turns a break into an error. Exercise 4.3 removes it.
 #
+# **A Python `print` under `torch.compile`** is Python that dynamo cannot put in a graph: it breaks
+# the graph there, and Python runs the `print` on **every call**. That is the opposite of
+# `tf.function`, where a Python `print` runs once per trace (the `double` cell above) and only
+# `tf.print` runs every call.
+
+# %%
+torch._dynamo.reset()
+captured.clear()
+
+
+@torch.compile(backend=show_graphs)
+def double_pt(x):
+    print("Python print under torch.compile: x has shape", tuple(x.shape))
+    return x * 2
+
+
+for value in [1.0, 2.0]:
+    double_pt(torch.tensor([value]))
+print("graphs compiled for 2 calls:", len(captured))
+
+# %% [markdown]
 # **Recompilation on a new shape.** Dynamo guards each graph on what it assumed (shapes, dtypes,
 # Python values). A call that fails the guards compiles again; after a second shape, it compiles
 # a graph with a *symbolic* size that serves every later size.
@@ -450,6 +471,45 @@ for n in [4, 4, 8, 16, 32]:
     sin_c(torch.ones(n))
 print("graphs compiled for 5 calls:", len(captured))
 print(captured[-1].code.strip())
+
+# %% [markdown]
+# **What each framework tells you.** Neither says a word by default when it breaks a graph or
+# compiles again. For a script, `TORCH_LOGS="graph_breaks,recompiles" python train.py` logs each
+# graph break with its reason and each recompile with the guard that failed;
+# `torch._logging.set_logs(...)` does the same inside a running kernel. After
+# `torch._dynamo.config.recompile_limit` compiles of one function (8 by default, 2 here to reach it),
+# dynamo stops compiling it and runs it eagerly, with a warning. TensorFlow warns by itself when a
+# `tf.function` retraces on most of its recent calls (`cu.setup` quietened TensorFlow's warnings;
+# the cell lets them through). `graphs.captured_logs` collects both frameworks' messages so that
+# the cell prints them without the date, process id and path each logged line carries.
+
+# %%
+torch._dynamo.reset()
+torch._dynamo.config.recompile_limit = 2
+torch._logging.set_logs(graph_breaks=True, recompiles=True)  # what TORCH_LOGS="graph_breaks,recompiles" does
+relu_or_negate_c = torch.compile(relu_or_negate, backend="eager")
+sin_c = torch.compile(sin_times_two, backend="eager")
+with graphs.captured_logs("torch._dynamo") as messages_pt:
+    relu_or_negate_c(x_pt)                                              # a graph break
+    for dtype in [torch.float32, torch.float64, torch.float16, torch.bfloat16]:
+        sin_c(x_pt.to(dtype))                                          # a new dtype fails a guard
+torch._logging.set_logs(dynamo=logging.ERROR)                          # back to cu.setup's quiet
+torch._dynamo.config.recompile_limit = 8
+for message in messages_pt:
+    lines = message.splitlines()
+    detail = next((line for line in lines[1:] if "Reason" in line or "mismatch" in line), "")
+    print("torch |", lines[0], "|", re.sub(r"\d+/\d+: ", "", detail).strip(" -"))  # N/M: frame ids
+
+
+@tf.function
+def scale(x, k):
+    return x * k
+
+
+with graphs.captured_logs("tensorflow", level=logging.WARNING) as messages_tf:
+    for k in range(6):
+        scale(tf.constant(1.0), float(k))                               # a new Python float: a new trace
+print("tf    |", re.sub(r" at 0x[0-9a-f]+", "", messages_tf[0]).split(". ")[0])
 
 # %% [markdown]
 # ### Exercise 4.3 ★★☆ (~5 min)
@@ -472,10 +532,12 @@ cu.check.no_graph_break(answer)
 # ### `torch.export`: the whole program as one graph
 #
 # `torch.export.export` needs example inputs and gives an `ExportedProgram`: ATen-level ops,
-# parameters lifted to explicit inputs, and a signature saying which input is which. No Python
-# is needed to run it (lesson 09 saves and loads one). Where `torch.compile` would break the
-# graph, `export` fails instead: the second cell shows it on `relu_or_negate`, and the fix,
-# `torch.cond`, PyTorch's counterpart of `tf.cond`, which puts both branches in the graph.
+# parameters lifted to explicit inputs, and a signature saying which input is which. It runs
+# without the model's source code, but not without Python: `.module()` runs it in PyTorch's
+# interpreter, and `torch.export.save`/`load` keep it in a `.pt2` file that Python loads. To run
+# with no Python at all it is compiled ahead of time, with AOTInductor into a shared library that
+# a C++ program loads, or lowered to ExecuTorch for phones; lesson 09 builds the AOTInductor
+# package and runs it from C++.
 
 # %%
 exported = torch.export.export(mlp_pt, (X_pt,))
@@ -484,6 +546,28 @@ for spec in exported.graph_signature.input_specs:
     print(f"{spec.arg.name:<12} {spec.kind.name:<12} {spec.target or ''}")
 cu.compare("export vs eager", exported.module()(X_pt).detach(), y_hat_pt)
 
+# %% [markdown]
+# The example batch had 8 rows, and `export` assumed every batch will: the program carries a guard
+# `input.size()[0] == 8`, and a batch of 4 fails it. `dynamic_shapes` names the sizes that may
+# change: `Dim("batch")` for dimension 0 of `input` (`nn.Linear`'s argument name), and the program
+# then serves any batch size.
+
+# %%
+try:
+    exported.module()(X_pt[:4])
+except AssertionError as error:
+    print(f"batch 4 on the batch-8 program: {type(error).__name__}: {str(error).splitlines()[0]}")
+batch = torch.export.Dim("batch")
+exported_dyn = torch.export.export(mlp_pt, (X_pt,), dynamic_shapes={"input": {0: batch}})
+for n in (4, 8, 1):
+    cu.compare(f"dynamic batch {n}", exported_dyn.module()(X_pt[:n]).detach(), y_hat_pt[:n])
+
+# %% [markdown]
+# Where `torch.compile` would break the graph, `export` fails instead: the cell's first line tries
+# `relu_or_negate`. The fix is control flow written as operators that carry their branches or their
+# body inside the graph: `torch.cond`, PyTorch's counterpart of `tf.cond`, and `torch.while_loop`,
+# the counterpart of `tf.while_loop`. The Collatz loop of the AutoGraph section, whose length
+# depends on the value of `n`, exports as one `while_loop` node that serves every `n`.
 
 # %%
 class ReluOrNegate(nn.Module):
@@ -496,6 +580,19 @@ class ReluOrNegateCond(nn.Module):
         return torch.cond(x.sum() > 0, torch.relu, torch.neg, (x,))
 
 
+class CollatzSteps(nn.Module):
+    """collatz_steps with torch.while_loop: the loop's length depends on the value of n."""
+
+    def forward(self, n):
+        def keep_going(n, steps):
+            return n != 1
+
+        def step(n, steps):
+            return torch.where(n % 2 == 0, n // 2, 3 * n + 1), steps + 1
+
+        return torch.while_loop(keep_going, step, (n, torch.zeros_like(n)))[1]
+
+
 try:
     # export also writes its partial graph to stderr; keep the cell to the error's first line
     with contextlib.redirect_stderr(io.StringIO()):
@@ -506,13 +603,20 @@ exported_cond = torch.export.export(ReluOrNegateCond(), (x_pt,))
 print("with torch.cond:", [op for _, op, _ in pt_utils.graph_nodes(exported_cond)])
 for x in (x_pt, -x_pt):
     cu.compare("torch.cond", exported_cond.module()(x), relu_or_negate(x))
+exported_loop = torch.export.export(CollatzSteps(), (torch.tensor(27),))
+print("with torch.while_loop:", [op for _, op, _ in pt_utils.graph_nodes(exported_loop)])
+print("steps for 27, 7, 1:", [int(exported_loop.module()(torch.tensor(n))) for n in (27, 7, 1)],
+      "| plain Python:", [collatz_steps(n) for n in (27, 7, 1)])
 
 # %% [markdown]
-# ### TorchScript: legacy
+# ### Legacy graph formats, in both
 #
 # `torch.jit.script`/`torch.jit.trace` were PyTorch's first graph formats (2018). They still
 # run in 2.13, and warn that they are deprecated in favour of `torch.compile` and
-# `torch.export`. The warning is caught here and its text printed.
+# `torch.export`; the warning is caught here and its text printed. TensorFlow's legacy is
+# TensorFlow 1's: a `tf.Graph` built op by op with placeholders and run in a `Session`. It still
+# runs in 2.21 under `tf.compat.v1` (lesson 05 debugs such a session), without a warning, and
+# `tf.function` replaced it.
 
 # %%
 with warnings.catch_warnings(record=True) as caught:
@@ -520,6 +624,11 @@ with warnings.catch_warnings(record=True) as caught:
     scripted = torch.jit.script(mlp_pt)
 print(f"{caught[0].category.__name__}: {caught[0].message}")
 cu.compare("TorchScript", scripted(X_pt).detach(), y_hat_pt)
+with tf.Graph().as_default():                      # TF1: build first, run later
+    x_ph = tf.compat.v1.placeholder(tf.float32, shape=[None, 3])
+    y_ph = tf.nn.relu(x_ph * 2)
+    with tf.compat.v1.Session() as sess:
+        print("TF1 Session.run:", sess.run(y_ph, feed_dict={x_ph: [x_np]}))
 
 # %% [markdown]
 # ## Dynamic models: a recursive tree network
@@ -630,10 +739,10 @@ print("trees:", len(trees), "| traces:", encode_flat_tf.experimental_get_tracing
 cu.compare("one TF graph", roots, roots_tf)
 
 # %% [markdown]
-# ### PyTorch, compile the cell and keep the recursion
+# ### PyTorch, one graph for every tree: two ways
 #
-# The PyTorch idiom is the other way round: keep the tree walk in Python and compile only the
-# part that is the same for every node, the cell. One graph, reused at every node of every tree.
+# The usual PyTorch idiom is the other way round: keep the tree walk in Python and compile only
+# the part that is the same for every node, the cell. One graph, reused at every node of every tree.
 
 # %%
 torch._dynamo.reset()
@@ -656,31 +765,72 @@ print("trees:", len(trees), "| graphs compiled:", len(captured))
 cu.compare("compiled cell", roots, roots_pt)
 
 # %% [markdown]
+# The other way is TensorFlow's: the flat lists as tensors and a `torch.while_loop` over the inner
+# nodes, exported with both list lengths dynamic. The loop body must be functional (it returns the
+# new `states` rather than writing into them) and picks rows with `index_select`, because indexing
+# with a tensor-valued position inside the loop would be data-dependent. One program, every tree.
+
+# %%
+class FlatTreeEncoder(nn.Module):
+    def forward(self, leaves, children):
+        n_leaves = leaves.shape[0]
+        states = torch.cat([emb_pt[leaves], torch.zeros(children.shape[0], D)])
+
+        def more_nodes(j, states):
+            return j < children.shape[0]
+
+        def combine(j, states):
+            pair = children.index_select(0, j.reshape(1)).reshape(2)
+            h = torch.tanh(W_cell_pt @ states.index_select(0, pair).reshape(-1) + b_cell_pt)
+            return j + 1, states.index_copy(0, (n_leaves + j).reshape(1), h[None])
+
+        return torch.while_loop(more_nodes, combine, (torch.tensor(0), states))[1][-1]
+
+
+def flat_tensors(tree):
+    leaves, children = graphs.flatten_tree(tree)
+    return torch.tensor(leaves), torch.tensor(children).reshape(-1, 2)
+
+
+flat_program = torch.export.export(FlatTreeEncoder(), flat_tensors(trees[0]), dynamic_shapes={
+    "leaves": {0: torch.export.Dim("n_leaves")}, "children": {0: torch.export.Dim("n_inner")}})
+roots = torch.stack([flat_program.module()(*flat_tensors(t)) for t in trees])
+print("trees:", len(trees), "| programs exported: 1 | while_loop in it:",
+      "while_loop" in [op for _, op, _ in pt_utils.graph_nodes(flat_program)])
+cu.compare("one exported program", roots, roots_pt)
+
+# %% [markdown]
 # | | PyTorch | TensorFlow |
 # |---|---|---|
 # | eager recursion | plain Python | plain Python (just as simple) |
 # | whole tree in a graph | recompiles per tree | retraces per tree |
-# | one graph for all trees | compile the cell, walk in Python | flatten to tensors + `tf.while_loop`/`TensorArray` |
-# | the graph without Python | not for the whole tree (`export` would unroll one tree) | yes: the flat version is a complete graph |
+# | one graph for all trees | compile the cell and walk in Python, or flatten + `torch.while_loop` | flatten to tensors + `tf.while_loop`/`TensorArray` |
+# | one whole-model graph to save | the flat version, exported (`torch.while_loop`, dynamic sizes) | the flat version, as a concrete function |
 #
-# The simplicity comes from **eager execution**, which both have. The cost of a graph is paid in
-# both: TensorFlow asks you to rewrite the model as tensor loops, and gets a whole-model graph
-# that can be saved; PyTorch lets you keep Python and compile the regular piece.
+# The simplicity comes from **eager execution**, which both have. The cost of a whole-model graph
+# is the same rewrite in both: the tree becomes tensors and the recursion a tensor loop. PyTorch
+# also offers the cheaper middle way of compiling only the regular piece and keeping the walk in Python.
 
 # %% [markdown]
 # ## Measure what graphs buy
 #
 # Inference on two MLPs with the same NumPy weights in both frameworks: a small one (64 → 32 → 10,
-# batch 32) and a larger one (64 → 512 → 512 → 10, batch 512). Five ways to run each: eager in both,
-# then graphs: `torch.compile` (Inductor), `tf.function`, and `tf.function(jit_compile=True)`
-# (XLA). The first call (trace / compile) is timed on its own; then the median of 30 calls.
-# Both frameworks run on one thread (set in Setup), so the comparison is about graphs, not
-# thread pools; timings still swing with the machine's load.
+# batch 32) and a larger one (64 → 512 → 512 → 10, batch 512). Six ways to run each: eager
+# PyTorch; `torch.compile` (Inductor); eager TensorFlow twice, as plain TensorFlow ops
+# (`tf.nn.relu(x @ W + b)` on constants) and as the Keras model's `model(x)`, which adds Keras'
+# own per-call work; then `tf.function` and `tf.function(jit_compile=True)` (XLA) around the Keras
+# call. The first call (trace / compile) is timed on its own. Then `bench.interleaved` (lesson
+# 12's timer) warms every candidate up, runs 5 rounds in which the candidates take turns, calls
+# both frameworks' `synchronize` before reading the clock (a no-op on a CPU, needed on a GPU), and
+# reports each median with its min-max over the rounds. Beside each time, GFLOP/s: the model's
+# multiply-adds (2·batch·in·out per layer) divided by the time. Both frameworks run on one CPU
+# thread; TensorFlow's oneDNN rewrites are off (`TF_ENABLE_ONEDNN_OPTS=0`, set by `cu.setup`: with
+# them on, TensorFlow prints a start-up notice that no log level hides and its last digits move), so
+# the TensorFlow rows measure its default kernels, not oneDNN's fused ones.
 #
-# Budget note: Inductor keeps its compiled kernels in an on-disk cache (by default under `/tmp`),
-# and this lesson uses it as it comes. The first run on a fresh machine compiles everything with
-# gcc (many seconds on a 2-core laptop, several times longer under heavy load); later
-# runs hit the cache and are much quicker. The column "first call" shows which case you got.
+# Inductor keeps its compiled kernels in `build/cache/inductor/` (set in Setup). The first run on a
+# fresh machine compiles them with gcc (many seconds on a 2-core laptop); later runs read them
+# back. The column "first call" shows which case you got.
 
 # %%
 def mlp_weights(sizes, seed):
@@ -710,22 +860,43 @@ def make_mlp_tf(weights):
     return model
 
 
+def make_mlp_raw_tf(weights):
+    """The same MLP as plain TensorFlow ops on constants: no Keras layer in the call."""
+    params = [(tf.constant(W), tf.constant(b)) for W, b in weights]
+
+    def forward(x):
+        for W, b in params[:-1]:
+            x = tf.nn.relu(x @ W + b)
+        W, b = params[-1]
+        return x @ W + b
+    return forward
+
+
 setups = {"small": ([64, 32, 10], 32), "larger": ([64, 512, 512, 10], 512)}
 models = {}
 for name, (sizes, batch_size) in setups.items():
     weights = mlp_weights(sizes, seed=1)
     X_bench = np.random.default_rng(2).random((batch_size, 64), dtype=np.float32)
-    models[name] = (make_mlp_pt(weights), make_mlp_tf(weights), X_bench)
-    model_pt, model_tf, _ = models[name]
+    flops = sum(bench.matmul_flops(batch_size, n, m) for m, n in zip(sizes, sizes[1:]))
+    models[name] = (make_mlp_pt(weights), make_mlp_tf(weights), make_mlp_raw_tf(weights), X_bench, flops)
+    model_pt, model_tf, raw_tf, _, _ = models[name]
     with torch.no_grad():
         cu.compare(f"{name} eager", model_pt(torch.from_numpy(X_bench)), model_tf(X_bench))
+    cu.compare(f"{name} raw ops", model_tf(X_bench), raw_tf(tf.constant(X_bench)), atol=1e-5)
+    print(f"{name}: {flops / 1e6:.2f} MFLOP per call")
 
 # %% tags=["nbval-ignore-output"]
-# Timings change with the machine and its load, so this cell's output is not compared; the
-# asserts check what must hold on every run: each graph gives the eager result.
+# Timings depend on the machine and its load, so this cell's output is not compared. The asserts
+# check what holds on any machine: every graph gives the eager result, and every way of running
+# does more GFLOP/s on the larger model than on the small one (the small one is overhead-bound).
+def sync():
+    pt_utils.synchronize()
+    tf_utils.synchronize()
+
+
 results = {}
 with torch.no_grad():
-    for name, (model_pt, model_tf, X_bench) in models.items():
+    for name, (model_pt, model_tf, raw_tf, X_bench, flops) in models.items():
         x_pt, x_tf = torch.from_numpy(X_bench), tf.constant(X_bench)
         y_eager = model_pt(x_pt).numpy()
         compiled_pt = torch.compile(model_pt)
@@ -734,38 +905,51 @@ with torch.no_grad():
         calls = {
             "torch eager": lambda: model_pt(x_pt),
             "torch.compile": lambda: compiled_pt(x_pt),
-            "tf eager": lambda: model_tf(x_tf, training=False),
+            "tf raw ops, eager": lambda: raw_tf(x_tf),
+            "tf Keras call, eager": lambda: model_tf(x_tf, training=False),
             "tf.function": lambda: graph_tf(x_tf),
             "tf.function+XLA": lambda: xla_tf(x_tf),
         }
+        first = {}
         for how, call in calls.items():
-            first = graphs.median_seconds(call, repeat=1, warmup=0)  # the first call: trace / compile
-            agree = cu.compare(f"{name} {how}", call(), y_eager, atol=1e-4, quiet=True)
+            start = time.perf_counter()
+            out = call()
+            sync()
+            first[how] = time.perf_counter() - start                      # trace / compile + one call
+            agree = cu.compare(f"{name} {how}", out, y_eager, atol=1e-4, quiet=True)
             assert agree, f"{name} {how}: the graph's result differs from eager"
-            median = graphs.median_seconds(call, repeat=30)
-            results[name, how] = (first, median, agree.max_diff)
-for (name, how), (first, median, diff) in results.items():
-    eager = results[name, "torch eager" if how.startswith("torch") else "tf eager"][1]
-    print(f"{name:<7} {how:<16} first call {first:6.2f} s   median {median * 1e6:8.0f} µs   "
-          f"vs its eager {eager / median:4.1f}×   max|diff| vs torch eager {diff:.0e}")
+        results[name] = (bench.interleaved(calls, rounds=5, sync=sync), first, flops)
+print(bench.thread_line())
+for name, (timed, first, flops) in results.items():
+    for how, t in timed.timings.items():
+        print(f"{name:<7} {how:<21} first call {first[how]:5.2f} s   median {t.median * 1e6:7.0f} µs "
+              f"(min {t.low * 1e6:.0f} – max {t.high * 1e6:.0f})   {bench.gflops(flops, t.median):6.2f} GFLOP/s")
+for how in calls:
+    speeds = [bench.gflops(flops, timed[how].median) for timed, _, flops in results.values()]
+    assert speeds[1] > speeds[0], f"{how}: the larger model should run at more GFLOP/s than the small one"
 
 # %% [markdown]
-# What to read in it (your numbers differ; these notes hold on this course's 2-core CI box):
+# How to read it. The ratios between rows depend on the CPU, the library builds and the load (run
+# the cell twice, or on another machine, and they move), so read what the columns say, not this
+# machine's numbers:
 #
-# - **Compile time is real.** The first `torch.compile` in a process takes seconds (loading
-#   Inductor, generating C++ and building it with gcc, or reading it back from the cache); the
-#   next one is quicker. A `tf.function` traces in well under a second, and XLA adds a fraction
-#   of a second.
-# - **Small model: eager PyTorch is already fast.** Its whole forward pass takes microseconds, so
-#   a graph has little overhead to remove and `torch.compile` can even lose. Eager TensorFlow (and Keras' `__call__`)
-#   costs much more per op, and `tf.function` removes most of it: the graph wins clearly.
-# - **Larger model: the matrix multiplications take most of the time**, and a graph does not
-#   make a matrix multiplication faster: eager and graph times move closer together, and so do
-#   the two frameworks' eager times.
-# - Graph results equal eager ones within 1e-4 (the asserts), often not bit for bit (the last
-#   column): compiled kernels may add in a different order.
+# - **Compile time is real.** The first `torch.compile` with Inductor takes seconds (generating C++
+#   and building it with gcc, or reading it back from the cache); a `tf.function` traces in a
+#   fraction of a second, and XLA adds a fraction more.
+# - **GFLOP/s says what bounds a row.** The small model does a fraction of a MFLOP per call: every
+#   row runs far below what the CPU's matrix unit can do (lesson 12 measures that peak), so the
+#   time is overhead, Python and per-op dispatch. A graph can only win by removing overhead, and
+#   how much there is to remove differs: eager PyTorch is already lean, eager TensorFlow costs
+#   more per op, and the Keras call more again (compare its row with the raw-ops row).
+# - **The larger model is compute-bound**: its rows run at many GFLOP/s, and the time is the
+#   matrix products. A graph there wins only if it runs different kernels than eager code
+#   (TensorFlow's graph optimiser fuses a matmul with its bias add and ReLU; XLA generates its own
+#   code), so whether `tf.function` or XLA beats eager on it is a property of your machine and
+#   build, to be measured there, not a rule.
+# - Graph results equal eager ones within 1e-4 (the asserts), not always bit for bit: compiled
+#   kernels may add in a different order.
 #
-# Training throughput, threads and fair benchmarking in depth are lesson 12's subject.
+# Fair benchmarking in depth, training throughput and threads are lesson 12's subject.
 
 # %% [markdown]
 # ## Summary
@@ -773,49 +957,53 @@ for (name, how), (first, median, diff) in results.items():
 # - **Eager by default, in both.** An op runs when its line runs, and a Python `if` on a tensor
 #   works in PyTorch and in TensorFlow alike (`relu_or_negate`, `tf.executing_eagerly()`).
 # - **TensorFlow graphs** come from `tf.function`: Python runs once per trace, TF ops every call;
-#   new shapes and new Python values retrace, `input_signature`/`reduce_retracing` stop it;
-#   a concrete function's GraphDef lists its ops; AutoGraph rewrites `while`/`if` on tensors
-#   into graph control flow (one `StatelessWhile` op for the Collatz loop); side effects, variables and
-#   Python lists need care inside.
+#   new shapes and new Python values retrace (and TensorFlow warns when it happens too often),
+#   `input_signature`/`reduce_retracing` stop it; a concrete function's GraphDef lists its ops;
+#   AutoGraph rewrites `while`/`if` on tensors into graph control flow (one `StatelessWhile` op for
+#   the Collatz loop); side effects, variables and Python lists need care inside.
 # - **PyTorch graphs** come from `torch.fx` (readable, no data-dependent flow), `torch.compile`
-#   (captures what it can, breaks the graph where it cannot, recompiles on new shapes) and
-#   `torch.export` (one whole ATen graph, or an error where compile would break); TorchScript is deprecated.
+#   (captures what it can, breaks the graph where it cannot, a `print` included, which then runs
+#   every call; recompiles on new shapes and dtypes up to `recompile_limit`; `TORCH_LOGS` says why)
+#   and `torch.export` (one whole ATen graph or an error; fixed sizes unless `dynamic_shapes`;
+#   `torch.cond`/`torch.while_loop` for data-dependent control flow; it still needs Python to run,
+#   AOTInductor removes that). TorchScript is deprecated, as TF1's `Session` is legacy.
 # - **Recursive models** are equally simple eagerly in both; in a graph, both re-trace per tree
-#   unless you restructure: TF flattens to tensor loops, PyTorch compiles the cell.
-# - **Graphs buy speed where per-op overhead dominates** (eager TF, small models) and cost compile
-#   time; results match eager within float tolerance.
-
-# %% [markdown]
+#   unless you restructure: one whole-model graph takes flattening the tree into tensor loops in
+#   both (`tf.while_loop`, `torch.while_loop`); PyTorch can also compile just the cell.
+# - **What graphs buy** depends on what bounds the work: GFLOP/s far below the machine's rate means
+#   overhead, which a graph can remove; a compute-bound model gains only where the graph runs other
+#   kernels. Compile time is paid first, and results match eager within float tolerance.
+#
 # ## PyTorch vs TensorFlow
 #
 # | concept | PyTorch | TensorFlow | gotcha |
 # |---|---|---|---|
 # | default mode | eager | eager | "TF is static" is a TF 1.x memory |
 # | make a graph | `torch.compile(f)` | `@tf.function` | both trace on the first call |
-# | Python `print` in a graph function | (not shown here) | runs once per trace | `tf.print` runs every call |
+# | Python `print` in a graph function | a graph break: runs every call | runs once per trace | `tf.print` runs every call |
 # | new input shape | recompile, then a dynamic-size graph | retrace (or `input_signature`/`reduce_retracing`) | Python numbers are part of TF's signature |
-# | data-dependent `if` | graph break (fix: `torch.where`) | AutoGraph → `tf.cond` | `fx.symbolic_trace` cannot do it at all |
-# | loop over a Python structure (the tree) | unrolled; recompiles per tree | unrolled; retraces per tree | one graph for all trees takes a rewrite |
-# | loop on a tensor value (Collatz) | (not shown here) | AutoGraph → `StatelessWhile` op | Python lists inside need `TensorArray` |
+# | why did it recompile? | `TORCH_LOGS="graph_breaks,recompiles"`; eager after `recompile_limit` | a retracing warning after most recent calls retraced | both silent by default about single retraces |
+# | data-dependent `if` | graph break (fix: `torch.where`, or `torch.cond` to export) | AutoGraph → `tf.cond` | `fx.symbolic_trace` cannot do it at all |
+# | loop on a tensor value (Collatz) | `torch.while_loop` (export: one `while_loop` node) | AutoGraph → `StatelessWhile` op | Python lists inside need `TensorArray` / a functional body |
+# | loop over a Python structure (the tree) | unrolled; recompiles per tree | unrolled; retraces per tree | one graph for all trees takes a rewrite in both |
 # | inspect the graph | `gm.code`, `torch._dynamo.explain` | `get_concrete_function().graph.as_graph_def()`, `tf.autograph.to_code` | print code and node lists: some reprs hold run-specific ids |
-# | whole-program graph | `torch.export` (`ExportedProgram`) | a concrete function (saved as SavedModel in lesson 09) | both need example inputs or a signature |
-# | legacy graph format | TorchScript (deprecated, warns) | none: `tf.function` is TF 2's one graph path | start new code on `torch.compile`/`torch.export` |
+# | whole-program graph | `torch.export` (`ExportedProgram`) | a concrete function (saved as SavedModel in lesson 09) | export fixes the example's batch size unless `dynamic_shapes=` |
+# | run it without Python | AOTInductor `.so` or ExecuTorch (lesson 09) | the SavedModel from C++/TF Serving (lesson 09) | an `ExportedProgram` itself needs Python and torch |
+# | legacy graph format | TorchScript (deprecated, warns) | TF1 `tf.Graph` + `Session` under `tf.compat.v1` (runs, no warning) | start new code on `torch.compile`/`torch.export` and `tf.function` |
 # | compiler | Inductor (C++ on a CPU) | XLA (`jit_compile=True`) | compile time counts: seconds for Inductor |
-
-# %% [markdown]
+#
 # ## Claims settled
 #
 # | claim | verdict | evidence |
 # |---|---|---|
-# | "TensorFlow uses static graphs; PyTorch dynamic graphs" | **outdated** | Both are eager by default (*Eager by default, in both*: `tf.executing_eagerly()` is `True`, a Python `if` works in both). Both build graphs on request: `tf.function` (*Trace a function*) and `torch.compile`/`torch.export` (*Capture PyTorch graphs*). |
-# | "PyTorch also uses static graphs / TorchScript lets models run without Python" | **partly** | PyTorch does capture static graphs: `torch.fx`, dynamo's graphs, and `torch.export`'s whole-program graph (*Capture PyTorch graphs*). TorchScript still runs but is deprecated (its warning in *TorchScript: legacy*); `torch.export` replaces it. Running without Python is shown in lesson 09. |
-# | "Dynamic graphs make variable-size and recursive models simpler" | **true, but not a PyTorch-only point** | The recursive tree network is a few lines of plain Python in eager PyTorch *and* eager TensorFlow (*Dynamic models*). Put in a graph, both re-trace per tree; one graph for all trees takes a tensor rewrite in TF (`encode_flat_tf`) or compiling only the cell in PyTorch (`cell_pt`). |
-
-# %% [markdown]
+# | "TensorFlow uses static graphs; PyTorch dynamic graphs" | **outdated** | Both are eager by default (*Eager by default, in both*: `tf.executing_eagerly()` is `True`, a Python `if` works in both). Both build graphs on request: `tf.function` (*Trace a function*) and `torch.compile`/`torch.export` (*Capture PyTorch graphs*); TF1's static `Session` graphs still run, as legacy (*Legacy graph formats*). |
+# | "PyTorch also uses static graphs / TorchScript lets models run without Python" | **partly** | PyTorch does capture static graphs: `torch.fx`, dynamo's graphs, and `torch.export`'s whole-program graph, with dynamic batch sizes and `torch.cond`/`torch.while_loop` control flow (*Capture PyTorch graphs*). TorchScript still runs but is deprecated (its warning in *Legacy graph formats*). An `ExportedProgram` runs without the model's code but still in Python; running without Python takes AOTInductor or ExecuTorch, and lesson 09 runs an AOTInductor package from C++. |
+# | "Dynamic graphs make variable-size and recursive models simpler" | **true, but not a PyTorch-only point** | The recursive tree network is a few lines of plain Python in eager PyTorch *and* eager TensorFlow (*Dynamic models*). Put in a graph, both re-trace per tree; one whole-model graph for all trees takes the same tensor rewrite in both (`encode_flat_tf` with `tf.while_loop`, `FlatTreeEncoder` with `torch.while_loop`, exported once); PyTorch can instead compile only the cell (`cell_pt`). |
+#
 # ## Further reading
 #
 # - TensorFlow guide: [Better performance with tf.function](https://www.tensorflow.org/guide/function) and [Introduction to graphs and tf.function](https://www.tensorflow.org/guide/intro_to_graphs).
 # - TensorFlow: [AutoGraph reference](https://github.com/tensorflow/tensorflow/blob/master/tensorflow/python/autograph/g3doc/reference/index.md).
-# - PyTorch: [Introduction to torch.compile](https://pytorch.org/tutorials/intermediate/torch_compile_tutorial.html), [torch.compile troubleshooting](https://pytorch.org/docs/stable/torch.compiler_troubleshooting.html), and the [graph-break reference](https://meta-pytorch.github.io/compile-graph-break-site/) that dynamo's own messages link to.
-# - PyTorch: [torch.export](https://pytorch.org/docs/stable/export.html) and [torch.fx](https://pytorch.org/docs/stable/fx.html).
+# - PyTorch: [Introduction to torch.compile](https://pytorch.org/tutorials/intermediate/torch_compile_tutorial.html), [torch.compile troubleshooting](https://pytorch.org/docs/stable/torch.compiler_troubleshooting.html) (`TORCH_LOGS`, recompiles), and the [graph-break reference](https://meta-pytorch.github.io/compile-graph-break-site/) that dynamo's own messages link to.
+# - PyTorch: [torch.export](https://pytorch.org/docs/stable/export.html) (dynamic shapes, `torch.cond`, `torch.while_loop`), [AOTInductor](https://pytorch.org/docs/stable/torch.compiler_aot_inductor.html) and [torch.fx](https://pytorch.org/docs/stable/fx.html).
 # - Looks, Herreshoff, Hutchins, Norvig (2017), *Deep Learning with Dynamic Computation Graphs* (TensorFlow Fold): the tree-batching problem this lesson's tree network touches.

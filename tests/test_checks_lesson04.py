@@ -129,6 +129,12 @@ def test_no_graph_break_clamp_is_right_too():
     assert cu.check.no_graph_break(lambda x: torch.where(x.sum() > 0, x.clamp(min=0), x.neg()), quiet=True)
 
 
+def test_no_graph_break_flipped_condition_is_right_too():
+    """`sum <= 0` picks -x, else relu: the same function written the other way round."""
+    assert cu.check.no_graph_break(lambda x: torch.where(x.sum() <= 0, -x, torch.relu(x)), quiet=True)
+
+
+
 def test_no_graph_break_item_breaks():
     verdict = cu.check.no_graph_break(lambda x: torch.relu(x) if x.sum().item() > 0 else -x, quiet=True)
     assert not verdict and "break" in one_line(verdict)
@@ -137,6 +143,9 @@ def test_no_graph_break_item_breaks():
 @pytest.mark.parametrize("answer, words", [
     (lambda x: torch.relu(x), "results differ"),
     (lambda x: torch.where(x.sum() > 0, torch.relu(x), x), "results differ"),
+    (lambda x: torch.where(x.sum() >= 0, torch.relu(x), -x), "results differ"),   # >= for >: a zero sum
+    (lambda x: torch.where(x.sum() < 0, -x, torch.relu(x)), "results differ"),     # the same slip, flipped
+    (lambda x: torch.where(x.sum() >= 0, x.clamp(min=0), x.neg()), "results differ"),
     (lambda x: torch.full_like(x, float("nan")), "NaN"),
     (lambda x: x.sum(), "results differ"),
     (None, "is None"),

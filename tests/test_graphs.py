@@ -26,10 +26,24 @@ def test_flatten_tree_single_leaf_and_errors():
         graphs.flatten_tree((1, "a"))
 
 
-def test_median_seconds():
-    assert 0 <= graphs.median_seconds(lambda: None, repeat=3) < 0.1
+def test_captured_logs_collects_and_restores():
+    import logging
+    logger = logging.getLogger("course-test-graphs")
+    before_handlers, before_level = list(logger.handlers), logger.level
+    with graphs.captured_logs("course-test-graphs", level=logging.WARNING) as messages:
+        logger.warning("retraced %d times", 5)
+        logger.info("below the level: not kept")
+    assert messages == ["retraced 5 times"]
+    assert logger.handlers == before_handlers and logger.level == before_level
+    logger.warning("after the block: not kept")
+    assert messages == ["retraced 5 times"]
+
+
+@pytest.mark.parametrize("names, level", [((), None), ((3,), None), (("",), None), (("x",), "WARNING"), (("x",), True)])
+def test_captured_logs_bad_arguments(names, level):
     with pytest.raises(CourseError):
-        graphs.median_seconds(lambda: None, repeat=0)
+        with graphs.captured_logs(*names, level=level):
+            pass
 
 
 def test_draw_graph_returns_a_figure():

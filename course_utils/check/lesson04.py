@@ -94,8 +94,9 @@ def no_graph_break(answer: Any) -> str:
         raise Wrong(f"your answer is {describe(answer)}: a result, not the function. Assign the function itself, "
                     "answer = relu_or_negate_fixed (no parentheses).")
     torch = _require_function(answer, "torch", "relu_or_negate_fixed", "a Python function that takes a torch tensor")
+    # [2, -2] sums to exactly 0: relu_or_negate negates it, so `x.sum() >= 0` for `> 0` is caught.
     inputs = [torch.tensor([1.0, -2.0, 3.0]), torch.tensor([-1.0, 2.0, -3.0]),
-              torch.tensor([[0.5, -4.0], [1.0, 1.0]])]
+              torch.tensor([[0.5, -4.0], [1.0, 1.0]]), torch.tensor([2.0, -2.0])]
     for x in inputs:
         expected = x.relu() if float(x.sum()) > 0 else -x
         got = as_array(answer(x.clone()), what="its result")
