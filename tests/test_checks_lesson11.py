@@ -114,4 +114,9 @@ def test_replica_losses_wrong(answer, words):
 def test_check_prints_one_line(capsys):
     cu.check.scaled_batch_and_lr((128, 0.2))
     out = capsys.readouterr().out
-    assert out.startswith("Exercise 11.1 — correct.") and out.count("\n") == 1
+    assert out.startswith("Exercise 11.3 — correct.") and out.count("\n") == 1
+
+
+def test_hint_shows_code_for_every_exercise():
+    for exercise in ("11.1", "11.2", "11.3"):
+        assert "answer" in str(cu.check.hint(exercise))

@@ -10,17 +10,17 @@ import numpy as np
 
 from .core import Wrong, as_array, describe, expect_close, expect_finite, expect_shape, exercise
 
-# 11.1: one process trained with this batch size and learning rate; then WORKERS workers, each
+# 11.3: one process trained with this batch size and learning rate; then WORKERS workers, each
 # with the same DataLoader(batch_size=SINGLE_BATCH).
 SINGLE_BATCH, SINGLE_LR, WORKERS = 32, 0.05, 4
 
-# 11.2: DistributedSampler(range(16), num_replicas=2, rank=0, shuffle=True, seed=0), epochs 0 and 1,
+# 11.1: DistributedSampler(range(16), num_replicas=2, rank=0, shuffle=True, seed=0), epochs 0 and 1,
 # with set_epoch: torch.randperm(16, generator=manual_seed(epoch))[0::2] (tests check it against torch).
 SAMPLER_N, SAMPLER_REPLICAS = 16, 2
 RANK0_ORDERS = np.array([[12, 9, 11, 13, 2, 15, 4, 7], [5, 6, 11, 7, 1, 9, 10, 13]], dtype=np.int64)
 RANK1_ORDERS = np.array([[10, 6, 8, 5, 14, 0, 3, 1], [15, 4, 2, 12, 0, 8, 3, 14]], dtype=np.int64)
 
-# 11.3: per-example losses of one global batch of 64, split over 2 replicas of 32.
+# 11.2: per-example losses of one global batch of 64, split over 2 replicas of 32.
 PER_EXAMPLE = np.random.default_rng(11).uniform(0.5, 2.5, size=(2, 32)).astype(np.float32)
 GLOBAL_BATCH = PER_EXAMPLE.size
 
@@ -35,7 +35,7 @@ def _number(value: Any, what: str) -> float:
     return float(arr.reshape(()))
 
 
-@exercise("11.1")
+@exercise("11.3", solution="answer = (4 * 32, 0.05 * 4)  # every worker loads its own 32; lr grows with the batch")
 def scaled_batch_and_lr(answer: Any) -> str:
     """(global batch, learning rate) after moving from 1 process to WORKERS DDP workers (linear scaling rule)."""
     if isinstance(answer, Mapping):
@@ -72,7 +72,8 @@ def scaled_batch_and_lr(answer: Any) -> str:
             f"{want_lr:g} (with a warm-up, in practice).")
 
 
-@exercise("11.2")
+@exercise("11.1", solution="for epoch in range(2): sampler.set_epoch(epoch); orders.append(list(sampler)) — "
+                            "then answer = torch.tensor(orders)")
 def set_epoch_orders(answer: Any) -> str:
     """Rank 0's sample order in epochs 0 and 1 from a DistributedSampler with set_epoch, shape (2, 8)."""
     if isinstance(answer, np.ndarray):
@@ -98,7 +99,9 @@ def set_epoch_orders(answer: Any) -> str:
     return "set_epoch(epoch) gives every epoch a new shuffle, the same on every rank (seed + epoch)."
 
 
-@exercise("11.3")
+@exercise("11.2", solution={
+    "tensorflow": "answer = tf.stack([tf.nn.compute_average_loss(row, global_batch_size=64) for row in per_example])",
+    "torch": "answer = torch.from_numpy(per_example).sum(dim=1) / 64"})
 def replica_losses(answer: Any) -> str:
     """Each replica's loss, scaled so that summing the replicas' gradients gives the global batch's mean."""
     if isinstance(answer, np.ndarray):
