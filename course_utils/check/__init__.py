@@ -16,6 +16,7 @@ from .lesson12 import fraction_of_peak, median_speedup, unfair_benchmark
 from .lesson08 import divergence_step, logged_schedule
 from .lesson11 import replica_losses, scaled_batch_and_lr, set_epoch_orders
 from .lesson10 import extra_tf_lines, silu_backward, squareplus_backward
+from .lesson13 import batchnorm_match, ported_sequence_model
 
 __all__ = [
     "PLACEHOLDER", "Verdict", "Wrong", "exercise", "hint",
@@ -43,4 +44,6 @@ __all__ = [
     "scaled_batch_and_lr", "set_epoch_orders", "replica_losses",
     # 10_custom_extensions
     "squareplus_backward", "silu_backward", "extra_tf_lines",
+    # 13_claims_checked
+    "batchnorm_match", "ported_sequence_model",
 ]

@@ -98,19 +98,23 @@ def course_md(root: str | Path | None = None) -> Path | None:
     return path if path.is_file() else None
 
 
-def _table_rows(lines: list[str]) -> list[list[str]]:
-    """The body rows of the first markdown table in ``lines`` (header and separator dropped)."""
+def _table(lines: list[str]) -> tuple[list[str], list[list[str]]]:
+    """The header and body rows of the first markdown table in ``lines`` (separator dropped)."""
     rows, started = [], False
     for line in lines:
         stripped = line.strip()
         if stripped.startswith("|"):
             started = True
-            cells = [c.strip() for c in stripped.strip("|").split("|")]
-            rows.append(cells)
+            rows.append([c.strip() for c in stripped.strip("|").split("|")])
         elif started:
             break
-    body = [r for r in rows[1:] if not all(set(c) <= set("-: ") for c in r)]
-    return body
+    if not rows:
+        return [], []
+    return rows[0], [r for r in rows[1:] if not all(set(c) <= set("-: ") for c in r)]
+
+
+def _table_rows(lines: list[str]) -> list[list[str]]:
+    return _table(lines)[1]
 
 
 def read_course_claims(path: str | Path) -> tuple[tuple[str, str], ...]:
@@ -156,8 +160,12 @@ def claims_table(path: str | Path, heading: str = "Claims settled") -> list[Row]
             if re.match(rf"^#{{2,3}}\s+{re.escape(heading)}\s*$", line.strip()):
                 rest = lines[i + 1:]
                 end = next((j for j, l in enumerate(rest) if l.startswith("#")), len(rest))
-                return [Row(cells[0], verdict_of(cells[1]) if len(cells) > 1 else None, tuple(cells[1:]))
-                        for cells in _table_rows(rest[:end])]
+                header, body = _table(rest[:end])
+                names = [h.lower() for h in header]
+                at = names.index("claim") if "claim" in names else 0
+                verdict_at = next((j for j, n in enumerate(names) if n.startswith("verdict")), at + 1)
+                return [Row(cells[at], verdict_of(cells[verdict_at]) if len(cells) > verdict_at else None,
+                            tuple(cells[at + 1:])) for cells in body if len(cells) > at]
     return []
 
 

@@ -1,0 +1,158 @@
+"""Checks for the exercises of 13_claims_checked: BatchNorm's conventions, and porting a model the course
+has not shown (a 1-D conv net) in either direction, proven equal.
+
+Models are read through the attributes both frameworks expose (``modules()``/``named_parameters()`` in
+torch, ``layers``/``get_weights()`` in Keras) and run through the framework that made them, found in
+``sys.modules``: this module imports neither framework.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+from ..arrays import framework_of, is_tensor_like
+from .core import Wrong, describe, exercise
+
+# Exercise 13.1: the two defaults (torch BatchNorm1d(), Keras BatchNormalization()).
+TORCH_BN = {"momentum": 0.1, "eps": 1e-5}      # running = (1 - momentum)·running + momentum·batch
+KERAS_BN = {"momentum": 0.99, "epsilon": 1e-3}  # running = momentum·running + (1 - momentum)·batch
+
+# Exercise 13.2: a 1-D conv net on sequences (N, C=2, L=8): Conv1d(2, 4, 3) → ReLU → Flatten → Linear(24, 3).
+SEQ_CHANNELS, SEQ_LENGTH, SEQ_FILTERS, SEQ_KERNEL, SEQ_CLASSES = 2, 8, 4, 3, 3
+SEQ_OUT = SEQ_LENGTH - SEQ_KERNEL + 1        # 6 positions after the convolution
+SEQ_X = np.random.default_rng(13).normal(size=(5, SEQ_CHANNELS, SEQ_LENGTH)).astype(np.float32)  # NCL
+
+
+def _bn_kind(answer: Any) -> str:
+    name = type(answer).__name__
+    kind = framework_of(answer)
+    if kind == "torch" and name.startswith("BatchNorm"):
+        return "torch"
+    if name == "BatchNormalization":
+        return "keras"
+    raise Wrong(f"your answer is {describe(answer)}; expected a BatchNorm layer: keras.layers.BatchNormalization(...) "
+                "or torch.nn.BatchNorm1d(...).")
+
+
+@exercise("13.1", solution={"tensorflow": "answer = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)",
+                            "torch": "answer = nn.BatchNorm1d(4, momentum=0.01, eps=1e-3)"})
+def batchnorm_match(answer: Any) -> str:
+    """A BatchNorm layer of one framework set to behave like the other's default: a Keras layer with torch's
+    conventions (momentum 0.9, epsilon 1e-5) or a torch layer with Keras' (momentum 0.01, eps 1e-3)."""
+    kind = _bn_kind(answer)
+    if kind == "keras":
+        momentum, eps = float(answer.momentum), float(answer.epsilon)
+        if np.isclose(momentum, TORCH_BN["momentum"]):
+            raise Wrong("momentum=0.1 copies torch's number, but the two weigh opposite terms: torch's momentum "
+                        "weighs the new batch, Keras' the old running value. Hint: write both update rules.")
+        if np.isclose(momentum, KERAS_BN["momentum"]):
+            raise Wrong("momentum is still Keras' default 0.99: the running statistics would move 10× slower than "
+                        "torch's. Hint: 1 − torch's momentum.")
+        if not np.isclose(momentum, 1 - TORCH_BN["momentum"]):
+            raise Wrong(f"momentum={momentum:g} matches neither convention. Hint: Keras keeps momentum × the old value.")
+        if np.isclose(eps, KERAS_BN["epsilon"]):
+            raise Wrong("epsilon is still Keras' default 1e-3; torch's BatchNorm adds 1e-5 to the variance.")
+        if not np.isclose(eps, TORCH_BN["eps"], rtol=1e-3, atol=0):
+            raise Wrong(f"epsilon={eps:g}; torch's BatchNorm adds {TORCH_BN['eps']:g} to the variance.")
+        return "Keras momentum = 1 − torch momentum; epsilon 1e-5 as torch."
+    momentum, eps = answer.momentum, float(answer.eps)
+    if momentum is None:
+        raise Wrong("momentum=None makes torch keep a cumulative average, not Keras' moving one.")
+    momentum = float(momentum)
+    if np.isclose(momentum, KERAS_BN["momentum"]):
+        raise Wrong("momentum=0.99 copies Keras' number, but torch's momentum weighs the new batch: this layer would "
+                    "almost forget its history at each step. Hint: write both update rules.")
+    if np.isclose(momentum, TORCH_BN["momentum"]):
+        raise Wrong("momentum is still torch's default 0.1. Hint: 1 − Keras' momentum.")
+    if not np.isclose(momentum, 1 - KERAS_BN["momentum"]):
+        raise Wrong(f"momentum={momentum:g} matches neither convention. Hint: torch's momentum weighs the new batch.")
+    if np.isclose(eps, TORCH_BN["eps"]):
+        raise Wrong("eps is still torch's default 1e-5; Keras' BatchNormalization adds 1e-3 to the variance.")
+    if not np.isclose(eps, KERAS_BN["epsilon"], rtol=1e-3, atol=0):
+        raise Wrong(f"eps={eps:g}; Keras' BatchNormalization adds {KERAS_BN['epsilon']:g} to the variance.")
+    return "torch momentum = 1 − Keras momentum; eps 1e-3 as Keras."
+
+
+# --- 13.2 -------------------------------------------------------------------------------------------------
+
+def _torch_layers(model: Any) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
+    found = []
+    for m in model.modules():
+        own = dict(m.named_parameters(recurse=False))
+        if own:
+            bias = own.get("bias")
+            found.append((type(m).__name__, own["weight"].detach().cpu().numpy(),
+                          None if bias is None else bias.detach().cpu().numpy()))
+    return found
+
+
+def _keras_layers(model: Any) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
+    found = []
+    for layer in model.layers:
+        weights = [np.asarray(w) for w in layer.get_weights()]
+        if weights:
+            found.append((type(layer).__name__, weights[0], weights[1] if len(weights) > 1 else None))
+    return found
+
+
+def _split_pair(answer: Any) -> tuple[Any, Any]:
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        raise Wrong(f"your answer is {describe(answer)}; expected the two models as a pair: (model_pt, model_tf).")
+    kinds = [framework_of(m) for m in answer]
+    if any(is_tensor_like(m) or isinstance(m, np.ndarray) for m in answer):
+        raise Wrong("your pair holds outputs, not models: hand in the two models themselves, (model_pt, model_tf); "
+                    "the check runs them on its own input.")
+    if sorted(kinds) != ["tensorflow", "torch"]:
+        raise Wrong(f"your pair holds {describe(answer[0])} and {describe(answer[1])}; expected one torch nn.Module "
+                    "and one Keras model.")
+    model_pt, model_tf = answer if kinds[0] == "torch" else answer[::-1]
+    if not hasattr(model_pt, "modules") or not hasattr(model_tf, "layers"):
+        raise Wrong("expected a torch nn.Module and a Keras model (not layers, not functions).")
+    return model_pt, model_tf
+
+
+@exercise("13.2", solution=(
+    "model_tf.layers[0].set_weights([W.transpose(2, 1, 0), b]); "
+    "model_tf.layers[3].set_weights([V.reshape(3, 4, 6).transpose(0, 2, 1).reshape(3, 24).T, c]); "
+    "answer = (model_pt, model_tf)   # W, b, V, c: the torch weights as NumPy"))
+def ported_sequence_model(answer: Any) -> str:
+    """(model_pt, model_tf), in either order: the lesson's 1-D conv net in both frameworks after a port in either
+    direction. The check runs both on ``SEQ_X`` (torch NCL, Keras NLC) and wants the same logits."""
+    model_pt, model_tf = _split_pair(answer)
+    layers_pt, layers_tf = _torch_layers(model_pt), _keras_layers(model_tf)
+    kinds = ([k for k, _, _ in layers_pt], [k for k, _, _ in layers_tf])
+    if kinds != (["Conv1d", "Linear"], ["Conv1D", "Dense"]):
+        raise Wrong(f"the models' layers with weights are {kinds[0]} and {kinds[1]}; expected the exercise's models, "
+                    "Conv1d + Linear and Conv1D + Dense.")
+    torch, tf = sys.modules.get("torch"), sys.modules.get("tensorflow")
+    with torch.no_grad():
+        out_pt = model_pt(torch.from_numpy(SEQ_X)).detach().cpu().numpy()
+    out_tf = np.asarray(model_tf(SEQ_X.transpose(0, 2, 1), training=False) if tf is not None
+                        else model_tf(SEQ_X.transpose(0, 2, 1)))
+    if out_pt.shape != out_tf.shape:
+        raise Wrong(f"the models give shapes {out_pt.shape} and {out_tf.shape}; build both as the exercise shows.")
+    if float(out_pt.std()) < 1e-6:
+        raise Wrong("the torch model's logits are all the same number: did you zero its weights? Port real weights.")
+    gap = float(np.abs(out_pt - out_tf).max())
+    if gap <= 1e-4 * max(1.0, float(np.abs(out_pt).max())):
+        return f"both give the same logits on the check's input (max|diff| <= 1e-04): the port is proven."
+    (_, Wc, bc), (_, Wd, bd) = layers_pt
+    (_, Kc, kc), (_, Kd, kd) = layers_tf
+    conv_ok = Kc.shape == Wc.transpose(2, 1, 0).shape and np.allclose(Kc, Wc.transpose(2, 1, 0), atol=1e-6)
+    if not conv_ok:
+        if Kc.size == Wc.size and np.allclose(Kc.reshape(-1), Wc.reshape(-1), atol=1e-6):
+            raise Wrong("the conv kernel was reshaped, not transposed: the numbers never moved. "
+                        "Hint: torch Conv1d stores (out, in, k), Keras Conv1D (k, in, out).")
+        raise Wrong(f"the logits differ (max|diff| = {gap:.2g}) and already the conv kernels are not the same weights. "
+                    "Hint: torch Conv1d stores (out, in, k), Keras Conv1D (k, in, out).")
+    if bc is not None and kc is not None and not np.allclose(bc, kc, atol=1e-6):
+        raise Wrong("the conv kernels match but the conv biases do not: port the bias too (it needs no transpose).")
+    if Kd.shape == Wd.T.shape and np.allclose(Kd, Wd.T, atol=1e-6):
+        raise Wrong("the dense layer was only transposed: torch flattens the conv output as (C, L), Keras as (L, C), "
+                    "so its 24 inputs come in another order. Hint: lesson 03's flatten trap, in 1-D.")
+    if bd is not None and kd is not None and not np.allclose(bd, kd, atol=1e-6):
+        raise Wrong("the dense weights look ported but the dense biases differ: copy the bias too.")
+    raise Wrong(f"the logits differ (max|diff| = {gap:.2g}); the conv layer matches, so look at the dense layer after "
+                "the flatten. Hint: unflatten its inputs to the conv output's axes, reorder, flatten back.")

@@ -1,0 +1,128 @@
+"""The 13_claims_checked exercise checks: right answers in both frameworks pass; wrong ones say why in one line."""
+import keras
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import course_utils as cu
+from course_utils.check import core
+from course_utils.check.lesson13 import SEQ_X
+
+
+@pytest.fixture(autouse=True)
+def first_try():
+    core.reset_tries()
+
+
+def one_line(verdict):
+    text = str(verdict)
+    assert "\n" not in text and "Traceback" not in text
+    if not verdict:
+        assert "the code:" not in text and "transpose(2, 1, 0)" not in text and "momentum=0.9," not in text, text
+    return text
+
+
+# --- 13.1 BatchNorm conventions ---------------------------------------------------------------------
+
+def test_batchnorm_right_in_both():
+    assert cu.check.batchnorm_match(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5), quiet=True)
+    assert cu.check.batchnorm_match(nn.BatchNorm1d(4, momentum=0.01, eps=1e-3), quiet=True)
+    assert cu.check.batchnorm_match(nn.BatchNorm2d(3, momentum=0.01, eps=0.001), quiet=True)   # any width, 2-D too
+
+
+def test_batchnorm_right_answer_really_matches():
+    """Keras configured as the check wants updates its running mean exactly like torch's default."""
+    x = np.random.default_rng(0).normal(2.0, 1.0, size=(16, 4)).astype(np.float32)
+    bn_pt, bn_tf = nn.BatchNorm1d(4), keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+    bn_pt.train()(torch.from_numpy(x))
+    bn_tf(x, training=True)
+    assert np.allclose(bn_pt.running_mean.numpy(), np.asarray(bn_tf.moving_mean), atol=1e-6)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (..., "not attempted yet"),
+    (None, "expected a BatchNorm layer"),
+    (nn.Linear(2, 2), "expected a BatchNorm layer"),
+    ((0.9, 1e-5), "expected a BatchNorm layer"),
+    (keras.layers.BatchNormalization(momentum=0.1, epsilon=1e-5), "opposite terms"),
+    (keras.layers.BatchNormalization(epsilon=1e-5), "still Keras' default 0.99"),
+    (keras.layers.BatchNormalization(momentum=0.9), "still Keras' default 1e-3"),
+    (keras.layers.BatchNormalization(momentum=0.5, epsilon=1e-5), "matches neither"),
+    (nn.BatchNorm1d(4, momentum=0.99, eps=1e-3), "copies Keras' number"),
+    (nn.BatchNorm1d(4, eps=1e-3), "still torch's default 0.1"),
+    (nn.BatchNorm1d(4, momentum=0.01), "still torch's default 1e-5"),
+    (nn.BatchNorm1d(4, momentum=None, eps=1e-3), "cumulative average"),
+])
+def test_batchnorm_wrong(answer, words):
+    verdict = cu.check.batchnorm_match(answer, quiet=True)
+    assert not verdict and words in one_line(verdict)
+
+
+# --- 13.2 the 1-D conv net, ported ------------------------------------------------------------------
+
+def models(seed=0):
+    torch.manual_seed(seed)
+    model_pt = nn.Sequential(nn.Conv1d(2, 4, kernel_size=3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6, 3))
+    model_tf = keras.Sequential([keras.Input((8, 2)), keras.layers.Conv1D(4, 3), keras.layers.ReLU(),
+                                 keras.layers.Flatten(), keras.layers.Dense(3)])
+    return model_pt, model_tf
+
+
+def torch_params(model_pt):
+    conv, dense = model_pt[0], model_pt[3]
+    return [t.detach().numpy() for t in (conv.weight, conv.bias, dense.weight, dense.bias)]
+
+
+def port_to_keras(model_pt, model_tf, conv=lambda W: W.transpose(2, 1, 0),
+                  dense=lambda V: V.reshape(3, 4, 6).transpose(0, 2, 1).reshape(3, 24).T, biases=True):
+    W, b, V, c = torch_params(model_pt)
+    model_tf.layers[0].set_weights([conv(W), b if biases else np.zeros_like(b)])
+    model_tf.layers[3].set_weights([dense(V), c])
+    return model_pt, model_tf
+
+
+def test_port_right_both_directions_and_orders():
+    pair = port_to_keras(*models())
+    assert cu.check.ported_sequence_model(pair, quiet=True)
+    assert cu.check.ported_sequence_model(pair[::-1], quiet=True)        # (model_tf, model_pt) too
+    assert cu.check.ported_sequence_model(list(pair), quiet=True)
+    # the other direction: Keras' weights into torch
+    model_pt, model_tf = models(1)
+    K, k, D, d = [np.asarray(w) for w in model_tf.layers[0].get_weights() + model_tf.layers[3].get_weights()]
+    with torch.no_grad():
+        model_pt[0].weight.copy_(torch.from_numpy(K.transpose(2, 1, 0)))
+        model_pt[0].bias.copy_(torch.from_numpy(k))
+        model_pt[3].weight.copy_(torch.from_numpy(D.T.reshape(3, 6, 4).transpose(0, 2, 1).reshape(3, 24)))
+        model_pt[3].bias.copy_(torch.from_numpy(d + 0.1))  # Keras' dense bias is 0: a nonzero one on both sides
+    model_tf.layers[3].set_weights([D, d + 0.1])
+    assert cu.check.ported_sequence_model((model_pt, model_tf), quiet=True)
+
+
+def test_unported_models_differ_really():
+    model_pt, model_tf = models()
+    out_pt = model_pt(torch.from_numpy(SEQ_X)).detach().numpy()
+    assert np.abs(out_pt - np.asarray(model_tf(SEQ_X.transpose(0, 2, 1)))).max() > 1e-2
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: ..., "not attempted yet"),
+    (lambda: None, "expected the two models as a pair"),
+    (lambda: models()[0], "expected the two models as a pair"),
+    (lambda: (torch.zeros(5, 3), np.zeros((5, 3))), "outputs, not models"),
+    (lambda: (models()[0], models(1)[0]), "one torch nn.Module and one Keras model"),
+    (lambda: models(), "conv kernels are not the same"),                                   # not ported at all
+    (lambda: port_to_keras(*models(), conv=lambda W: W.reshape(3, 2, 4)), "reshaped, not transposed"),
+    (lambda: port_to_keras(*models(), biases=False), "conv biases do not"),
+    (lambda: port_to_keras(*models(), dense=lambda V: V.T), "only transposed"),           # the flatten trap
+    (lambda: (nn.Sequential(nn.Linear(16, 3)), models()[1]), "expected the exercise's models"),
+])
+def test_port_wrong(make, words):
+    verdict = cu.check.ported_sequence_model(make(), quiet=True)
+    assert not verdict and words in one_line(verdict)
+
+
+def test_check_prints_one_line(capsys):
+    cu.check.batchnorm_match(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5))
+    assert capsys.readouterr().out == ("Exercise 13.1 — correct. Keras momentum = 1 − torch momentum; "
+                                       "epsilon 1e-5 as torch.\n")

@@ -1,0 +1,80 @@
+"""The claims of COURSE.md against lesson 13 (course_utils/lessons/claims.py), read with nbformat, no kernel.
+
+Fails when a claim of COURSE.md has no row in lesson 13's table, when a row cites a section its lesson no
+longer has, when lesson 13's verdict for a one-lesson claim is not that lesson's own, or when a claim has no
+live cell in lesson 13. COURSE.md lives outside the repository, in the course's ``shared/`` folder next to
+the clone (``../shared/COURSE.md``); without it the COURSE.md tests skip and say so, and the copy of the 17
+claims kept in claims.py is used.
+"""
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+
+from course_utils.lessons import claims
+from notebook_rules import ROOT, headings
+
+COURSE_MD = claims.course_md(ROOT)
+NO_COURSE_MD = f"COURSE.md not found at {ROOT.parent / 'shared' / 'COURSE.md'} (the course's shared/ folder next to the clone)"
+LESSON13 = claims.notebook(claims.THIS_LESSON)
+
+
+def course_claims():
+    return claims.read_course_claims(COURSE_MD) if COURSE_MD else claims.CLAIMS
+
+
+@pytest.mark.skipif(COURSE_MD is None, reason=NO_COURSE_MD)
+def test_the_copy_in_claims_py_is_course_md():
+    assert claims.read_course_claims(COURSE_MD) == claims.CLAIMS, \
+        "COURSE.md's claims changed: update CLAIMS in course_utils/lessons/claims.py and lesson 13's table"
+
+
+def test_there_are_17_claims():
+    assert len(course_claims()) == 17
+
+
+@pytest.mark.parametrize("number", range(1, 18))
+def test_every_claim_has_a_row_that_holds(number):
+    result = claims.check(LESSON13, course_claims())[number - 1]
+    assert not result.problems, f"claim {number} ({result.claim}): " + "; ".join(result.problems)
+
+
+def test_sections_are_read_with_nbformat_as_the_structure_tests_do():
+    for lesson in ("03", "13"):
+        path = claims.notebook(lesson)
+        assert claims.headings(path) == [text for _, _, text in headings(nbformat.read(path, as_version=4))]
+
+
+def test_a_missing_section_or_row_is_reported(tmp_path):
+    nb = nbformat.read(LESSON13, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and f"## {claims.TABLE_HEADING}" in cell.source:
+            lines = cell.source.splitlines()
+            rows = [i for i, l in enumerate(lines) if l.startswith("| 1 |") or l.startswith("| 2 |")]
+            lines[rows[0]] = lines[rows[0]].replace("§", "§No such section ", 1)
+            del lines[rows[1]]
+            cell.source = "\n".join(lines)
+    broken = tmp_path / "13_broken.ipynb"
+    nbformat.write(nb, broken)
+    results = claims.check(broken)
+    assert any("not headings there" in p for p in results[0].problems)
+    assert results[1].problems == ("no row in lesson 13's table 'The claims, and where they were settled'",)
+
+
+@pytest.mark.parametrize("number", range(1, 18))
+def test_every_claim_has_a_live_cell(number):
+    cells = [c for c in nbformat.read(LESSON13, as_version=4).cells if c.cell_type == "code"]
+    assert any(re.match(rf"# Claim {number}\b", c.source) for c in cells), \
+        f"lesson 13 has no code cell starting '# Claim {number}'"
+
+
+def test_verdict_and_citation_parsing():
+    assert claims.verdict_of("**outdated**") == "outdated"
+    assert claims.verdict_of("**true, but not a PyTorch-only point**") == "true"
+    assert claims.verdict_of("**not supported here** (neither)") is None
+    assert claims.cited_sections("04 §Eager by default, in both; 09 §Whole programs without the model code") == \
+        [("04", "Eager by default, in both"), ("09", "Whole programs without the model code")]
+    assert claims.normalise('"TensorFlow uses static graphs; PyTorch dynamic graphs"') == \
+        claims.normalise("TensorFlow uses static graphs; PyTorch dynamic graphs (lesson 04)")
