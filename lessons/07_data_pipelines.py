@@ -18,11 +18,12 @@
 # %% [markdown]
 # ## Setup
 #
-# All imports, then `cu.setup`. `course_utils.lessons.pipelines` holds what a `DataLoader`'s worker
+# All imports, then `cu.setup`. `course_utils.lessons.pipelines_pt` holds what a `DataLoader`'s worker
 # processes must import by name: the `Dataset` classes and the augmentation (see *Why a module* below),
-# plus the timing helper. One intra-op thread (`threads=1`, where other lessons use 2): a data pipeline
-# runs thousands of tiny per-sample operations, and on a busy 2-core machine handing each one to a
-# second thread cost 20× more than it saved (each `DataLoader` worker uses one thread too).
+# plus the timing helpers (`_pt`: importing it imports PyTorch, never TensorFlow). One intra-op thread
+# (`threads=1`, where other lessons use 2): a data pipeline runs thousands of tiny per-sample operations,
+# too small to be worth splitting across threads; its parallelism comes from `DataLoader` workers (one
+# thread each) and from tf.data's `num_parallel_calls`, both measured below.
 
 # %%
 import inspect
@@ -43,7 +44,7 @@ from torch.utils.data import DataLoader, Dataset
 
 import course_utils as cu
 from course_utils import pt_utils, tf_utils
-from course_utils.lessons import pipelines
+from course_utils.lessons import pipelines_pt
 
 cu.setup(seed=0, threads=1)
 # On a 1-core machine torch warns that 2 workers exceed the cores; the lesson asks for 2 on purpose.
@@ -58,7 +59,7 @@ warnings.filterwarnings("ignore", message=r"This DataLoader will create \d+ work
 # %%
 data = cu.load_digits()
 X, y = data.X_train.reshape(-1, 64), data.y_train
-X_big, y_big = pipelines.synthetic_images(1024, size=32, seed=0)       # (1024, 3, 32, 32) uint8, NCHW
+X_big, y_big = pipelines_pt.synthetic_images(1024, size=32, seed=0)       # (1024, 3, 32, 32) uint8, NCHW
 X_big_hwc = X_big.transpose(0, 2, 3, 1).copy()                          # (1024, 32, 32, 3) for TF
 batch_size, N = 64, len(X_big)
 print("digits", X.shape, X.dtype, "| synthetic", X_big.shape, X_big.dtype, f"{X_big.nbytes / 2**20:.0f} MiB")
@@ -186,11 +187,11 @@ cu.check.full_shuffle(answer)
 #
 # ### PyTorch: the transform, in the `Dataset`, run by worker processes
 #
-# The Dataset lives in `course_utils/lessons/pipelines.py` (why: next section). Here is its code:
+# The Dataset lives in `course_utils/lessons/pipelines_pt.py` (why: next section). Here is its code:
 
 # %%
-print(inspect.getsource(pipelines.augment))
-print(inspect.getsource(pipelines.AugmentedImages.__getitem__))
+print(inspect.getsource(pipelines_pt.augment))
+print(inspect.getsource(pipelines_pt.AugmentedImages.__getitem__))
 
 # %% [markdown]
 # `num_workers=k` starts `k` worker **processes**; each fetches and collates whole batches and sends
@@ -201,12 +202,12 @@ print(inspect.getsource(pipelines.AugmentedImages.__getitem__))
 # useful, and only allowed without a warning, when there is one).
 
 # %%
-dataset = pipelines.AugmentedImages(X_big, y_big, seed=0)
+dataset = pipelines_pt.AugmentedImages(X_big, y_big, seed=0)
 
 
 def make_loader(num_workers):
     return DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(0),
-                      num_workers=num_workers, worker_init_fn=pipelines.seed_worker,
+                      num_workers=num_workers, worker_init_fn=pipelines_pt.seed_worker,
                       persistent_workers=num_workers > 0, pin_memory=torch.cuda.is_available())
 
 
@@ -219,8 +220,9 @@ cu.compare("2 workers vs 0", epoch_pt[2], epoch_pt[0], atol=0.0)
 # ### TensorFlow: the transform in TF ops, run by `map(num_parallel_calls=...)`
 #
 # The same steps with TensorFlow's stateless random ops, each seeded from *(seed, index)*
-# (`enumerate` supplies the index). `map(..., num_parallel_calls=k)` runs the function on `k`
-# **threads** inside the TensorFlow runtime (TF ops release the GIL); `AUTOTUNE` lets tf.data pick
+# (`enumerate` supplies the index). `map` traces the function once into a graph;
+# `num_parallel_calls=k` runs that graph on `k` **threads** inside TensorFlow's C++ runtime, with no
+# Python involved (so no GIL to share); `AUTOTUNE` lets tf.data pick
 # `k` and the prefetch depth as it runs. `deterministic=True` (the default) keeps the output order.
 
 # %%
@@ -281,7 +283,7 @@ torch.multiprocessing.get_start_method()
 # so the workers add identical "random" noise, and the result changes with `num_workers`:
 
 # %%
-shared = pipelines.SharedRngNoise(np.zeros((8, 4), np.float32), seed=0)
+shared = pipelines_pt.SharedRngNoise(np.zeros((8, 4), np.float32), seed=0)
 batches = list(DataLoader(shared, batch_size=2, num_workers=2))   # worker 0: batches 0, 2; worker 1: 1, 3
 print("worker 0's batch == worker 1's batch:", torch.equal(batches[0], batches[1]))
 print("same noise as with 0 workers:", torch.equal(torch.cat(batches), torch.cat(list(DataLoader(shared, batch_size=2)))))
@@ -324,7 +326,7 @@ cu.check.reproducible_noise(answer)
 # %%
 tmp = tempfile.TemporaryDirectory(prefix="lesson07-")
 folder = Path(tmp.name)
-npy_paths = pipelines.write_npy_shards(folder, X_big, y_big, num_shards=4)
+npy_paths = pipelines_pt.write_npy_shards(folder, X_big, y_big, num_shards=4)
 
 
 def write_tfrecords(folder, X, y, num_shards):
@@ -350,10 +352,10 @@ print(sorted(p.name for p in folder.iterdir()))
 # using `torch.utils.data.get_worker_info()`. Without that split, each worker streams everything:
 
 # %%
-print(inspect.getsource(pipelines.ShardStream.shards_for_this_worker))
+print(inspect.getsource(pipelines_pt.ShardStream.shards_for_this_worker))
 labels_pt = {}
 for split in (True, False):
-    stream = DataLoader(pipelines.ShardStream(npy_paths, split_by_worker=split), batch_size=batch_size, num_workers=2)
+    stream = DataLoader(pipelines_pt.ShardStream(npy_paths, split_by_worker=split), batch_size=batch_size, num_workers=2)
     labels_pt[split] = torch.cat([y_b for _, y_b in stream]).numpy()
     print(f"split_by_worker={split!s:5}: {len(labels_pt[split])} samples streamed (the data set has {N})")
 cu.compare("torch stream, sorted labels", np.sort(labels_pt[True]), np.sort(y_big), atol=0.0)
@@ -397,17 +399,17 @@ cu.compare("tf stream, sorted labels", np.sort(labels_tf), np.sort(y_big), atol=
 # Asserted instead, inside samples_per_second: every run delivered all 1024 samples.
 rows = []
 for k in (0, 1, 2):
-    rows += [("torch DataLoader", k, rate) for rate in pipelines.samples_per_second(lambda: loaders[k], expected=N)]
+    rows += [("torch DataLoader", k, rate) for rate in pipelines_pt.samples_per_second(lambda: loaders[k], expected=N)]
 for k in (1, 2):
     dataset_k = make_dataset(k)
-    rows += [("tf.data", k, rate) for rate in pipelines.samples_per_second(lambda: dataset_k, expected=N)]
-# plain Python per sample (pipelines.python_work, ~2 ms of bytecode): worker processes vs tf.py_function threads
+    rows += [("tf.data", k, rate) for rate in pipelines_pt.samples_per_second(lambda: dataset_k, expected=N)]
+# plain Python per sample (pipelines_pt.python_work, ~2 ms of bytecode): worker processes vs tf.py_function threads
 for k in (1, 2):
-    python_pt = DataLoader(pipelines.PythonWork(32), batch_size=8, num_workers=k, persistent_workers=True)
-    python_tf = tf.data.Dataset.range(32).map(lambda i: tf.py_function(pipelines.python_work, [i], tf.int64),
+    python_pt = DataLoader(pipelines_pt.PythonWork(32), batch_size=8, num_workers=k, persistent_workers=True)
+    python_tf = tf.data.Dataset.range(32).map(lambda i: tf.py_function(pipelines_pt.python_work, [i], tf.int64),
                                               num_parallel_calls=k).batch(8)
-    rows += [("torch, Python work", k, r) for r in pipelines.samples_per_second(lambda: python_pt, expected=32)]
-    rows += [("tf.py_function, Python work", k, r) for r in pipelines.samples_per_second(lambda: python_tf, expected=32)]
+    rows += [("torch, Python work", k, r) for r in pipelines_pt.samples_per_second(lambda: python_pt, expected=32)]
+    rows += [("tf.py_function, Python work", k, r) for r in pipelines_pt.samples_per_second(lambda: python_tf, expected=32)]
 del python_pt
 throughput = pd.DataFrame(rows, columns=["pipeline", "parallelism", "samples/s"])
 summary = throughput.groupby(["pipeline", "parallelism"])["samples/s"].agg(["median", "min", "max"]).round(-2)
@@ -428,49 +430,69 @@ grid.set_axis_labels("workers (torch) / parallel calls (tf)", "samples / s")
 plt.show()
 
 # %% [markdown]
-# **Prefetching overlaps loading with the training step.** The training step is simulated: it waits
-# as long as loading one batch takes. Without overlap an epoch costs load + step per batch, with
-# overlap about the step alone (the ideal speed-up is 2×). torch loads from a simulated slow disk
-# (each sample waits 0.3 ms); its overlap comes from the workers (each keeps `prefetch_factor=2`
-# batches ready), and with `num_workers=0` loading happens inside the loop. tf.data runs the
-# augmentation; its overlap is `prefetch`. TensorFlow 2.21 even adds a final `prefetch` by itself
-# (the `inject_prefetch` optimization, on by default): it is switched off here, for both pipelines,
-# to measure the difference `prefetch` makes. Read the ratios your machine prints: the simulated slow
-# disk overlaps reliably in torch; in tf.data, a `map` that is already cheap relative to Python's own
-# loop overhead leaves `prefetch` little to hide, so expect anything from no gain to close to 2×.
+# **Prefetching overlaps loading with the training step.** Both pipelines read the same simulated slow
+# disk, `pipelines_pt.slow_read` (each sample waits 0.3 ms and returns the time it was read): torch
+# through the `SlowReads` Dataset, tf.data through `tf.py_function`. A wait, like real I/O, needs no CPU
+# and releases Python's GIL, so the overlap shows even on a busy machine. (A CPU-bound `map`, such as the
+# augmentation above, overlaps only when a core is free for it: on a loaded 2-core machine it may not.)
+# The training step is simulated too, with `time.sleep`: a real step runs in C++ with the GIL released,
+# whereas a busy Python loop would hold the GIL and stall any producer that needs it (`tf.py_function`).
+#
+# First a property that does not depend on the machine's speed: with a long step (60 ms, far more than
+# the ~10 ms a batch takes to read), how many of batches 2-6 were **already read when the loop asked
+# for them**? 0 of 5 means loading waits for the loop; 5 of 5 means it ran during the step.
+#
+# The trap in tf.data: "no `prefetch`" is not "no overlap". TensorFlow rewrites the pipeline's graph
+# before running it (`tf.data.Options().experimental_optimization`, on by default): `map_and_batch_fusion`
+# fuses a `map` followed by `batch` into one `MapAndBatch` step that fills the next batch on a background
+# thread, and `inject_prefetch` appends a `prefetch(AUTOTUNE)`. Either alone already overlaps. A real
+# serial baseline needs both switched off (torch's is `num_workers=0`):
+
+# %%
+def slow_reads_tf(n, **rewrites):
+    options = tf.data.Options()
+    for name, on in rewrites.items():
+        setattr(options.experimental_optimization, name, on)
+    ds = tf.data.Dataset.range(n).map(lambda i: tf.py_function(pipelines_pt.slow_read, [i], tf.float64))
+    return ds, options
+
+
+serial_tf, no_rewrites = slow_reads_tf(192, map_and_batch_fusion=False, inject_prefetch=False)
+fusion_only_tf, fusion_only = slow_reads_tf(192, inject_prefetch=False)
+slow_pt = pipelines_pt.SlowReads(192)
+prefetch_demo = {   # a persistent worker, started once: the epochs below pay no start-up
+    "torch, num_workers=0": DataLoader(slow_pt, batch_size=32),
+    "torch, num_workers=1": DataLoader(slow_pt, batch_size=32, num_workers=1, persistent_workers=True),
+    "tf.data, no prefetch, rewrites off": serial_tf.batch(32).with_options(no_rewrites),
+    "tf.data, prefetch(1), rewrites off": serial_tf.batch(32).prefetch(1).with_options(no_rewrites),
+    "tf.data, no prefetch, map_and_batch_fusion on": fusion_only_tf.batch(32).with_options(fusion_only),
+    "tf.data, prefetch(AUTOTUNE), default rewrites": serial_tf.batch(32).prefetch(tf.data.AUTOTUNE),
+}
+for name, batches in prefetch_demo.items():
+    pipelines_pt.epoch_with_step(batches, 0.0, expected=192)              # warm-up (and start the worker)
+    _, ready, asked = pipelines_pt.epoch_with_step(batches, 0.06, expected=192)
+    print(f"{name:46} batches read before the loop asked: {ready} of {asked}")
+
+# %% [markdown]
+# Then the speed-up, with the step as long as loading one batch takes, so that the ideal is 2×: without
+# overlap an epoch costs load + step per batch, with overlap about the step alone.
 
 # %% tags=["nbval-ignore-output"]
-# Wall-clock ratios move with the machine's load (on a busy 2-core box waits wake up late): this
-# output is not compared; epoch_seconds asserts that every epoch delivered all 192 samples.
-def epoch_seconds(batches, step_seconds):
-    start, count = time.perf_counter(), 0
-    for batch in batches:
-        time.sleep(step_seconds)                 # the simulated training step
-        count += len(batch[0] if isinstance(batch, tuple) else batch)
-    assert count == 192, f"an epoch delivered {count} samples, expected 192"
-    return time.perf_counter() - start
-
-
-no_auto_prefetch = tf.data.Options()
-no_auto_prefetch.experimental_optimization.inject_prefetch = False   # TF 2.21 adds a prefetch by itself
-
-slow_pt = pipelines.SlowReads(192)
-augmented_tf = tf.data.Dataset.from_tensor_slices((X_big_hwc[:192], y_big[:192])).enumerate().map(augment_tf)
-pipelines_by_how = {   # a persistent worker, started once: the epochs below pay no start-up
-    ("torch", "serial"): DataLoader(slow_pt, batch_size=32),
-    ("torch", "overlapped"): DataLoader(slow_pt, batch_size=32, num_workers=1, persistent_workers=True),
-    ("tf", "serial"): augmented_tf.batch(32).with_options(no_auto_prefetch),
-    ("tf", "overlapped"): augmented_tf.batch(32).prefetch(1).with_options(no_auto_prefetch),
-}
+# Wall-clock ratios move with the machine's load (on a busy 2-core box waits wake up late): this output
+# is not compared. Asserted instead: every epoch delivered all 192 samples (epoch_with_step), and the
+# serial baselines really are serial (no batch was read before the loop asked for it).
 speed_up = {}
-for framework in ("torch", "tf"):
-    epoch_seconds(pipelines_by_how[framework, "overlapped"], 0.0)                  # warm-up
-    load = epoch_seconds(pipelines_by_how[framework, "serial"], 0.0) / (192 // 32)
-    serial, overlapped = (min(epoch_seconds(pipelines_by_how[framework, how], load) for _ in range(2))
-                          for how in ("serial", "overlapped"))
-    speed_up[framework] = serial / overlapped
-    print(f"{framework:5} load {load * 1e3:4.0f} ms/batch | epoch without overlap {serial:.2f} s, "
-          f"with {overlapped:.2f} s: {speed_up[framework]:.2f}× faster (ideal 2×)")
+for framework, serial, overlapped in [
+        ("torch", "torch, num_workers=0", "torch, num_workers=1"),
+        ("tf", "tf.data, no prefetch, rewrites off", "tf.data, prefetch(1), rewrites off")]:
+    load = min(pipelines_pt.epoch_with_step(prefetch_demo[serial], 0.0, expected=192)[0] for _ in range(2)) / 6
+    runs = {how: [pipelines_pt.epoch_with_step(prefetch_demo[how], load, expected=192) for _ in range(2)]
+            for how in (serial, overlapped)}
+    assert all(ready == 0 for _, ready, _ in runs[serial]), runs[serial]
+    speed_up[framework] = min(s for s, _, _ in runs[serial]) / min(s for s, _, _ in runs[overlapped])
+    print(f"{framework:5} load {load * 1e3:4.0f} ms/batch | epoch without overlap "
+          f"{min(s for s, _, _ in runs[serial]):.2f} s, with {min(s for s, _, _ in runs[overlapped]):.2f} s: "
+          f"{speed_up[framework]:.2f}× faster (ideal 2×)")
 
 # %% [markdown]
 # ### Exercise 7.3 ★★☆ (~5 min)
@@ -634,7 +656,7 @@ def code_lines(function):
 
 evidence = pd.DataFrame({
     "pipeline (augmented images)": ["torch: Dataset + augment + DataLoader", "tf.data: augment_tf + chain"],
-    "lines of code": [code_lines(pipelines.augment) + code_lines(pipelines.AugmentedImages.__getitem__)
+    "lines of code": [code_lines(pipelines_pt.augment) + code_lines(pipelines_pt.AugmentedImages.__getitem__)
                       + code_lines(make_loader),
                       code_lines(augment_tf) + code_lines(make_dataset)],
     "parallelism knob": ["num_workers=2 (processes)", "num_parallel_calls=2 / AUTOTUNE (threads)"],
@@ -661,9 +683,9 @@ evidence
 # iterators), then check that no worker process is left, and remove the temporary folder.
 
 # %%
-del loaders, stream, pipelines_by_how
+del loaders, stream, prefetch_demo
 tmp.cleanup()
-left = pipelines.wait_for_children()
+left = pipelines_pt.wait_for_children()
 print(f"worker processes left: {len(left)} | temporary folder removed: {not folder.exists()}")
 assert not left, left
 
@@ -675,7 +697,9 @@ assert not left, left
 #   shuffle buffer smaller than the data only shuffles locally (Exercise 7.1).
 # - **Parallelise:** the same augmentation ran in worker processes (`num_workers`, `worker_init_fn`,
 #   `persistent_workers`) and in runtime threads (`num_parallel_calls`), with throughput measured side
-#   by side; the overlap that prefetching buys was measured against a simulated step; files were streamed by an
+#   by side; prefetching (torch's workers, tf.data's `prefetch`) read the next batch during a simulated step,
+#   and tf.data overlapped even without `prefetch` (its graph rewrites `map_and_batch_fusion` and
+#   `inject_prefetch`); files were streamed by an
 #   `IterableDataset` split across workers and by `interleave` over TFRecords (+ `cache`, `prefetch`,
 #   Exercise 7.3).
 # - **Reproduce:** seeded shuffles and per-sample seeds gave identical batches with any number of
@@ -695,7 +719,7 @@ assert not left, left
 # | batch | `batch_size`, `drop_last`, `collate_fn` | `.batch(n, drop_remainder)`, `.map` after batch | |
 # | parallel transform | `num_workers` processes | `map(num_parallel_calls=)` threads | Python in `tf.py_function` holds the GIL |
 # | worker setup | `worker_init_fn`, `persistent_workers` | (threads share the process) | spawn (macOS/Windows) needs the Dataset in a module |
-# | prefetch | `prefetch_factor` per worker | `.prefetch(AUTOTUNE)` | torch prefetches only with workers |
+# | prefetch | `prefetch_factor` per worker | `.prefetch(AUTOTUNE)` | torch prefetches only with workers; tf.data's default rewrites overlap even without `prefetch` |
 # | cache | your own code | `.cache()` | cache after decode, before random augmentation |
 # | determinism | seeded `generator` + per-sample seeds | `seed=`, stateless ops, `deterministic=True` | `AUTOTUNE` + `deterministic=False` reorders |
 # | to the other framework | `.numpy()` | `as_numpy_iterator()` | Keras 3 `fit` takes a `DataLoader` |
@@ -715,5 +739,5 @@ assert not left, left
 #   [TFRecord and `tf.train.Example`](https://www.tensorflow.org/tutorials/load_data/tfrecord).
 # - Keras 3: [`Model.fit`](https://keras.io/api/models/model_training_apis/#fit-method) (accepted inputs,
 #   including a torch `DataLoader`).
-# - The helpers of this lesson: `course_utils/lessons/pipelines.py`, and `tests/test_lesson07_workers.py`,
+# - The helpers of this lesson: `course_utils/lessons/pipelines_pt.py`, and `tests/test_lesson07_workers.py`,
 #   which checks that no worker outlives the notebook.

@@ -123,6 +123,8 @@ def chain(*steps):
 
 def test_cache_prefetch_order_right():
     assert cu.check.cache_prefetch_order(chain("decode", "cache", "shuffle", "augment", "batch", "prefetch"), quiet=True)
+    # the other working order: augment, then shuffle (both after cache, before batch)
+    assert cu.check.cache_prefetch_order(chain("decode", "cache", "augment", "shuffle", "batch", "prefetch"), quiet=True)
 
 
 @pytest.mark.parametrize("steps, words", [
@@ -132,6 +134,7 @@ def test_cache_prefetch_order_right():
     (("decode", "shuffle", "cache", "augment", "batch", "prefetch"), "replays"),
     (("prefetch", "decode", "cache", "shuffle", "augment", "batch"), "not the last"),
     (("decode", "cache", "shuffle", "augment", "batch"), "no prefetch"),
+    (("decode", "cache", "shuffle", "augment", "batch", "batch", "prefetch"), "each once"),
 ])
 def test_cache_prefetch_order_wrong(steps, words):
     verdict = cu.check.cache_prefetch_order(chain(*steps), quiet=True)

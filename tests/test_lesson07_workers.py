@@ -15,15 +15,15 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from course_utils.lessons import pipelines
+from course_utils.lessons import pipelines_pt
 
 ROOT = Path(__file__).resolve().parents[1]
-X, Y = pipelines.synthetic_images(128, size=16, seed=0)
+X, Y = pipelines_pt.synthetic_images(128, size=16, seed=0)
 
 
 def workers_left():
     """Children still running, less multiprocessing's resource tracker (spawn starts one per session)."""
-    return [p for p in pipelines.wait_for_children(timeout=0.0 if not pipelines.child_processes() else 10.0)
+    return [p for p in pipelines_pt.wait_for_children(timeout=0.0 if not pipelines_pt.child_processes() else 10.0)
             if "resource_tracker" not in " ".join(p.cmdline())] if _settle() else []
 
 
@@ -31,16 +31,16 @@ def _settle():
     import time
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if not [p for p in pipelines.child_processes() if "resource_tracker" not in " ".join(p.cmdline())]:
+        if not [p for p in pipelines_pt.child_processes() if "resource_tracker" not in " ".join(p.cmdline())]:
             return False
-        pipelines.wait_for_children(timeout=0.2)
+        pipelines_pt.wait_for_children(timeout=0.2)
     return True
 
 
 def loader(num_workers, context=None, persistent=False):
-    return DataLoader(pipelines.AugmentedImages(X, Y, seed=0), batch_size=32, shuffle=True,
+    return DataLoader(pipelines_pt.AugmentedImages(X, Y, seed=0), batch_size=32, shuffle=True,
                       generator=torch.Generator().manual_seed(0), num_workers=num_workers,
-                      worker_init_fn=pipelines.seed_worker, persistent_workers=persistent,
+                      worker_init_fn=pipelines_pt.seed_worker, persistent_workers=persistent,
                       multiprocessing_context=context)
 
 
@@ -60,20 +60,20 @@ def test_persistent_and_half_consumed_loaders_leave_no_worker(tmp_path):
     epoch(persistent)
     half = iter(loader(2, "fork"))
     next(half)
-    stream = DataLoader(pipelines.ShardStream(pipelines.write_npy_shards(tmp_path, X, Y, 4)), batch_size=32,
+    stream = DataLoader(pipelines_pt.ShardStream(pipelines_pt.write_npy_shards(tmp_path, X, Y, 4)), batch_size=32,
                         num_workers=2)
     assert len(torch.cat([y_b for _, y_b in stream])) == len(Y)
-    assert len(pipelines.child_processes()) >= 2            # the workers are there while the loaders live
+    assert len(pipelines_pt.child_processes()) >= 2            # the workers are there while the loaders live
     del persistent, half, stream
     assert workers_left() == []
 
 
 def test_shared_generator_bug_and_per_sample_fix():
-    shared = pipelines.SharedRngNoise(np.zeros((8, 4), np.float32), seed=0)
+    shared = pipelines_pt.SharedRngNoise(np.zeros((8, 4), np.float32), seed=0)
     batches = list(DataLoader(shared, batch_size=2, num_workers=2, multiprocessing_context="fork"))
     assert torch.equal(batches[0], batches[1])              # both workers drew the same noise
-    dataset = pipelines.AugmentedImages(X, Y, seed=0)
-    assert torch.equal(dataset[5][0], pipelines.AugmentedImages(X, Y, seed=0)[5][0])
+    dataset = pipelines_pt.AugmentedImages(X, Y, seed=0)
+    assert torch.equal(dataset[5][0], pipelines_pt.AugmentedImages(X, Y, seed=0)[5][0])
 
 
 @pytest.mark.skipif(os.environ.get("COURSE_SLOW") != "1", reason="runs the whole notebook (~60 s): COURSE_SLOW=1")

@@ -189,8 +189,10 @@ def cache_prefetch_order(answer: Any) -> str:
         raise Wrong("batch comes before augment: augment works on one image at a time here.")
     if position["shuffle"] > position["batch"]:
         raise Wrong("shuffle comes after batch: it shuffles whole batches, not samples.")
-    if stages != STAGES:
+    if len(stages) != len(STAGES):
         raise Wrong(f"the steps run as {' → '.join(stages)}; expected each once, in a working order.")
+    # shuffle and augment may come in either order between cache and batch: both give a new order and a
+    # new augmentation every epoch.
     tf = sys.modules.get("tensorflow")
     if tf is not None:
         first = next(iter(answer))

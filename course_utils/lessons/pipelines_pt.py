@@ -9,10 +9,11 @@ when its class can be imported from a module. A class defined in a cell lives in
 spawned worker fails with ``Can't get attribute ... on <module '__main__'>``. Classes from this module
 work with fork, spawn and forkserver.
 
-Framework imports happen inside the functions and classes' methods (torch) or not at all (TensorFlow
-code stays in the notebook); ``torch.utils.data`` is imported here at module level because the
-``IterableDataset`` base class is needed to define ``ShardStream``. ``import course_utils`` does not
-import this module.
+``_pt`` in the name: importing this module imports PyTorch (``torch.utils.data`` at module level, because
+``Dataset`` and ``IterableDataset`` are the base classes of the classes below), as ``course_utils.lessons``
+promises for a module named so. It never imports TensorFlow (the lesson's TF code stays in the notebook;
+the TF pipeline reads through ``slow_read`` via ``tf.py_function``). ``import course_utils`` does not import
+this module (tests/test_imports.py checks that ``import course_utils`` imports no framework).
 
 Used in: 07_data_pipelines (and tests/test_lesson07_workers.py).
 """
@@ -47,7 +48,7 @@ def synthetic_images(n: int, size: int = 32, channels: int = 3, seed: int = 0) -
     >>> X.shape, X.dtype.name, y.tolist()
     ((4, 3, 8, 8), 'uint8', [8, 6, 5, 2])
     """
-    where = "pipelines.synthetic_images"
+    where = "pipelines_pt.synthetic_images"
     n = validate.integer(n, "n", where, minimum=1)
     size = validate.integer(size, "size", where, minimum=4)
     channels = validate.integer(channels, "channels", where, minimum=1)
@@ -71,7 +72,7 @@ def write_npy_shards(folder: str | Path, X: np.ndarray, y: np.ndarray, num_shard
     ...     [p.name for p in write_npy_shards(d, np.zeros((4, 1), np.uint8), np.arange(4), 2)]
     ['images-0.npy', 'images-1.npy']
     """
-    where = "pipelines.write_npy_shards"
+    where = "pipelines_pt.write_npy_shards"
     folder = validate.path(folder, "folder", where)
     if not folder.is_dir():
         raise CourseError(f"{where}: folder {folder} does not exist — create it first (tempfile.TemporaryDirectory()).")
@@ -119,7 +120,7 @@ class AugmentedImages(Dataset):
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, seed: int = 0):
-        where = "pipelines.AugmentedImages"
+        where = "pipelines_pt.AugmentedImages"
         self.X = validate.numeric_array(X, "X", where, ndim=4)
         self.y = validate.numeric_array(y, "y", where, ndim=1)
         validate.same_length(self.X, self.y, where)
@@ -147,7 +148,7 @@ class SharedRngNoise(Dataset):
     """
 
     def __init__(self, X: np.ndarray, seed: int = 0):
-        self.X = validate.numeric_array(X, "X", "pipelines.SharedRngNoise")
+        self.X = validate.numeric_array(X, "X", "pipelines_pt.SharedRngNoise")
         self.rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
@@ -185,7 +186,7 @@ class ShardStream(IterableDataset):
     """
 
     def __init__(self, paths: list[str | Path], split_by_worker: bool = True):
-        where = "pipelines.ShardStream"
+        where = "pipelines_pt.ShardStream"
         self.split_by_worker = validate.flag(split_by_worker, "split_by_worker", where)
         if isinstance(paths, (str, Path)) or not hasattr(paths, "__iter__"):
             raise CourseError(f"{where}: paths must be a list of .npy shard paths, got {validate.found(paths)}.")
@@ -220,7 +221,7 @@ def samples_per_second(make_batches: Callable[[], Any], expected: int, repeat: i
     >>> len(rates), all(r > 0 for r in rates)
     (2, True)
     """
-    where = "pipelines.samples_per_second"
+    where = "pipelines_pt.samples_per_second"
     make_batches = validate.function(make_batches, "make_batches", where)
     repeat = validate.integer(repeat, "repeat", where, minimum=1)
     warmup = validate.integer(warmup, "warmup", where, minimum=0)
@@ -244,7 +245,7 @@ def spread(values: list[float]) -> tuple[float, float, float]:
     """(median, min, max) of repeated measurements."""
     values = [float(v) for v in values]
     if not values:
-        raise CourseError("pipelines.spread: no values — measure at least once.")
+        raise CourseError("pipelines_pt.spread: no values — measure at least once.")
     return statistics.median(values), min(values), max(values)
 
 
@@ -254,7 +255,7 @@ def band(ratio: float) -> str:
     >>> band(1.9), band(1.0), band(0.5)
     ('> 1.25×', '0.8-1.25×', '< 0.8×')
     """
-    ratio = validate.number(ratio, "ratio", "pipelines.band", minimum=0.0)
+    ratio = validate.number(ratio, "ratio", "pipelines_pt.band", minimum=0.0)
     if ratio < 0.8:
         return "< 0.8×"
     return "0.8-1.25×" if ratio <= 1.25 else "> 1.25×"
@@ -276,7 +277,7 @@ def wait_for_children(timeout: float = 10.0) -> list[Any]:
     """
     import gc
 
-    timeout = validate.number(timeout, "timeout", "pipelines.wait_for_children", minimum=0.0)
+    timeout = validate.number(timeout, "timeout", "pipelines_pt.wait_for_children", minimum=0.0)
     gc.collect()
     deadline = time.monotonic() + timeout
     left = child_processes()
@@ -299,8 +300,8 @@ class PythonWork(Dataset):
     """Map-style: ``dataset[i]`` = ``python_work(i)``: measures how a pipeline runs plain Python in parallel."""
 
     def __init__(self, n: int, steps: int = 20_000):
-        self.n = validate.integer(n, "n", "pipelines.PythonWork", minimum=1)
-        self.steps = validate.integer(steps, "steps", "pipelines.PythonWork", minimum=0)
+        self.n = validate.integer(n, "n", "pipelines_pt.PythonWork", minimum=1)
+        self.steps = validate.integer(steps, "steps", "pipelines_pt.PythonWork", minimum=0)
 
     def __len__(self) -> int:
         return self.n
@@ -309,18 +310,62 @@ class PythonWork(Dataset):
         return python_work(index, self.steps)
 
 
-class SlowReads(Dataset):
-    """Map-style: ``dataset[i]`` waits ``READ_SECONDS`` (a slow disk, simulated) and returns ``i``.
+def slow_read(index: int) -> float:
+    """Read sample ``index`` from a slow disk, simulated: wait ``READ_SECONDS``, return the time it was read
+    (``time.perf_counter()``, one clock for every process on the machine).
 
-    A wait needs no CPU, so the overlap that prefetching buys shows the same on a busy machine.
+    The wait needs no CPU and releases the GIL, like real I/O, so the overlap that prefetching buys shows
+    the same on a busy machine. Both frameworks read through it: ``SlowReads`` (torch) and
+    ``tf.py_function(slow_read, [i], tf.float64)`` (tf.data).
+
+    >>> slow_read(0) <= time.perf_counter()
+    True
     """
+    time.sleep(READ_SECONDS)
+    return time.perf_counter()
+
+
+class SlowReads(Dataset):
+    """Map-style: ``dataset[i]`` = ``slow_read(i)``, the time sample ``i`` was read from the simulated slow disk."""
 
     def __init__(self, n: int):
-        self.n = validate.integer(n, "n", "pipelines.SlowReads", minimum=1)
+        self.n = validate.integer(n, "n", "pipelines_pt.SlowReads", minimum=1)
 
     def __len__(self) -> int:
         return self.n
 
-    def __getitem__(self, index: int) -> int:
-        time.sleep(READ_SECONDS)
-        return int(index)
+    def __getitem__(self, index: int) -> float:
+        return slow_read(index)
+
+
+def epoch_with_step(batches: Any, step_seconds: float, expected: int) -> tuple[float, int, int]:
+    """Consume one epoch of ``batches`` of read times (from ``slow_read``), waiting ``step_seconds`` after each
+    batch, the training step simulated. Return ``(seconds, ready, asked)``: the epoch's wall time, and how many
+    of the batches after the first were already read when the loop asked for them (``ready``) out of ``asked``.
+
+    A pipeline that loads only when asked has ``ready == 0``; one that loads the next batch while the step
+    runs (prefetch, workers) has ``ready == asked`` whenever loading a batch takes less than the step.
+    ``time.sleep`` stands for the step because a real step runs in C++ with the GIL released: a busy Python
+    loop would hold the GIL and stall a producer that needs it (``tf.py_function``).
+
+    >>> seconds, ready, asked = epoch_with_step([[slow_read(0)]] * 3, 0.0, expected=3)
+    >>> ready, asked
+    (2, 2)
+    """
+    where = "pipelines_pt.epoch_with_step"
+    step_seconds = validate.number(step_seconds, "step_seconds", where, minimum=0.0)
+    expected = validate.integer(expected, "expected", where, minimum=1)
+    start = asked_at = time.perf_counter()
+    count, ready, asked = 0, 0, 0
+    for batch in batches:
+        read_times = np.asarray(batch, dtype=np.float64).reshape(-1)
+        if count:
+            asked += 1
+            ready += int(read_times.max() < asked_at)
+        count += len(read_times)
+        time.sleep(step_seconds)
+        asked_at = time.perf_counter()
+    if count != expected:
+        raise CourseError(f"{where}: an epoch delivered {count} samples, expected {expected} — the pipeline "
+                          "drops or repeats samples.")
+    return time.perf_counter() - start, ready, asked
