@@ -5,7 +5,7 @@ debugging (05) runs every pdb session from a script. The transcript is genuine p
 same prompt, the same answers a learner sees when typing the commands by hand. Only the volatile
 bits are scrubbed — IPython's per-kernel cell file names (``/tmp/ipykernel_<pid>/<n>.py`` becomes
 ``<cell>``) and the install location of libraries (``.../site-packages/`` becomes
-``<site-packages>/``).
+``<site-packages>/``, Python's own standard library ``<stdlib>/``).
 
 Inside a Jupyter kernel ``pdb.Pdb`` is IPython's debugger (``ipdb>`` prompt, colours); these helpers
 always use the plain stdlib class (``stdlib_pdb_class()``) so the transcript is the same in a
@@ -24,6 +24,7 @@ import io
 import pdb
 import re
 import sys
+import sysconfig
 from typing import Any, Callable, Iterator, Sequence
 
 from . import validate
@@ -34,6 +35,8 @@ _SCRUB = [
     (re.compile(r"/tmp/ipykernel_\d+/\d+\.py"), "<cell>"),
     (re.compile(r"(?:[A-Za-z]:)?[^\s'\"(<>]*?[/\\]site-packages[/\\]"), "<site-packages>/"),
     (re.compile(r"0x[0-9a-f]{8,16}"), "0x<addr>"),
+    # The standard library's own files (pdb can stop in them, e.g. under torch.compile): where Python is installed.
+    (re.compile(re.escape(sysconfig.get_paths()["stdlib"]) + r"[/\\]"), "<stdlib>/"),
     # AutoGraph writes the converted code of a tf.function to a randomly named temporary file.
     (re.compile(r"(?:[^\s'\"(<>]*?[/\\])?__autograph_generated_file\w+\.py"), "<autograph>.py"),
 ]

@@ -13,8 +13,8 @@
 #
 # **Objectives:**
 # - Stop inside a model's forward pass with `breakpoint()` and inspect tensors in either framework.
-# - Explain why pdb inside `tf.function` sees symbolic tensors once, and debug it with `run_functions_eagerly` or `tf.print`.
-# - Locate the op that first produced a NaN with `detect_anomaly` and hooks (PyTorch) and with `check_numerics` and a tfdbg v2 dump (TensorFlow).
+# - Explain what pdb sees inside compiled code (`torch.compile`: a graph break; `tf.function`: one trace with symbolic tensors), and get real values back with `set_stance("force_eager")` or `run_functions_eagerly`/`tf.print`.
+# - Locate the op that first produced a NaN with `detect_anomaly`, a dispatch mode and hooks (PyTorch) and with `check_numerics` and a tfdbg v2 dump read back and in TensorBoard's Debugger V2 (TensorFlow).
 # - Choose the right tool for a shape bug and for a NaN, in each framework.
 
 # %% [markdown]
@@ -22,12 +22,16 @@
 #
 # `cu.run_pdb` and `cu.post_mortem` run the standard library's `pdb` from a list of commands and
 # print the transcript (see `cu.run_pdb??`). In your own work you type the same commands at the
-# prompt; the cell "Run it yourself" below shows how.
+# prompt; the cell "Run it yourself" below shows how. Both frameworks compute on the CPU:
+# `cu.setup` hides any GPU from TensorFlow, which would otherwise run its half there (with TF32
+# matmuls) while torch stays on the CPU, and the "same bug in both" comparisons would not hold.
 
 # %%
+import json
 import linecache
 import re
 import tempfile
+import time
 import warnings
 
 import numpy as np
@@ -37,6 +41,7 @@ import torch
 from torch import nn
 
 import course_utils as cu
+from course_utils.lessons import dashboards
 
 cu.setup(seed=0)
 
@@ -90,8 +95,8 @@ def bce_pt(p, y):
     return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
 
 
-def new_model_pt():
-    model = MLP()
+def new_model_pt(model_class=MLP):
+    model = model_class()
     with torch.no_grad():
         for param, value in zip(model.parameters(), [W1.T, b1, W2.T, b2]):
             param.copy_(torch.from_numpy(value))
@@ -126,8 +131,8 @@ def bce_tf(p, y):
     return -tf.reduce_mean(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p))
 
 
-def new_model_tf():
-    model = MLPKeras()
+def new_model_tf(model_class=MLPKeras):
+    model = model_class()
     model(X[:1])  # build the weights
     model.set_weights([W1, b1, W2, b2])
     return model
@@ -195,8 +200,6 @@ def accuracy_tf(model):
 
 losses_tf = train_tf(model_tf, bce_tf, lambda step: 1.0, num_steps=60)
 print(f"final loss {losses_tf[-1]:.4f}   accuracy {accuracy_tf(model_tf):.4f}")
-
-# %%
 cu.compare("losses", np.array(losses_pt), np.array(losses_tf), atol=1e-4, check_dtype=False)
 
 # %% [markdown]
@@ -211,17 +214,15 @@ cu.compare("losses", np.array(losses_pt), np.array(losses_tf), atol=1e-4, check_
 # the stack, `l`/`ll` list the code, `c` continues. Below, the same commands are scripted.
 #
 # ### PyTorch: `breakpoint()` in `forward`
+#
+# Two sessions: the first stops inside `forward` and finds `p` of shape `(4, 1)`; the second stops
+# at the start of the loss and prints what the product inside it becomes.
 
 # %%
 model_pt = new_model_pt()
 model_pt.debug = True
 p_pt = cu.run_pdb(model_pt, X_pt[:4], commands=["p h.shape", "n", "n", "p p.shape", "p p.squeeze(-1)", "continue"])
 model_pt.debug = False
-
-# %% [markdown]
-# `p` is `(4, 1)`. Now stop at the start of the loss and print what the product inside it becomes:
-
-# %%
 loss_pt = cu.run_pdb(bce_pt, p_pt, y_pt[:4], stop_at_start=True,
                      commands=["p p.shape, y.shape", "p (y * torch.log(p)).shape", "continue"])
 
@@ -235,8 +236,6 @@ model_tf = new_model_tf()
 model_tf.debug = True
 p_tf = cu.run_pdb(model_tf, X_tf[:4], commands=["p h.shape", "n", "n", "p p.shape", "p tf.squeeze(p, -1).numpy().round(4)", "continue"])
 model_tf.debug = False
-
-# %%
 loss_tf = cu.run_pdb(bce_tf, p_tf, y_tf[:4], stop_at_start=True,
                      commands=["p p.shape, y.shape", "p (y * tf.math.log(p)).shape", "continue"])
 
@@ -260,8 +259,6 @@ losses_pt = train_pt(model_pt, bce_fixed_pt, lambda step: 1.0, num_steps=60)
 losses_tf = train_tf(model_tf, bce_fixed_tf, lambda step: 1.0, num_steps=60)
 print(f"PyTorch     final loss {losses_pt[-1]:.4f}   accuracy {accuracy_pt(model_pt):.4f}")
 print(f"TensorFlow  final loss {losses_tf[-1]:.4f}   accuracy {accuracy_tf(model_tf):.4f}")
-
-# %%
 cu.compare("fixed losses", np.array(losses_pt), np.array(losses_tf), atol=1e-4, check_dtype=False)
 
 # %% [markdown]
@@ -288,15 +285,12 @@ cu.check.correct_bce(answer)
 # After an exception in a notebook, `%debug` in the next cell opens the debugger **where it
 # failed** (in a script: `python -m pdb script.py`, or `pdb.pm()`). `cu.post_mortem` scripts that
 # session: print the exception's first line, then look around at the moment of the crash.
+#
+# ### PyTorch: post-mortem
 
 # %%
 X_images = cu.load_digits().X_train[:4]  # (4, 8, 8): the flatten was forgotten
 model_pt, model_tf = new_model_pt(), new_model_tf()
-
-# %% [markdown]
-# ### PyTorch: post-mortem
-
-# %%
 error_pt = cu.post_mortem(model_pt, torch.from_numpy(X_images), commands=["p input.shape", "up 3", "p X.shape", "continue"])
 
 # %% [markdown]
@@ -313,12 +307,48 @@ print(next(re.sub(r"\x1b\[\d+m", "", line) for line in str(error_tf).splitlines(
 # shape `(4, 8, 8)` is in hand. The messages differ (torch names the matmul, Keras the layer and
 # its expected input; the useful line of Keras' long message is printed last), the method does not.
 #
-# ## Inside `tf.function`: pdb meets a graph
+# ## Inside compiled code: pdb meets a graph
 #
-# PyTorch's code above runs eagerly, line by line, so pdb always sees real values. TensorFlow
-# code wrapped in `tf.function` (as `Keras.fit` does for you) is **traced**: Python runs once to
-# build a graph, and later calls run the graph without Python. A breakpoint inside stops only
-# during that trace, with symbolic tensors and no values, inside AutoGraph's generated code.
+# The code above runs eagerly, line by line, so pdb always sees real values. Compiled code is
+# different in both frameworks, each in its own way.
+#
+# ### PyTorch: `breakpoint()` under `torch.compile`
+#
+# Dynamo cannot put `breakpoint()` in a graph, so it **breaks the graph** there: the ops before it
+# run as a compiled graph, Python runs the breakpoint, and a second graph takes over after it.
+# pdb opens inside dynamo's resume machinery (here a call to `random.getstate`, dynamo saving
+# Python's random state); `up` reaches our function. The inputs are there, but `p`, computed
+# inside the first graph, **is not defined**: its value never became a Python local. (The
+# `eager` backend runs dynamo without generating code, to keep the cell quick; Inductor behaves
+# the same way here.)
+
+# %%
+@torch.compile(backend="eager")
+def loss_compiled(X, y):
+    p = model_pt(X)
+    breakpoint()
+    return bce_fixed_pt(p, y)
+
+
+model_pt = new_model_pt()
+loss = cu.run_pdb(loss_compiled, X_pt[:4], y_pt[:4], commands=["up", "p X.shape", "p p", "continue"])
+print(f"loss {loss.item():.4f}")
+
+# %% [markdown]
+# The switch that gives pdb real values back is `torch.compiler.set_stance("force_eager")`: every
+# `torch.compile`d function then runs as plain Python (the counterpart of TensorFlow's
+# `run_functions_eagerly` below), and leaving the `with` block compiles again.
+
+# %%
+with torch.compiler.set_stance("force_eager"):
+    loss = cu.run_pdb(loss_compiled, X_pt[:4], y_pt[:4], commands=["p p.shape", "p p.squeeze(-1).detach().numpy().round(4)", "continue"])
+
+# %% [markdown]
+# ### TensorFlow: `breakpoint()` inside `tf.function`
+#
+# TensorFlow code wrapped in `tf.function` (as `Keras.fit` does for you) is **traced**: Python runs
+# once to build a graph, and later calls run the graph without Python. A breakpoint inside stops
+# only during that trace, with symbolic tensors and no values, inside AutoGraph's generated code.
 
 # %%
 @tf.function
@@ -367,43 +397,53 @@ tf.config.run_functions_eagerly(False)
 # %% [markdown]
 # ## Bug 2: a NaN after a few steps
 #
-# A learning-rate schedule meant to halve the step each time, `0.5 ** step`, was typed as
-# `2.0 ** step`. The steps grow, the logits explode, the sigmoid saturates to exactly `1.0` in float32, and
-# `log(1 - p)` is `log(0) = -inf`. Same weights and schedule in both frameworks:
+# A learning-rate schedule meant to shrink the step by 5 % each time, `0.95 ** step`, was typed as
+# `2.0 ** step`. The steps grow and the logits run away. Same weights and schedule in both
+# frameworks, PyTorch first:
 
 # %%
 def lr_at(step):
-    return 1.0 * 2.0 ** step  # BUG: meant 1.0 * 0.5 ** step
+    return 1.0 * 2.0 ** step  # BUG: meant 1.0 * 0.95 ** step
 
-# %% [markdown]
-# ### PyTorch: the loss goes bad
 
-# %%
-model_pt = new_model_pt()
-losses_pt = train_pt(model_pt, bce_fixed_pt, lr_at, num_steps=30)
-print(f"non-finite loss at step {len(losses_pt) - 1}:", " ".join(f"{loss:.3f}" for loss in losses_pt[-4:]))
-
-# %% [markdown]
-# ### TensorFlow: the loss goes bad
-
-# %%
-model_tf = new_model_tf()
-losses_tf = train_tf(model_tf, bce_fixed_tf, lr_at, num_steps=30)
-print(f"non-finite loss at step {len(losses_tf) - 1}:", " ".join(f"{loss:.3f}" for loss in losses_tf[-4:]))
+model_pt, model_tf = new_model_pt(), new_model_tf()
+for name, losses in [("PyTorch", train_pt(model_pt, bce_fixed_pt, lr_at, num_steps=30)),
+                     ("TensorFlow", train_tf(model_tf, bce_fixed_tf, lr_at, num_steps=30))]:
+    print(f"{name:<10} non-finite loss at step {len(losses) - 1}:", " ".join(f"{loss:.3f}" for loss in losses[-4:]))
 
 # %% [markdown]
 # Both loops stopped before the update, so each model now holds the weights that produce the
-# bad loss. Where does it come from?
-#
+# bad loss. What is in it? At that step every logit lies far below zero, where float32's sigmoid is
+# **exactly 0**: `log p` is `-inf` for every example. A positive example's term is then `-inf`; a
+# negative example's term is `0 · log p + 1 · log(1 - p)`, and `0 · (-inf)` is **NaN**. So the NaN
+# comes from the negatives, through the multiplication, and the mean of the terms is NaN.
+
+# %%
+z_pt = model_pt.out(torch.relu(model_pt.hidden(X_pt))).detach()[:, 0]   # the logits, before the sigmoid
+p_pt = torch.sigmoid(z_pt)
+terms_pt = y_pt * torch.log(p_pt) + (1 - y_pt) * torch.log(1 - p_pt)       # the loss's terms, before the mean
+z_tf = model_tf.out(tf.nn.relu(model_tf.hidden(X_tf)))[:, 0]
+p_tf = tf.sigmoid(z_tf)
+terms_tf = y_tf * tf.math.log(p_tf) + (1 - y_tf) * tf.math.log(1 - p_tf)
+for name, z, p, terms in [("PyTorch", z_pt, p_pt, terms_pt), ("TensorFlow", z_tf, p_tf, terms_tf)]:
+    z, p, terms = np.asarray(z), np.asarray(p), np.asarray(terms)
+    print(f"{name:<10} logits {z.min():.0f} .. {z.max():.0f} | p == 0: {(p == 0).sum()} of {p.size} | "
+          f"terms: {np.isnan(terms[y == 0]).sum()} NaN (of {int((y == 0).sum())} negatives), "
+          f"{np.isneginf(terms[y == 1]).sum()} -inf (of {int(y.sum())} positives)")
+print("0 · log(0) =", (torch.zeros(()) * torch.log(torch.zeros(()))).item(), "| in TensorFlow:",
+      float(tf.zeros(()) * tf.math.log(tf.zeros(()))))
+
+# %% [markdown]
 # ## Find the op that made the NaN
 #
 # Each framework has a switch that checks every op's output and stops at the first bad one.
 # PyTorch's `torch.autograd.detect_anomaly()` checks the **backward** pass and names the
 # backward function that returned NaN, with the forward line that created it (it warns with the
 # whole stack; we keep its first line and the line from our code). TensorFlow's
-# `tf.debugging.enable_check_numerics()` checks every op's output in the **forward** pass.
+# `tf.debugging.enable_check_numerics()` checks every op's output in the **forward** pass; its
+# PyTorch twin is a few lines of `TorchDispatchMode`, below.
 #
-# ### PyTorch: `detect_anomaly`
+# ### PyTorch: `detect_anomaly`, and a forward check with a dispatch mode
 
 # %%
 with warnings.catch_warnings(record=True) as caught, torch.autograd.detect_anomaly():
@@ -416,6 +456,35 @@ with warnings.catch_warnings(record=True) as caught, torch.autograd.detect_anoma
 anomaly = next(str(w.message).splitlines() for w in caught if "Error detected" in str(w.message))
 print(anomaly[0])
 print(next(line.strip() for line in anomaly if "torch.log" in line))
+
+# %% [markdown]
+# Every PyTorch op reaches the ATen operator it dispatches to; a `TorchDispatchMode` is a hook
+# on that step, for every op run inside its `with` block. This one looks at each op's output and
+# keeps the first that is not finite: the forward-pass check that `enable_check_numerics` is for
+# TensorFlow, as a dozen lines you can adapt (raise, log every op, count).
+
+# %%
+from torch.utils._python_dispatch import TorchDispatchMode
+
+
+class FirstNonFinite(TorchDispatchMode):
+    """Run every op as usual; remember the first whose float output holds an inf or a NaN."""
+
+    def __init__(self):
+        super().__init__()
+        self.first = None
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if self.first is None and isinstance(out, torch.Tensor) and out.is_floating_point() \
+                and not torch.isfinite(out).all():
+            self.first = f"{func} ({int(torch.isneginf(out).sum())} -inf, {int(torch.isnan(out).sum())} NaN of {out.numel()})"
+        return out
+
+
+with FirstNonFinite() as check:
+    bce_fixed_pt(model_pt(X_pt), y_pt)
+print("first non-finite output:", check.first)
 
 # %% [markdown]
 # ### TensorFlow: `check_numerics`
@@ -470,8 +539,9 @@ handle.remove()
 print("max |logit| per step:", " ".join(f"{v:.0f}" for v in biggest_logit))
 
 # %% [markdown]
-# The logits swing wider and wider as the learning rate doubles; float32's sigmoid is exactly
-# 1.0 once a logit passes about 17, and the next log is `-inf`. The hook is removed afterwards (`handle.remove()`).
+# The logits swing wider and wider as the learning rate doubles, until, at the failing step, all
+# of them lie hundreds below zero (the cell after Bug 2's training printed the range), where
+# `sigmoid` is exactly 0 and `log` returns `-inf`. The hook is removed afterwards (`handle.remove()`).
 #
 # ### TensorFlow: tfdbg v2 dump, read back
 #
@@ -503,11 +573,34 @@ with DebugDataReader(dump_dir) as reader:
     print(f"  created by {func_name}() at {cu.debugging.scrub(file_name)}:{line_no}: {linecache.getline(file_name, line_no).strip()}")
 
 # %% [markdown]
-# The same dump opens in TensorBoard: `tensorboard --logdir <dump_dir> --host 127.0.0.1`, then the **Debugger V2**
-# tab lists the alerts (the first NaN/Inf op is highlighted), the graph and eager execution
-# timeline, and the user's source line for each op. TensorBoard 2.21 ships that plugin.
-#
-# The fix for bug 2 is twofold: the schedule (`1.0 / (step + 1)`), and a loss that cannot produce
+# **The same dump in TensorBoard's Debugger V2.** `tensorboard --logdir <dump_dir> --host 127.0.0.1`
+# serves it, and the **Debugger V2** tab lists the alerts (the first NaN/Inf op highlighted), the
+# eager and graph execution timelines and each op's source line. The page reads all of that over
+# HTTP from the plugin's data routes; the cell reads the alerts the same way, from a real
+# TensorBoard on 127.0.0.1 (lesson 08's `dashboards.start_tensorboard`), stopped when the `with`
+# block ends, even after an error. The plugin loads TensorFlow on its first request: the cell takes
+# about 15 seconds.
+
+# %%
+def debugger_v2(tb, route, run="__default_debugger_run__"):
+    return json.loads(tb.get(f"/data/plugin/debugger-v2/{route}?run={run}&begin=0&end=-1", timeout=120))
+
+
+with dashboards.start_tensorboard(dump_dir) as tb:
+    runs = json.loads(tb.get("/data/plugin/debugger-v2/runs", timeout=120))  # the first request loads the plugin
+    for _ in range(240):  # the plugin reads the dump in the background: wait until it holds every eager op
+        if debugger_v2(tb, "execution/digests")["num_digests"] == len(executions):
+            break
+        time.sleep(0.25)
+    alerts = debugger_v2(tb, "alerts")
+print(f"runs: {list(runs)} | alerts: {alerts['num_alerts']} {alerts['alerts_breakdown']}")
+first = alerts["alerts"][0]
+print(f"first alert: {first['op_type']}, eager op #{first['execution_index']}: {first['num_neg_inf']:.0f} -inf, "
+      f"{first['num_pos_inf']:.0f} +inf, {first['num_nan']:.0f} NaN of {first['size']:.0f} values")
+print("the op DebugDataReader found first:", first["execution_index"] == first_bad)
+
+# %% [markdown]
+# The fix for bug 2 is twofold: the schedule (`0.95 ** step`, as meant), and a loss that cannot produce
 # `log(0)`: compute it from the logits with `log σ(z) = -softplus(-z)`, which both frameworks
 # offer as one op (`F.binary_cross_entropy_with_logits`, `tf.nn.sigmoid_cross_entropy_with_logits`).
 
@@ -523,6 +616,44 @@ print(f"stable PyTorch {stable_pt.item():.4f}   TensorFlow {float(stable_tf):.4f
 
 # %%
 cu.compare("stable loss", stable_pt, stable_tf)
+
+# %% [markdown]
+# Both halves of the fix together, end to end, for the same 30 steps that failed before: the
+# schedule `0.95 ** step`, and the loss from the logits. The models' last layer gives logits
+# once `forward`/`call` leave out the sigmoid (`MLPLogits`, `MLPLogitsKeras`); a logit above 0 is
+# the prediction "a zero".
+
+# %%
+class MLPLogits(MLP):
+    def forward(self, X):
+        return self.out(torch.relu(self.hidden(X)))
+
+
+class MLPLogitsKeras(MLPKeras):
+    def call(self, X):
+        return self.out(tf.nn.relu(self.hidden(X)))
+
+
+def lr_fixed(step):
+    return 1.0 * 0.95 ** step
+
+
+def bce_logits_pt(z, y):
+    return nn.functional.binary_cross_entropy_with_logits(z.squeeze(-1), y)
+
+
+def bce_logits_tf(z, y):
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=tf.squeeze(z, -1)))
+
+
+model_pt, model_tf = new_model_pt(MLPLogits), new_model_tf(MLPLogitsKeras)
+losses_pt = train_pt(model_pt, bce_logits_pt, lr_fixed, num_steps=30)
+losses_tf = train_tf(model_tf, bce_logits_tf, lr_fixed, num_steps=30)
+for name, losses, logits in [("PyTorch", losses_pt, model_pt(X_pt).detach().numpy()[:, 0]),
+                             ("TensorFlow", losses_tf, model_tf(X_tf).numpy()[:, 0])]:
+    print(f"{name:<10} {len(losses)} steps, all finite: {bool(np.isfinite(losses).all())} | "
+          f"loss {losses[0]:.4f} → {losses[-1]:.4f} | accuracy {((logits > 0) == (y == 1)).mean():.4f}")
+cu.compare("fixed-schedule losses", np.array(losses_pt), np.array(losses_tf), atol=1e-4, check_dtype=False)
 
 # %% [markdown]
 # ### Exercise 5.2 ★★☆ (~5 min)
@@ -558,10 +689,9 @@ with tf.Graph().as_default():
         print("plain session run:", sess.run(log_a, feed_dict={a: [1.0, 0.0, -1.0]}))
 
 # %% [markdown]
-# Calling `debug_sess.run(...)` would open its text UI (`tfdbg>` prompt, commands such as
-# `run -f has_inf_or_nan`, `lt`, `pt <tensor>`, `ni -t <node>`) and wait for keyboard input, so it
-# is not run here. In TensorFlow 2 code you need none of it: eager code takes pdb, graph code takes
-# `run_functions_eagerly`, `tf.print` and the v2 dump shown above.
+# Its terminal UI (the `tfdbg>` prompt over a `Session.run`) is history, not shown here: TensorFlow 2
+# code needs none of it. Eager code takes pdb, graph code takes `run_functions_eagerly`, `tf.print`
+# and the v2 dump with its Debugger V2 shown above.
 #
 # ## Which tool for which bug
 #
@@ -569,8 +699,8 @@ with tf.Graph().as_default():
 # |---|---|---|
 # | wrong shape, no error | `breakpoint()` in `forward`, `p x.shape` | `breakpoint()` in `call` (eager), `p x.shape` |
 # | shape error raised | `%debug` / `cu.post_mortem` | `%debug` / `cu.post_mortem` |
-# | bug inside a compiled/traced function | run it eagerly (PyTorch code is eager unless `torch.compile`d) | `tf.config.run_functions_eagerly(True)`, or `tf.print` |
-# | NaN/inf: which op? | `torch.autograd.detect_anomaly()` (backward) | `tf.debugging.enable_check_numerics()` (forward) |
+# | bug inside a compiled/traced function | `torch.compiler.set_stance("force_eager")` (a breakpoint under `torch.compile` is a graph break) | `tf.config.run_functions_eagerly(True)`, or `tf.print` |
+# | NaN/inf: which op? | `torch.autograd.detect_anomaly()` (backward), a `TorchDispatchMode` (forward) | `tf.debugging.enable_check_numerics()` (forward) |
 # | NaN/inf: which value, when? | forward hooks on modules | tfdbg v2 `enable_dump_debug_info` + `DebugDataReader` / TensorBoard Debugger V2 |
 # | one tensor's health | `torch.isfinite(x).all()` | `tf.debugging.check_numerics(x, "x")` |
 #
@@ -634,13 +764,19 @@ cu.check.first_bad_layer(answer)
 #   tensors in both frameworks; `p x.shape` found the `(N, 1) * (N,) → (N, N)` broadcast that gave
 #   91 % accuracy by predicting "no" everywhere. After an exception, post-mortem (`%debug`) opens
 #   at the failing line in both.
-# - **pdb inside `tf.function`:** it stops once, at trace time, in AutoGraph's generated code,
-#   with symbolic tensors; later calls run the graph without Python. `tf.print` prints on every
-#   call, and `tf.config.run_functions_eagerly(True)` gives pdb real values back.
-# - **Find the first NaN:** `detect_anomaly` named `LogBackward0` and our `torch.log` line;
-#   `enable_check_numerics` named the `Log` op; a forward hook showed the logits growing step by
-#   step; the tfdbg v2 dump, read back with `DebugDataReader`, gave the first op with an inf and
-#   the source line that created it.
+# - **pdb inside compiled code:** under `torch.compile`, `breakpoint()` is a graph break: pdb opens
+#   in dynamo's resume code, `up` reaches the function, and values computed inside the graph are
+#   not defined; `torch.compiler.set_stance("force_eager")` gives pdb real values back. Inside
+#   `tf.function` pdb stops once, at trace time, in AutoGraph's generated code, with symbolic
+#   tensors; later calls run the graph without Python. `tf.print` prints on every call, and
+#   `tf.config.run_functions_eagerly(True)` gives pdb real values back.
+# - **Find the first NaN:** the logits had run far below zero, so `sigmoid` gave exactly 0,
+#   `log p = -inf`, and `0 · (-inf)` made NaN for every negative example. `detect_anomaly` named
+#   `LogBackward0` and our `torch.log` line; a `TorchDispatchMode` and `enable_check_numerics`
+#   named the forward `log`; a forward hook showed the logits growing step by step; the tfdbg v2
+#   dump, read back with `DebugDataReader` and by TensorBoard's Debugger V2 over HTTP, gave the
+#   same first op with an inf and the source line that created it. The fixed schedule with the
+#   loss from the logits trains with finite losses in both.
 # - **Choose the tool:** pdb for shape bugs in either framework (eagerly in TensorFlow);
 #   anomaly/check-numerics to name the op; hooks or the tfdbg dump to watch values over time.
 #
@@ -650,21 +786,22 @@ cu.check.first_bad_layer(answer)
 # |---|---|---|---|
 # | breakpoint in the model | `breakpoint()` in `forward` | `breakpoint()` in `call` (eager) | inside `tf.function` it stops once, at trace time, with symbolic tensors |
 # | post-mortem | `%debug`, `pdb.pm()` | `%debug`, `pdb.pm()` | opens in the innermost Python frame: torch's own `linear.py` (`up` to reach yours); Keras trims its frames |
-# | print from compiled code | `print` (eager) | `tf.print` | Python `print` in a `tf.function` runs only while tracing |
-# | graph code with real values | (eager by default) | `tf.config.run_functions_eagerly(True)` | switch it back off: it is global and slow |
-# | first NaN | `torch.autograd.detect_anomaly()` | `tf.debugging.enable_check_numerics()` | torch checks backward, TF checks forward; both slow everything down |
-# | watch activations | `register_forward_hook` | tfdbg v2 dump / layer-by-layer calls | remove hooks (`handle.remove()`); dumps are MBs: use a temp dir |
+# | breakpoint in compiled code | a graph break: pdb opens in dynamo's resume code | stops once, at trace time | under `torch.compile` values made inside the graph are undefined in pdb |
+# | print from compiled code | `print` (runs every call: a graph break) | `tf.print` | Python `print` in a `tf.function` runs only while tracing |
+# | compiled code with real values | `torch.compiler.set_stance("force_eager")` | `tf.config.run_functions_eagerly(True)` | switch it back: both are global |
+# | first NaN | `torch.autograd.detect_anomaly()` (backward); a `TorchDispatchMode` (forward) | `tf.debugging.enable_check_numerics()` (forward) | all of them slow everything down |
+# | watch activations | `register_forward_hook` | tfdbg v2 dump (`DebugDataReader`, TensorBoard Debugger V2) / layer-by-layer calls | remove hooks (`handle.remove()`); dumps are MBs: use a temp dir |
 # | stable loss | `binary_cross_entropy_with_logits` | `sigmoid_cross_entropy_with_logits` | clamping `p` hides the NaN but changes the loss |
 #
 # ## Claims settled
 #
 # | claim | verdict | evidence |
 # |---|---|---|
-# | TensorFlow needs a special debugger (tfdbg); PyTorch works with pdb | **outdated** | In TensorFlow 2, eager code takes pdb exactly like PyTorch (section "Bug 1", the eager `call` session and the post-mortem). Only traced `tf.function` code hides values from pdb (section "Inside `tf.function`"), and `run_functions_eagerly`/`tf.print` fix that without tfdbg. The TF1 CLI tfdbg is what the claim meant (section "The TF1 debugger"); tfdbg v2 still helps for NaN hunting, as hooks and `detect_anomaly` do in PyTorch. |
+# | TensorFlow needs a special debugger (tfdbg); PyTorch works with pdb | **outdated** | In TensorFlow 2, eager code takes pdb exactly like PyTorch (section "Bug 1", the eager `call` session and the post-mortem). Compiled code hides values from pdb in *both* (section "Inside compiled code": a graph break under `torch.compile`, one symbolic trace in `tf.function`), and each has a switch that brings them back (`set_stance("force_eager")`, `run_functions_eagerly`). The TF1 CLI tfdbg is what the claim meant, history now (section "The TF1 debugger"); tfdbg v2 and its Debugger V2 still help for NaN hunting, as hooks, `detect_anomaly` and a dispatch mode do in PyTorch. |
 #
 # ## Further reading
 #
 # - Python docs: [`pdb` — The Python Debugger](https://docs.python.org/3/library/pdb.html) and [PEP 553 `breakpoint()`](https://peps.python.org/pep-0553/).
-# - PyTorch: [`torch.autograd.detect_anomaly`](https://pytorch.org/docs/stable/autograd.html#anomaly-detection), [module hooks](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.register_forward_hook).
+# - PyTorch: [`torch.autograd.detect_anomaly`](https://pytorch.org/docs/stable/autograd.html#anomaly-detection), [module hooks](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.register_forward_hook), [`torch.compiler.set_stance`](https://pytorch.org/docs/stable/generated/torch.compiler.set_stance.html) and [torch.compile troubleshooting](https://pytorch.org/docs/stable/torch.compiler_troubleshooting.html), [`TorchDispatchMode`](https://pytorch.org/docs/stable/notes/extending.html#extending-all-torch-api-with-modes).
 # - TensorFlow: [Debugging TensorFlow 2 numerical issues with Debugger V2](https://www.tensorflow.org/tensorboard/debugger_v2), [`tf.debugging.enable_check_numerics`](https://www.tensorflow.org/api_docs/python/tf/debugging/enable_check_numerics), [`tf.config.run_functions_eagerly`](https://www.tensorflow.org/api_docs/python/tf/config/run_functions_eagerly).
 # - JupyterLab: [the visual debugger](https://jupyterlab.readthedocs.io/en/stable/user/debugger.html).
