@@ -93,8 +93,8 @@ def fraction_of_peak(answer: Any) -> str:
     if _close(value, right / 2):
         raise Wrong("half the right value: an n×n matmul does n³ multiplies AND n³ adds, 2·n³ operations.")
     if _close(value, 2 * right):
-        raise Wrong("twice the right value, above 1: an FMA unit does 2 operations (a multiply and an add) per lane "
-                    "per cycle; does your peak count that factor 2?")
+        raise Wrong("twice the right value: your peak is half too small. An FMA unit does 2 operations (a multiply "
+                    "and an add) per lane per cycle, and there are 2 units per core; does your peak count each factor 2?")
     if _close(value, 1 / right):
         raise Wrong("upside down: the fraction is achieved / peak, and it is below 1.")
     if not 0 < value <= 1:
@@ -123,4 +123,5 @@ def median_speedup(answer: Any) -> str:
         return "(You took the median of the per-round ratios: fair too.) The disturbed round changed nothing."
     if not _close(value, right):
         raise Wrong(f"{value:.4g} is not it. Hint: np.median of each list, then divide.")
-    return "The disturbed round 4 did not move the medians; the means would have moved by a third."
+    return (f"The disturbed round 4 did not move the medians; the ratio of the means would have said "
+            f"{float(eager.mean() / graph.mean()):.1f}× instead of {right:.1f}×.")
