@@ -615,7 +615,7 @@ print("steps for 27, 7, 1:", [int(exported_loop.module()(torch.tensor(n))) for n
 # run in 2.13, and warn that they are deprecated in favour of `torch.compile` and
 # `torch.export`; the warning is caught here and its text printed. TensorFlow's legacy is
 # TensorFlow 1's: a `tf.Graph` built op by op with placeholders and run in a `Session`. It still
-# runs in 2.21 under `tf.compat.v1` (lesson 05 debugs such a session), without a warning, and
+# runs in 2.21 under `tf.compat.v1` (lesson 05 wraps one in the TF1 debugger), without a warning, and
 # `tf.function` replaced it.
 
 # %%
