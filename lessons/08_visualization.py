@@ -389,7 +389,7 @@ print("projector runs:", sorted(json.loads(tb.get("/data/plugin/projector/runs")
 # traced `model`, Keras its conceptual graph), and the projector, which lists only the PyTorch run.
 # `add_embedding` wrote plain TSV files; the TensorFlow embedding is a TF checkpoint, which this
 # TensorBoard cannot open because it runs without TensorFlow (`stub_tensorflow=True`, the default of
-# `start_tensorboard`: it answers in ~2 s instead of importing TensorFlow first).
+# `start_tensorboard`: it skips importing TensorFlow at start-up, so it answers sooner).
 # `tests/test_dashboards.py` starts one with `stub_tensorflow=False` and sees both runs there.
 
 # %% [markdown]
@@ -553,7 +553,7 @@ print("log folder removed:", not os.path.exists(logdir))
 #
 # | claim | verdict | evidence |
 # |---|---|---|
-# | PyTorch has no TensorBoard; it uses Visdom | **outdated** | `torch.utils.tensorboard.SummaryWriter` ships with PyTorch and wrote every kind of TensorBoard data here (§Log a training run); the same TensorBoard server listed and served the PyTorch run next to the TensorFlow one, with the same numbers (§A real TensorBoard server). Visdom works with PyTorch (it took a torch tensor, §Visdom) but is an extra package, not needed for TensorBoard; on these pins it installs only with setuptools < 81, and offline only its server and API run — its web page needs scripts it downloads at first start. The claim was true before PyTorch 1.1 (2019), when `SummaryWriter` came from the third-party `tensorboardX`. |
+# | PyTorch has no TensorBoard; it uses Visdom | **outdated** | `torch.utils.tensorboard.SummaryWriter` ships with PyTorch and wrote every kind of TensorBoard data here (§Log a training run); the same TensorBoard server listed and served the PyTorch run next to the TensorFlow one, with the same numbers (§A real TensorBoard server). Visdom works with PyTorch (it took a torch tensor, §Visdom) but is an extra package, not needed for TensorBoard; on these pins it installs only with setuptools < 81, and offline only its server and API run — its web page needs scripts it downloads at first start. History, not run here: PyTorch itself shipped no TensorBoard writer before 1.1 (2019; `torch.utils.tensorboard`, stable since 1.2), and the third-party `tensorboardX` (2017) already wrote TensorBoard files from PyTorch, so even then "no TensorBoard" meant "not built in". |
 #
 # ## Further reading
 #
