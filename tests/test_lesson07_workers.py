@@ -48,10 +48,27 @@ def epoch(dl):
     return torch.cat([X_b for X_b, _ in dl])
 
 
-def test_fork_and_spawn_give_the_same_batches_as_no_workers():
+SPAWN_EPOCH = """
+import sys, numpy as np, torch
+sys.path.insert(0, sys.argv[2])
+from test_lesson07_workers import epoch, loader
+np.save(sys.argv[1], epoch(loader(1, "spawn")).numpy())
+"""
+
+
+def test_fork_and_spawn_give_the_same_batches_as_no_workers(tmp_path):
+    import subprocess
+    import sys
+
     reference = epoch(loader(0))
     assert torch.equal(epoch(loader(2, "fork")), reference)
-    assert torch.equal(epoch(loader(1, "spawn")), reference)
+    # spawn in its own process with a timeout: if a spawned worker dies before it reads its start-up
+    # data, CPython's parent blocks writing it forever (popen_spawn_posix); a test must fail, not hang.
+    out = tmp_path / "spawn.npy"
+    run = subprocess.run([sys.executable, "-c", SPAWN_EPOCH, str(out), str(Path(__file__).parent)],
+                         capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-1500:]
+    assert torch.equal(torch.from_numpy(np.load(out)), reference)
     assert workers_left() == []
 
 
