@@ -13,12 +13,14 @@ def test_setup_prints_one_line_and_seeds(capsys):
     import tensorflow as tf
     import torch
 
-    cu.setup(seed=3)
+    # Other tests in this process already ran TensorFlow ops, after which TF's thread pool is fixed:
+    # threads=None here; the pinning is tested in a fresh process (test_setup_pins_both_...).
+    cu.setup(seed=3, threads=None)
     line = capsys.readouterr().out
     assert line.count("\n") == 1
     assert "torch 2.13.0" in line and "tensorflow 2.21.0" in line and "seed 3" in line
     a = (random.random(), np.random.rand(), torch.rand(1).item(), float(tf.random.uniform(())))
-    cu.setup(seed=3)
+    cu.setup(seed=3, threads=None)
     b = (random.random(), np.random.rand(), torch.rand(1).item(), float(tf.random.uniform(())))
     assert a == b
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "2" and os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
