@@ -1,15 +1,15 @@
 # %% [markdown]
 # # 03 · The same model in both frameworks
 #
-# **Time:** 30 min teaching + 15 min exercises
+# **Time:** 40 min teaching + 15 min exercises
 #
 # **Prerequisites:** 01 · Tensors (layouts, NumPy exchange), 02 · Autodiff (`backward` vs `GradientTape`)
 #
 # **Objectives:**
-# - Build one MLP and one small CNN in `torch.nn` and in Keras, each in its own idiom, with the same parameter count.
+# - Build one MLP and one small CNN in `torch.nn` and in Keras (subclass/functional and `Sequential`), with the same parameter count, and see how their default initialisations differ.
 # - Port weights both ways: transpose dense kernels, permute conv kernels, switch NCHW ↔ NHWC, and fix the flatten order.
 # - Prove the two frameworks equal on forward outputs, loss, gradients and one optimizer step, to max |diff| ≤ 1e-5.
-# - Train both with a hand-written loop and with Keras `fit` on the same batches, and compare curves and accuracy.
+# - Train both with a hand-written loop and with Keras `fit` on the same batches, evaluate in eval mode, and compare curves and accuracy.
 # - Judge the claim "switching from one framework to the other is seamless" from what the lesson ran.
 
 # %% [markdown]
@@ -17,6 +17,7 @@
 #
 # One import cell, then `cu.setup`. `pt_utils`/`tf_utils` are the course's mirrored helpers: what
 # this lesson teaches by hand ends up there (`port_weights`, `train_epoch`, `evaluate`) for later lessons.
+# `cu.setup` also fixes both frameworks' thread count (2), so every laptop prints the same digits.
 
 # %%
 import matplotlib.pyplot as plt
@@ -102,6 +103,38 @@ print(f"parameters: torch {n_pt}, keras {n_tf}")
 assert n_pt == n_tf == 64 * 32 + 32 + 32 * 10 + 10
 
 # %% [markdown]
+# The same MLP as a plain stack of layers, `Sequential` in both, and each framework's own overview:
+# `print(model)` lists torch's modules (no shapes: torch infers nothing before the first call),
+# Keras' `model.summary()` gives output shapes and parameter counts.
+
+# %%
+seq_pt = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+seq_tf = keras.Sequential([keras.Input(shape=(64,)), keras.layers.Dense(32, activation="relu", name="fc1"),
+                           keras.layers.Dense(10, name="fc2")], name="mlp_seq")
+print(seq_pt)
+seq_tf.summary(print_fn=lambda line, **kwargs: print(line))  # plain text, not a rich display
+print("parameters:", sum(p.numel() for p in seq_pt.parameters()), seq_tf.count_params())
+
+# %% [markdown]
+# ## Default initialisation differs
+#
+# Fresh layers are not drawn the same way. torch's `nn.Linear` draws weight **and bias** uniformly in
+# ±1/√fan_in (Kaiming-uniform with `a=√5`); Keras' `Dense` draws its kernel Glorot-uniform in
+# ±√(6 / (fan_in + fan_out)) and sets the bias to **zeros**. So "the same model" starts elsewhere in
+# each framework unless you port the weights, and trains differently (measured at the end of *Train*).
+# Another default that differs by layer: BatchNorm's running-average momentum and epsilon.
+
+# %%
+fresh_pt, fresh_tf = MLP(), make_mlp_tf()
+for (name, p), w in zip(fresh_pt.named_parameters(), fresh_tf.weights):
+    fan_in, fan_out = (p.shape[1], p.shape[0]) if p.ndim == 2 else (fresh_pt.get_submodule(name.split(".")[0]).in_features, 0)
+    glorot = np.sqrt(6 / (fan_in + fan_out)) if p.ndim == 2 else 0.0
+    print(f"{name:10} torch max|w| {p.abs().max().item():.3f} (bound 1/√{fan_in} = {1 / np.sqrt(fan_in):.3f})"
+          f" | keras {w.path:11} max|w| {np.abs(w.numpy()).max():.3f} (bound {glorot:.3f})")
+bn_pt, bn_tf = nn.BatchNorm1d(32), keras.layers.BatchNormalization()
+print(f"BatchNorm: torch momentum={bn_pt.momentum} eps={bn_pt.eps} | keras momentum={bn_tf.momentum} epsilon={bn_tf.epsilon}")
+
+# %% [markdown]
 # ## Port the MLP: torch → Keras
 #
 # Both were initialised at random, differently. To compare them we copy torch's weights into Keras,
@@ -168,23 +201,18 @@ def make_cnn_tf(channels=8, num_classes=10):
 
 cnn_tf = make_cnn_tf()
 images_tf = data.X_train[:32, :, :, None]                    # NHWC (32, 8, 8, 1)
+for (name, p), w in zip(cnn_pt.named_parameters(), cnn_tf.weights):
+    print(f"torch {name:11} {str(tuple(p.shape)):13} | keras {w.path:11} {tuple(w.shape)}")
+print(f"parameters: torch {sum(p.numel() for p in cnn_pt.parameters())}, keras {cnn_tf.count_params()}")
 cnn_tf(images_tf).shape
 
 # %% [markdown]
 # Feeding Keras the torch layout fails loudly — Keras checks the input shape against `keras.Input`.
-# The fix is the layout, not the model: move the channel axis last (`images_pt.transpose(0, 2, 3, 1)`
-# is exactly `images_tf`), as the cell after the error shows.
+# The fix is the layout, not the model: move the channel axis last, `images_pt.transpose(0, 2, 3, 1)`
+# (which is `images_tf`).
 
 # %% tags=["raises-exception"]
 cnn_tf(images_pt)
-
-# %%
-np.array_equal(images_pt.transpose(0, 2, 3, 1), images_tf)
-
-# %%
-for (name, p), w in zip(cnn_pt.named_parameters(), cnn_tf.weights):
-    print(f"torch {name:11} {str(tuple(p.shape)):13} | keras {w.path:11} {tuple(w.shape)}")
-print(f"parameters: torch {sum(p.numel() for p in cnn_pt.parameters())}, keras {cnn_tf.count_params()}")
 
 # %% [markdown]
 # ## Port the CNN, and the flatten trap
@@ -203,7 +231,8 @@ def conv_to_keras(weight):
 Wc, bc = cnn_pt.conv.weight.detach().numpy(), cnn_pt.conv.bias.detach().numpy()
 Wf, bf = cnn_pt.fc.weight.detach().numpy(), cnn_pt.fc.bias.detach().numpy()
 print("conv weight", Wc.shape, "→ kernel", conv_to_keras(Wc).shape, "| dense weight", Wf.shape)
-# Not Wc.T: it reverses all four axes, (kw, kh, in, out): the same shape, but each 3×3 kernel mirrored.
+# Not Wc.T: it reverses all four axes, (kw, kh, in, out): the same shape, but each 3×3 kernel transposed
+# (kh and kw swapped). Nothing is ever flipped: both frameworks compute a cross-correlation.
 print("Wc.T", Wc.T.shape, "equals the right kernel:", np.array_equal(Wc.T, conv_to_keras(Wc)))
 
 # %% [markdown]
@@ -227,18 +256,17 @@ cu.compare("pooled maps", maps_pt.permute(0, 2, 3, 1), maps_tf)
 
 # %% [markdown]
 # So the trouble is between the maps and the dense layer: the flatten. Number the 72 values of one
-# map in torch's order, `(C, H, W)`, and read them in Keras' order, `(H, W, C)`:
+# map in torch's order, `(C, H, W)`, and read them in Keras' order, `(H, W, C)`: same 72 numbers,
+# another order, so each dense weight column must move with its input: view torch's weight `(10, 72)`
+# as `(10, C, H, W)`, reorder to `(10, H, W, C)`, flatten back, then transpose. (Or change the Keras
+# model instead: the last cell of this section.)
 
 # %%
 position = np.arange(8 * 3 * 3).reshape(8, 3, 3)           # (C, H, W): value = index in torch's flat vector
 print("torch flattens (C, H, W):", position.reshape(-1)[:12])
 print("Keras flattens (H, W, C):", position.transpose(1, 2, 0).reshape(-1)[:12])
 
-# %% [markdown]
-# Same 72 numbers, another order, so each dense weight column must move with its input: view torch's
-# weight `(10, 72)` as `(10, C, H, W)`, reorder to `(10, H, W, C)`, flatten back, then transpose.
 
-# %%
 def dense_to_keras(weight, chw=None):
     """torch Linear weight (out, in) → Keras Dense kernel (in, out).
     chw: the (C, H, W) of the map flattened right before this layer, if any."""
@@ -250,6 +278,26 @@ def dense_to_keras(weight, chw=None):
 
 cnn_tf.get_layer("fc").set_weights([dense_to_keras(Wf, chw=(8, 3, 3)), bf])
 cu.compare("cnn logits", cnn_pt(torch.from_numpy(images_pt)), cnn_tf(images_tf))
+
+# %%
+# The other fix: keep torch's weight order and make Keras flatten in torch's (C, H, W) order. Permute
+# the NHWC maps to (C, H, W) first: then the dense kernel is only transposed, as in the MLP. Keras'
+# Flatten(data_format="channels_first") is NOT that: it says its *input* is channels-first and moves
+# the channels last before flattening (keras/src/layers/reshaping/flatten.py), for porting between
+# Keras models of the two data formats.
+def make_cnn_permuted_tf(to_torch_order):
+    inputs = keras.Input(shape=(8, 8, 1))
+    x = keras.layers.MaxPooling2D(2)(keras.layers.ReLU()(keras.layers.Conv2D(8, 3, name="conv")(inputs)))
+    x = keras.layers.Flatten()(keras.layers.Permute((3, 1, 2))(x)) if to_torch_order else \
+        keras.layers.Flatten(data_format="channels_first")(x)
+    model = keras.Model(inputs, keras.layers.Dense(10, name="fc")(x))
+    model.get_layer("conv").set_weights([conv_to_keras(Wc), bc])
+    model.get_layer("fc").set_weights([Wf.T, bf])                  # transposed only
+    return model
+
+
+cu.compare("Permute+Flatten", cnn_pt(torch.from_numpy(images_pt)), make_cnn_permuted_tf(True)(images_tf))
+cu.compare("channels_first", cnn_pt(torch.from_numpy(images_pt)), make_cnn_permuted_tf(False)(images_tf))
 
 # %% [markdown]
 # ## Port back: Keras → torch, with the helpers
@@ -315,7 +363,8 @@ cu.check.flatten_reorder(answer)
 #
 # Same outputs are not yet the same model: training also needs the same loss and the same
 # gradients. The loss is cross-entropy on logits, averaged over the batch, in both:
-# `nn.CrossEntropyLoss()` and `SparseCategoricalCrossentropy(from_logits=True)`.
+# `nn.CrossEntropyLoss()` and `SparseCategoricalCrossentropy(from_logits=True)`. Mind the argument
+# order: torch's losses take `(y_hat, y)` (prediction first), Keras' `(y_true, y_pred)` (label first).
 #
 # ### PyTorch: `backward` fills `.grad`
 
@@ -351,7 +400,8 @@ f"loss {float(loss):.4f}", [tuple(g.shape) for g in grads]
 
 # %% [markdown]
 # A gradient has the shape and layout of its weight, so torch's gradients port to Keras' layout
-# with the same two functions as the weights. The check, for one model:
+# with the same two functions as the weights. The check, for the MLP, then the CNN (whose dense
+# gradient needs the flatten reorder, like its weight):
 
 # %%
 def to_keras_layout(tensor, chw=None):
@@ -373,10 +423,7 @@ def prove_equal(model_pt, model_tf, X_pt, X_tf, y, chw=None):
         cu.compare(f"∂{name}", to_keras_layout(g_pt, chw), g_tf)
     return grads_tf
 
-# %% [markdown]
-# The MLP, then the CNN (whose dense gradient needs the flatten reorder, like its weight):
 
-# %%
 grads_mlp_tf = prove_equal(mlp_pt, mlp_tf, X_batch, X_batch, y_batch)
 grads_cnn_tf = prove_equal(cnn_pt, cnn_tf, images_pt, images_tf, y_batch, chw=(8, 3, 3))
 
@@ -397,14 +444,50 @@ for model_pt, model_tf, grads_tf, chw in [(mlp_pt, mlp_tf, grads_mlp_tf, None),
 # %% [markdown]
 # This lesson trains with SGD + momentum. torch and Keras write the momentum update differently
 # (torch: `v ← μv + g`, `w ← w − lr·v`; Keras: `v ← μv − lr·g`, `w ← w + v`), which gives the same
-# steps at a constant learning rate: the training runs below agree step by step. Not every
-# optimizer matches that easily: Adam's defaults already differ.
+# steps at a constant learning rate: the training runs below agree step by step. **Adam does not**
+# match that easily, even with every argument set equal. Its defaults differ (`eps` 1e-8 vs 1e-7), and
+# so does where epsilon goes: torch divides by `sqrt(v̂) + eps` (after the bias correction,
+# `torch/optim/adam.py`), Keras by `sqrt(v) + epsilon` before it (`keras/src/optimizers/adam.py`: the
+# paper's "epsilon hat"), which amounts to an epsilon of `eps / sqrt(1 − β₂ᵗ)`, 32× larger at step 1.
+# With gradients near 1e-4 that is visible. And `weight_decay` means two things: in Keras it is
+# decoupled (AdamW's `w ← w − lr·wd·w`), in `torch.optim.Adam` an L2 term added to the gradient.
 
 # %%
-adam_pt = torch.optim.Adam(mlp_pt.parameters())
-adam_tf = keras.optimizers.Adam()
-print(f"torch Adam: lr={adam_pt.defaults['lr']}, eps={adam_pt.defaults['eps']}")
-print(f"keras Adam: lr={float(adam_tf.learning_rate):g}, epsilon={adam_tf.epsilon}")
+adam_pt, adam_tf = torch.optim.Adam(mlp_pt.parameters()), keras.optimizers.Adam()
+print(f"defaults: torch lr={adam_pt.defaults['lr']}, eps={adam_pt.defaults['eps']} | "
+      f"keras lr={float(adam_tf.learning_rate):g}, epsilon={adam_tf.epsilon}")
+g_seq = np.random.default_rng(1).normal(scale=1e-4, size=(5, 4)).astype(np.float32)  # 5 steps of tiny gradients
+
+
+def adam_gap(eps, lr=1e-3):
+    """Max |w_torch - w_keras| after 5 Adam steps on the same gradients, in units of one step (lr)."""
+    w_a, w_b = torch.zeros(4, requires_grad=True), tf.Variable(np.zeros(4, np.float32))
+    opt_a, opt_b = torch.optim.Adam([w_a], lr=lr, eps=eps), keras.optimizers.Adam(learning_rate=lr, epsilon=eps)
+    for g in g_seq:
+        w_a.grad = torch.from_numpy(g)
+        opt_a.step()
+        opt_b.apply_gradients([(tf.constant(g), w_b)])
+    return np.abs(w_a.detach().numpy() - w_b.numpy()).max() / lr
+
+
+print(f"same eps=1e-7 in both: weights differ by {adam_gap(1e-7):.0%} of a step | eps=0 in both: "
+      f"{'< 0.1%' if adam_gap(0.0) < 1e-3 else 'more'}")
+c = np.array([1.0, -2.0, 0.5, 3.0], np.float32)  # loss = sum(c * w): gradient c
+decayed = {}
+for name, make in [("torch Adam(weight_decay=0.1)", lambda w: torch.optim.Adam([w], lr=0.01, weight_decay=0.1)),
+                   ("torch AdamW(weight_decay=0.1)", lambda w: torch.optim.AdamW([w], lr=0.01, weight_decay=0.1))]:
+    w = torch.ones(4, requires_grad=True)
+    opt = make(w)
+    for _ in range(5):
+        w.grad = torch.from_numpy(c)
+        opt.step()
+    decayed[name] = w
+w = tf.Variable(np.ones(4, np.float32))
+opt = keras.optimizers.Adam(learning_rate=0.01, weight_decay=0.1)
+for _ in range(5):
+    opt.apply_gradients([(tf.constant(c), w)])
+cu.compare("keras ~ AdamW", decayed["torch AdamW(weight_decay=0.1)"], w, atol=1e-5)
+cu.compare("keras ~ Adam", decayed["torch Adam(weight_decay=0.1)"], w, atol=1e-5)
 
 # %% [markdown]
 # ### Exercise 3.3 ★★☆ (~5 min)
@@ -430,10 +513,10 @@ cu.check.matching_loss(answer)
 #
 # Three runs per model, all starting from the same weights (ported from torch), seeing the same
 # batches in the same order (one NumPy permutation per epoch, shared), with SGD, momentum 0.9,
-# `lr = 0.1`, `batch_size = 32`, 3 epochs.
+# `lr = 0.1`, `batch_size = 32`, 2 epochs.
 
 # %%
-num_epochs, batch_size, lr, momentum = 3, 32, 0.1, 0.9
+num_epochs, batch_size, lr, momentum = 2, 32, 0.1, 0.9
 rng = np.random.default_rng(0)
 orders = [rng.permutation(len(X_train)) for _ in range(num_epochs)]   # the shuffles, shared by all runs
 batches = [order[i:i + batch_size] for order in orders for i in range(0, len(order), batch_size)]
@@ -444,16 +527,15 @@ print(f"{len(batches)} steps, the first batch starts with samples {batches[0][:4
 # %% [markdown]
 # ### PyTorch: the loop
 #
-# The progress bar: `tqdm.auto` draws a widget in JupyterLab (a text bar in a terminal). The
-# notebook stores only the widget's first frame as text (`0/135`, no timing yet) and the widget's
-# id, which nbval skips; the live updates go to the widget, not into the saved output. So learners
-# see the bar move, and the compared output stays the same on every run.
+# `model.train()` switches layers such as dropout and BatchNorm to their training behaviour (our
+# models have none, but the habit matters); `tqdm` draws a progress bar.
 
 # %%
 def train_pt(model, X, y, desc):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    model.train()
     losses = []
-    for idx in tqdm(batches, desc=desc):   # live widget; the notebook stores only its first frame (see above)
+    for idx in tqdm(batches, desc=desc):
         X_b, y_b = torch.from_numpy(X[idx]), torch.from_numpy(y[idx])
         optimizer.zero_grad()
         loss = loss_fn_pt(model(X_b), y_b)
@@ -466,7 +548,8 @@ def train_pt(model, X, y, desc):
 # ### TensorFlow: the loop
 #
 # The same steps. The step is wrapped in `tf.function`, the usual way to write a TensorFlow
-# training step: it is traced into a graph once and then reused (lesson 04 looks inside).
+# training step: it is traced into a graph once and then reused (lesson 04 looks inside). Keras has no
+# mode switch on the model: each call says `training=True` or `training=False`.
 
 # %%
 def train_tf(model, X, y, desc):
@@ -526,7 +609,7 @@ for kind, make_pt, make_tf, X_pt, X_tf in [("MLP", MLP, make_mlp_tf, X_train, X_
     models[kind] = model_pt, model_loop, model_fit
 
 # %% [markdown]
-# Per batch, the three runs of each model stay together through all 135 steps (the Keras `fit`
+# Per batch, the three runs of each model stay together through all 90 steps (the Keras `fit`
 # losses carry a little float32 rounding from the running mean they were recovered from):
 
 # %%
@@ -547,62 +630,115 @@ grid.set(yscale="log")
 plt.show()
 
 # %% [markdown]
-# Accuracy on the held-out 359 images, with the mirrored helpers `pt_utils.evaluate` /
-# `tf_utils.evaluate` (argmax of the logits = label), and how far apart the trained models are:
+# ### PyTorch: evaluate
+#
+# Accuracy on the held-out 359 images: the share whose largest logit is at the label. The evaluation
+# loop in eval mode (`model.eval()`: dropout off, BatchNorm uses its running averages) and without
+# recording (`torch.no_grad()`). `pt_utils.evaluate` does the same for later lessons.
 
 # %%
-for kind, images_pt_test, images_tf_test in [("MLP", X_test, X_test), ("CNN", images_test_pt, images_test_tf)]:
+def evaluate_pt(model, X, y, batch_size=128):
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(X), batch_size):
+            logits = model(torch.from_numpy(X[i:i + batch_size]))
+            correct += (logits.argmax(dim=1) == torch.from_numpy(y[i:i + batch_size])).sum().item()
+    return correct / len(X)
+
+
+acc_pt = {kind: evaluate_pt(models[kind][0], X_pt_test, y_test)
+          for kind, X_pt_test in [("MLP", X_test), ("CNN", images_test_pt)]}
+{kind: round(acc, 4) for kind, acc in acc_pt.items()}
+
+# %% [markdown]
+# ### TensorFlow: evaluate
+#
+# The same loop; `training=False` is Keras' eval mode, and no tape means nothing is recorded.
+# (`model.evaluate` after `compile(metrics=["accuracy"])` does it in one call.)
+
+# %%
+def evaluate_tf(model, X, y, batch_size=128):
+    correct = 0
+    for i in range(0, len(X), batch_size):
+        logits = model(X[i:i + batch_size], training=False)
+        correct += int(tf.reduce_sum(tf.cast(tf.argmax(logits, axis=1) == y[i:i + batch_size], tf.int32)))
+    return correct / len(X)
+
+
+for kind, X_pt_test, X_tf_test in [("MLP", X_test, X_test), ("CNN", images_test_pt, images_test_tf)]:
     model_pt, model_loop, model_fit = models[kind]
-    accuracies = [pt_utils.evaluate(model_pt, images_pt_test, y_test),
-                  tf_utils.evaluate(model_loop, images_tf_test, y_test),
-                  tf_utils.evaluate(model_fit, images_tf_test, y_test)]
-    print(f"{kind}: test accuracy  PyTorch loop {accuracies[0]:.4f} | TF loop {accuracies[1]:.4f} | "
-          f"Keras fit {accuracies[2]:.4f}")
-    cu.compare(f"{kind} logits", pt_utils.predict(model_pt, images_pt_test),
-               tf_utils.predict(model_loop, images_tf_test), atol=1e-4)
+    print(f"{kind}: test accuracy  PyTorch loop {acc_pt[kind]:.4f} | TF loop {evaluate_tf(model_loop, X_tf_test, y_test):.4f}"
+          f" | Keras fit {evaluate_tf(model_fit, X_tf_test, y_test):.4f}")
+    cu.compare(f"{kind} logits", pt_utils.predict(model_pt, X_pt_test), tf_utils.predict(model_loop, X_tf_test), atol=1e-4)
+
+# %% [markdown]
+# **Out of the box, without porting.** The same MLP, the same batches, the same optimizer — but each
+# framework's own default initialisation (*Default initialisation differs*). The runs no longer agree:
+
+# %%
+own_pt, own_tf = MLP(), make_mlp_tf()
+losses_pt = train_pt(own_pt, X_train, y_train, desc="PyTorch, own init")
+losses_tf = train_tf(own_tf, X_train, y_train, desc="TensorFlow, own init")
+print(f"first-batch loss: torch {losses_pt[0]:.2f} | keras {losses_tf[0]:.2f}")
+print(f"test accuracy: torch {evaluate_pt(own_pt, X_test, y_test):.4f} | keras {evaluate_tf(own_tf, X_test, y_test):.4f}")
+cu.compare("loss curves", losses_pt, losses_tf, check_dtype=False, atol=1e-2)
 
 # %% [markdown]
 # ## Summary
 #
 # - **Build:** the MLP (2,410 parameters) and the CNN (810) were written as an `nn.Module` subclass
-#   and as a Keras functional model, with identical counts.
-# - **Port:** dense kernels are transposed; conv kernels go `(out, in, kh, kw)` ↔ `(kh, kw, in, out)`;
-#   images go NCHW ↔ NHWC; the dense layer after a flatten needs its inputs reordered (C, H, W) ↔
-#   (H, W, C) — without it the port ran without error and gave wrong logits.
+#   and as a Keras functional model (and the MLP as `Sequential` in both), with identical counts;
+#   `print(model)` vs `model.summary()`. Fresh layers start differently: torch's uniform ±1/√fan_in
+#   weights and biases, Keras' Glorot-uniform kernels and zero biases.
+# - **Port:** dense kernels are transposed; conv kernels go `(out, in, kh, kw)` ↔ `(kh, kw, in, out)`
+#   (not `W.T`, which transposes each kernel); images go NCHW ↔ NHWC; the dense layer after a flatten
+#   needs its inputs reordered (C, H, W) ↔ (H, W, C), or a `Permute((3, 1, 2))` before Keras' `Flatten`
+#   (`Flatten(data_format="channels_first")` does not do it) — without either the port ran without
+#   error and gave wrong logits.
 # - **Prove:** logits, loss, every gradient and the weights after one SGD step agreed to
-#   max |diff| ≤ 1e-5 for both models.
-# - **Train:** the PyTorch loop, the TF loop and Keras `fit`, from the same weights on the same
-#   batches, gave overlapping curves and the same test accuracy.
+#   max |diff| ≤ 1e-5 for both models. Adam did not, with equal arguments: epsilon sits elsewhere
+#   (15 % of a step after 5 tiny-gradient steps), and Keras' `weight_decay` is AdamW's.
+# - **Train and evaluate:** the PyTorch loop, the TF loop and Keras `fit`, from the same weights on the
+#   same batches, gave overlapping curves and the same test accuracy, evaluated in eval mode
+#   (`model.eval()` + `no_grad` vs `training=False`). From each framework's own initialisation the
+#   runs differ.
 # - **Judge:** the maths carried over unchanged; the layouts and the defaults did not (verdict below).
-
-# %% [markdown]
+#
 # ## PyTorch vs TensorFlow
 #
 # | concept | PyTorch | TensorFlow / Keras | gotcha |
 # |---|---|---|---|
-# | model | `nn.Module` subclass, `forward` | functional `keras.Model(inputs, outputs)` | Keras knows shapes up front and checks inputs |
+# | model | `nn.Module` subclass, `forward`; `nn.Sequential` | functional `keras.Model(inputs, outputs)`; `keras.Sequential` | Keras knows shapes up front and checks inputs |
+# | overview | `print(model)` (modules, no shapes) | `model.summary()` (shapes, counts) | |
+# | default init | weight and bias U(±1/√fan_in) | kernel Glorot-uniform, bias zeros | same architecture, different start: port or re-initialise |
 # | dense weight | `Linear.weight` (out, in) | `Dense.kernel` (in, out) | transpose when porting |
-# | conv weight | `Conv2d.weight` (out, in, kh, kw) | `Conv2D.kernel` (kh, kw, in, out) | `W.T` reverses all axes: wrong, use `transpose(2, 3, 1, 0)` |
+# | conv weight | `Conv2d.weight` (out, in, kh, kw) | `Conv2D.kernel` (kh, kw, in, out) | `W.T` transposes each kernel: use `transpose(2, 3, 1, 0)` |
 # | image layout | NCHW | NHWC (`channels_last`) | feeding the other layout: an error in Keras |
-# | flatten | (C, H, W) | (H, W, C) | the silent bug: reorder the next dense layer's inputs |
+# | flatten | (C, H, W) | (H, W, C); `Permute((3, 1, 2))` + `Flatten()` gives torch's | the silent bug: reorder the next dense layer's inputs; `Flatten(data_format="channels_first")` is for channels-first *inputs* |
 # | parameter count | `sum(p.numel() for p in m.parameters())` | `model.count_params()` | |
-# | loss on logits | `nn.CrossEntropyLoss()` | `SparseCategoricalCrossentropy(from_logits=True)` | Keras' default is `from_logits=False` |
+# | loss on logits | `nn.CrossEntropyLoss()(y_hat, y)` | `SparseCategoricalCrossentropy(from_logits=True)(y_true, y_pred)` | argument order; Keras' default is `from_logits=False` |
 # | gradients | `loss.backward()` → `p.grad` | `tape.gradient(loss, vars)` | zero the grads in torch |
-# | optimizer step | `optimizer.step()` | `optimizer.apply_gradients(zip(g, v))` | Adam's eps: 1e-8 vs 1e-7 |
+# | optimizer step | `optimizer.step()` | `optimizer.apply_gradients(zip(g, v))` | Adam: eps 1e-8 vs 1e-7, and placed differently; Keras `weight_decay` = torch `AdamW` |
+# | train / eval mode | `model.train()` / `model.eval()` + `torch.no_grad()` | `model(x, training=True/False)` | forgetting `eval()` leaves dropout and BatchNorm in training mode |
+# | BatchNorm defaults | `momentum=0.1` (weight of the new batch), `eps=1e-5` | `momentum=0.99` (weight of the old average), `epsilon=1e-3` | port BN layers with both set explicitly |
 # | epoch loss reported | what your loop records | `fit` logs the running mean of the epoch | not the last batch's loss |
 #
 # ## Claims settled
 #
 # | claim | verdict | evidence |
 # |---|---|---|
-# | Switching from one framework to the other is seamless | **partly** | What carried over for free: the architecture, the arithmetic (logits, loss, gradients, SGD steps equal to ≤ 1e-5, §Proven equal) and the training itself (identical curves and accuracy, §Train). What needed care: every weight layout (§Port the MLP, §Port the CNN), the input layout (the NCHW error, §Build the CNN twice), the flatten order, a silent error (§Port the CNN), and defaults that differ without warning (Keras' `from_logits=False`, Exercise 3.3; Adam's epsilon, §Proven equal). Porting is mechanical once known, and `port_weights` does it, but nothing tells you when it is wrong: compare outputs every time. |
+# | Switching from one framework to the other is seamless | **partly** | What carried over for free: the architecture, the arithmetic (logits, loss, gradients, SGD steps equal to ≤ 1e-5, §Proven equal) and the training itself once the weights are ported (identical curves and accuracy, §Train). What needed care: every weight layout (§Port the MLP, §Port the CNN), the input layout (the NCHW error, §Build the CNN twice), the flatten order, a silent error (§Port the CNN), and defaults that differ without warning: Keras' `from_logits=False` (Exercise 3.3), the argument order of losses, the initialisation (§Default initialisation differs: out of the box the two runs diverge, §Train), Adam's epsilon placement and `weight_decay` meaning (§Proven equal), BatchNorm's momentum 0.1 vs 0.99 and eps 1e-5 vs 1e-3 (§Default initialisation differs). Porting is mechanical once known, and `port_weights` does it, but nothing tells you when it is wrong: compare outputs every time. |
 #
 # ## Further reading
 #
 # - PyTorch: [`nn.Module`](https://pytorch.org/docs/stable/generated/torch.nn.Module.html),
-#   [`nn.Conv2d`](https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html) (weight layout).
+#   [`nn.Conv2d`](https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html) (weight layout),
+#   [`torch.optim.Adam`](https://pytorch.org/docs/stable/generated/torch.optim.Adam.html) and `AdamW`.
 # - Keras: [the functional API](https://keras.io/guides/functional_api/),
 #   [writing a training loop from scratch](https://keras.io/guides/writing_a_custom_training_loop_in_tensorflow/),
-#   [`Conv2D`](https://keras.io/api/layers/convolution_layers/convolution2d/) (`data_format`).
+#   [`Conv2D`](https://keras.io/api/layers/convolution_layers/convolution2d/) (`data_format`),
+#   [`Adam`](https://keras.io/api/optimizers/adam/) ("epsilon hat").
+# - Loshchilov & Hutter, [Decoupled weight decay regularization](https://arxiv.org/abs/1711.05101) (AdamW).
 # - The helpers of this lesson: `pt_utils.port_weights`, `tf_utils.port_weights`, `train_epoch`, `evaluate`
 #   in `course_utils/` — and `tests/test_porting.py`, which ports random weights of several shapes both ways.

@@ -168,3 +168,18 @@ def test_check_prints_one_line(capsys):
     cu.check.conv_kernel(CONV_WEIGHT.transpose(2, 3, 1, 0))
     assert capsys.readouterr().out == "Exercise 3.1 — correct. Conv2d (out, in, kh, kw) → Conv2D (kh, kw, in, out).\n"
 
+
+
+def test_matching_loss_refuses_a_typed_literal_of_the_right_number():
+    from course_utils.check.lesson03 import LABELS, LOGITS, _cross_entropy
+    right = float(_cross_entropy(LOGITS, LABELS).mean())
+    for typed in (round(right, 4), round(right, 4) + 1e-5):   # as printed (4 decimals), or nearly
+        verdict = cu.check.matching_loss(tf.constant(typed), quiet=True)
+        assert not verdict and "typed in" in str(verdict), str(verdict)
+    verdict = cu.check.matching_loss(np.float32(right), quiet=True)     # torch's number as NumPy: refused too
+    assert not verdict and "not the tensor" in str(verdict)
+    verdict = cu.check.matching_loss(right, quiet=True)                 # ... and as a Python float
+    assert not verdict and "not the tensor" in str(verdict)
+    fixed = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(LABELS, LOGITS)
+    assert cu.check.matching_loss(fixed, quiet=True)
+    assert cu.check.matching_loss(tf.cast(fixed, tf.float64), quiet=True)   # float64 still accepted

@@ -109,4 +109,9 @@ def matching_loss(answer: Any) -> str:
     if not np.isclose(value, expected, atol=1e-4):
         raise Wrong(f"{value:.4f} still differs from torch's {expected:.4f}. Hint: torch's CrossEntropyLoss takes "
                     "logits; what does a Keras loss expect by default? Read its constructor's arguments.")
+    # The fixed Keras call is float32-exact (within 1e-6); a number typed in from a printout, e.g.
+    # tf.constant(0.4617), is off by up to 5e-5.
+    if not np.isclose(value, expected, atol=1e-6, rtol=0):
+        raise Wrong(f"{value:.4f} is the right number rounded: it looks typed in (tf.constant(...) of a printed value), "
+                    "not computed. Hand in what the fixed Keras loss call returns.")
     return "Keras losses assume probabilities unless from_logits=True; torch's CrossEntropyLoss always takes logits."
