@@ -9,8 +9,10 @@ Used in: 06_devices.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 from .errors import CourseError
 
@@ -76,3 +78,46 @@ def run_fresh(scripts: dict[str, str], timeout: float = 120.0,
             raise CourseError(f"run_fresh: script {name!r} failed (exit {proc.returncode}): {tail}")
         results[name] = lines
     return results
+
+
+# How ``torch.save`` writes a storage's device in its pickle (protocol 2: 'X', a 4-byte length, the text).
+def _pickled_text(text: str) -> bytes:
+    raw = text.encode("ascii")
+    return b"X" + len(raw).to_bytes(4, "little") + raw
+
+
+def as_saved_on(path: str | os.PathLike, device: str = "cuda:0") -> Path:
+    """Copy a ``torch.save`` file as if it had been saved on ``device``; return the copy's path.
+
+    ``torch.save`` writes, beside each tensor's bytes, the device the tensor lived on (``'cpu'``,
+    ``'cuda:0'``); ``torch.load`` puts it back there unless told otherwise (``map_location=``). A
+    checkpoint from a GPU machine therefore fails to load on a laptop without CUDA. To show that
+    error without a GPU, this rewrites the device tags of a CPU checkpoint (``NAME.pt`` becomes
+    ``NAME.<device>.pt`` beside it); the tensor bytes are the same either way. Nothing is unpickled:
+    the tags are replaced as bytes in the archive's ``data.pkl``.
+
+    >>> as_saved_on("model.pt")                 # doctest: +SKIP
+    PosixPath('model.cuda_0.pt')
+
+    Used in: 06_devices.
+    """
+    import zipfile
+
+    src = Path(os.fspath(path)) if isinstance(path, (str, os.PathLike)) else None
+    if src is None or not src.is_file():
+        raise CourseError(f"as_saved_on(path={path!r}): expected the path of a file written by torch.save.")
+    if not isinstance(device, str) or not re.fullmatch(r"[a-z]+(:\d+)?", device):
+        raise CourseError(f"as_saved_on(device={device!r}): expected a device string such as 'cuda:0'.")
+    if not zipfile.is_zipfile(src):
+        raise CourseError(f"as_saved_on: {src.name} is not a torch.save archive (a zip file) — save it with torch.save.")
+    dst = src.with_name(f"{src.stem}.{device.replace(':', '_')}{src.suffix}")
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zout:
+        pickles = [n for n in zin.namelist() if n.endswith("/data.pkl")]
+        if not pickles:
+            raise CourseError(f"as_saved_on: {src.name} holds no data.pkl — is it a torch.save file?")
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename in pickles:
+                data = data.replace(_pickled_text("cpu"), _pickled_text(device))
+            zout.writestr(info, data)
+    return dst

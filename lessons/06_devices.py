@@ -9,13 +9,16 @@
 # **Objectives:**
 # - List the devices each framework sees and read where a tensor and a model's parameters live.
 # - Place computation explicitly in PyTorch (`device=`, `.to(device)`) and in TensorFlow (`with tf.device(...)`), and explain what TensorFlow places for you.
-# - Diagnose a mixed-device error in PyTorch and recognise the silent copy TensorFlow makes instead.
+# - Diagnose a mixed-device error in PyTorch (a GPU checkpoint on a CPU machine included), recognise the silent move TensorFlow makes instead, and make TensorFlow refuse it.
 # - Configure threads, logical CPU devices and GPU memory before the first operation, and read PyTorch's allocator statistics.
 # - Write device-agnostic code that runs unchanged on a CPU laptop and on a GPU machine.
 #
 # This notebook runs on a CPU. On a GPU machine it runs too: the cells marked *GPU-only cell*
 # measure the GPU there, and here print one line that starts with `[no GPU]` saying what you would
-# see and why.
+# see and why. To run it on an NVIDIA GPU, install both frameworks' CUDA builds into the course
+# environment as the README's *Using a GPU* section says (PyTorch's CUDA wheel of the pinned
+# version *with* its `nvidia-*` libraries, so no `--no-deps`, and `tensorflow[and-cuda]`), then
+# check with `make doctor` that both list the GPU.
 
 # %% [markdown]
 # ## Setup
@@ -24,6 +27,10 @@
 # this lesson (the `[no GPU]` line, MiB formatting, running a script in a fresh process).
 
 # %%
+import os
+import re
+import tempfile
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -149,21 +156,20 @@ torch.ones(2, device=device_pt)
 #
 # Every tensor has a device, and so does every parameter of a model. PyTorch prints a short name
 # (`cpu`, `cuda:0`); TensorFlow a full name (`/job:localhost/replica:0/task:0/device:CPU:0`),
-# which `tf_utils.device_of` shortens to `/CPU:0`. The inputs and weights are made once, in NumPy.
+# which `tf_utils.device_of` shortens to `/CPU:0`. The inputs and weights are made once, in NumPy
+# (`X`, `W`, `b`, at the top of the PyTorch cell), and both frameworks start from them.
+#
+# ### PyTorch
+#
+# `torch.from_numpy` shares memory with the NumPy array, so it lives on the CPU. A new module's
+# parameters are on the CPU too. `device=` at creation puts a tensor anywhere else; `meta` is a
+# device that exists in every build: it stores shapes, no values (handy to build a huge model
+# without its memory; the placement examples below use it because every build has it).
 
 # %%
 X = np.arange(12, dtype=np.float32).reshape(4, 3) / 4
 W = np.array([[1.0, -1.0], [0.5, 2.0], [-2.0, 0.0]], dtype=np.float32)     # (in, out)
 b = np.array([0.1, -0.2], dtype=np.float32)
-
-# %% [markdown]
-# ### PyTorch
-#
-# `torch.from_numpy` shares memory with the NumPy array, so it lives on the CPU. A new module's
-# parameters are on the CPU too. `device=` at creation puts a tensor anywhere else; `meta` is a
-# device that exists in every build: it stores shapes, no values.
-
-# %%
 X_pt = torch.from_numpy(X)
 model_pt = torch.nn.Linear(3, 2)
 with torch.no_grad():
@@ -187,6 +193,7 @@ print(f"model_tf kernel on {tf_utils.device_of(model_tf)}")
 with tf.device("/CPU:1"):
     X_cpu1 = tf.constant(X)
 print(f"created under tf.device('/CPU:1'): {tf_utils.device_of(X_cpu1)}")
+cu.compare("X", X_pt, X_tf)  # the same data on both sides
 
 # %% [markdown]
 # | | PyTorch | TensorFlow |
@@ -194,11 +201,6 @@ print(f"created under tf.device('/CPU:1'): {tf_utils.device_of(X_cpu1)}")
 # | a tensor's device | `x.device` → `cpu` | `x.device` → `/job:localhost/replica:0/task:0/device:CPU:0` |
 # | a model's device | `next(model.parameters()).device` | `model.weights[0].value.device` |
 # | create elsewhere | `torch.ones(..., device=...)` | `with tf.device(...): tf.ones(...)` |
-#
-# Same data on both sides:
-
-# %%
-cu.compare("X", X_pt, X_tf)
 
 # %% [markdown]
 # ## Placement: who decides
@@ -285,39 +287,55 @@ cu.check.to_is_not_in_place(answer)
 # %% [markdown]
 # ## Mixed devices
 #
-# A model on one device and a batch on another: PyTorch refuses, TensorFlow copies.
+# A model on one device and a batch on another: PyTorch refuses, TensorFlow moves the data.
 #
 # ### PyTorch
 #
-# We need a second device. On a GPU machine that is `cuda:0`; on a CPU-only machine we use
-# `meta`. The model stays on the CPU; the batch goes to the other device. Calling the model will
-# raise `RuntimeError`: its weights and the batch are on different devices.
+# On a GPU machine the classic mistake is a model on `cuda:0` and a batch left on the CPU; the
+# GPU-only cell below makes it and prints the `RuntimeError`. A CPU-only machine has one device,
+# so nothing can be mixed there, and the device error a laptop user really meets is a checkpoint
+# saved on a GPU: `torch.save` stores each tensor's device, and `torch.load` puts it back there.
+# We have no GPU to save one, so `devices.as_saved_on` rewrites the device tags of a CPU
+# checkpoint (`'cpu'` → `'cuda:0'`, the tensor bytes are the same; read it with
+# `devices.as_saved_on??`). Loading it raises.
 
 # %%
-other = "cuda:0" if torch.cuda.is_available() else "meta"
-X_other = X_pt.to(other)
-print(f"model_pt on {pt_utils.device_of(model_pt)}, batch on {X_other.device}")
+# GPU-only cell: a model on cuda:0 called with a batch on the CPU; on a CPU the [no GPU] line.
+if torch.cuda.is_available():
+    model_gpu = torch.nn.Linear(3, 2).to("cuda:0")
+    try:
+        model_gpu(X_pt)
+    except RuntimeError as err:
+        print(f"model on {pt_utils.device_of(model_gpu)}, batch on {X_pt.device}: RuntimeError: {str(err).splitlines()[0]}")
+else:
+    print(devices.no_gpu("Calling a model on cuda:0 with a batch on the CPU",
+                         "there is one device, so nothing can be mixed; on a GPU it raises RuntimeError "
+                         "(Expected all tensors to be on the same device ...)"))
 
 # %% tags=["raises-exception"]
-model_pt(X_other)
+checkpoint_dir = tempfile.mkdtemp()
+torch.save(model_pt.state_dict(), os.path.join(checkpoint_dir, "linear.pt"))
+gpu_checkpoint = devices.as_saved_on(os.path.join(checkpoint_dir, "linear.pt"), "cuda:0")
+state = torch.load(gpu_checkpoint, weights_only=True)
 
 # %% [markdown]
-# The fix: put the batch where the model is (or the model where the batch is, with
-# `model_pt.to(...)`). Reading the model's device keeps the line device-agnostic.
+# The fix is the one the message names: `map_location=` puts every tensor on a device that exists
+# here (`device_pt`), and the weights load as they were.
 
 # %%
-y_pt = model_pt(X_pt.to(pt_utils.device_of(model_pt)))
-print(f"output on {y_pt.device}, shape {tuple(y_pt.shape)}")
+state = torch.load(gpu_checkpoint, map_location=device_pt, weights_only=True)
+print({name: str(tensor.device) for name, tensor in state.items()},
+      "| same weights:", all(torch.equal(state[k], v) for k, v in model_pt.state_dict().items()))
+y_pt = model_pt(X_pt.to(pt_utils.device_of(model_pt)))   # a batch goes where the model is: device-agnostic
 
 # %% [markdown]
 # ### TensorFlow
 #
 # The weights are on `/CPU:0`, the batch `X_cpu1` on `/CPU:1`. No error: the matrix product runs
-# on the default device, and TensorFlow copies the batch there first. Under
-# `with tf.device("/CPU:1")` it runs on `/CPU:1` and copies the weights instead. What does the
-# silent copy cost? On a GPU machine the GPU-only cell after the comparison times a matrix product
-# whose input lives in host memory (copied to the GPU on every call) against one whose input is
-# already on the GPU.
+# on the default device, and TensorFlow moves the batch there first; under
+# `with tf.device("/CPU:1")` it runs on `/CPU:1` and moves the weights instead. Between two
+# logical CPUs a "move" copies nothing (the next cell shows the same memory); between host and
+# GPU it is a real copy over the bus, on every call, which the GPU-only cell after it times.
 
 # %%
 y_tf = model_tf(X_cpu1)
@@ -325,9 +343,31 @@ with tf.device("/CPU:1"):
     y_tf_cpu1 = model_tf(X_cpu1)
 print(f"weights on {tf_utils.device_of(model_tf)}, batch on {tf_utils.device_of(X_cpu1)}")
 print(f"default placement: output on {tf_utils.device_of(y_tf)}; under /CPU:1: output on {tf_utils.device_of(y_tf_cpu1)}")
+cu.compare("outputs", y_pt, y_tf)
+
+# %% [markdown]
+# What does the move between logical CPUs do with the data? A 64 MiB tensor made on `/CPU:0` and
+# moved to `/CPU:1`: both devices use the host's one allocator, and the moved tensor's memory is
+# the original's. And TensorFlow can refuse, like PyTorch: the *explicit* device policy
+# (`tf.config.experimental.set_device_policy("explicit")`, the default is `"silent"`) raises
+# instead of moving an input to another device.
 
 # %%
-cu.compare("outputs", y_pt, y_tf)
+with tf.device("/CPU:0"):
+    big_cpu0 = tf.zeros((16 * 2**20,))                          # 64 MiB of float32
+with tf.device("/CPU:1"):
+    big_cpu1 = tf.identity(big_cpu0)                            # moved to /CPU:1
+print(f"moved to {tf_utils.device_of(big_cpu1)}; same memory as on /CPU:0: "
+      f"{big_cpu1.numpy().ctypes.data == big_cpu0.numpy().ctypes.data}")
+tf.config.experimental.set_device_policy("explicit")
+try:
+    model_tf(X_cpu1)                                          # weights on /CPU:0, batch on /CPU:1
+except tf.errors.InvalidArgumentError as err:
+    reason = next(line for line in err.message.splitlines() if "conflicting devices" in line)  # Keras wraps it
+    reason = re.sub(r"\x1b\[\d+m", "", reason).split(" (operation running")[0]                 # drop bold codes
+    print("explicit policy:", type(err).__name__ + ":", reason.replace("/job:localhost/replica:0/task:0/device:", "/"))
+finally:
+    tf.config.experimental.set_device_policy("silent")
 
 # %%
 # GPU-only cell: times TensorFlow's silent host→GPU copy; on a CPU it prints the [no GPU] line.
@@ -354,7 +394,7 @@ if gpus:
     print(f"input copied from the host: {copy_ms:.2f} ms; input already on the GPU: {resident_ms:.2f} ms")
 else:
     print(devices.no_gpu("Timing the host→GPU copy",
-                         "both logical CPUs compute in host memory, so there is no copy across a bus to time"))
+                         "both logical CPUs share host memory (the cell above), so there is no copy to time"))
 
 # %% [markdown]
 # ## Placement logs
@@ -403,10 +443,11 @@ for when, lines in logs.items():
 #
 # On a GPU, memory is the scarce resource, and the two frameworks manage it differently.
 # TensorFlow's allocator reserves nearly all of a GPU's memory when its runtime starts, so a
-# second process (or PyTorch in the same one) finds the GPU full. Two switches change that, both
-# before the first operation: `tf.config.experimental.set_memory_growth(gpu, True)` (take memory
-# as needed) or a logical device with `memory_limit=` (a hard cap, set in the configuration cell
-# above). PyTorch's caching allocator takes memory when tensors are created and keeps freed
+# second process (or PyTorch in the same one) finds the GPU full. That is still the default, and
+# three switches change it, all before the first operation: `tf.config.experimental.set_memory_growth(gpu, True)`
+# (take memory as needed), the environment variable `TF_FORCE_GPU_ALLOW_GROWTH=true` (the same,
+# without touching the code), or a logical device with `memory_limit=` (a hard cap, set in the
+# configuration cell above). PyTorch's caching allocator takes memory when tensors are created and keeps freed
 # blocks for reuse: `memory_allocated` counts what tensors use, `memory_reserved` what the cache
 # holds, `empty_cache()` hands the cached blocks back to the driver.
 #
@@ -475,8 +516,9 @@ print(f"{{(free_before - free_after) / total:.0%}} of {{total / 2**30:.0f}} GiB"
 """
 GROWTH = "tf.config.experimental.set_memory_growth(tf.config.list_physical_devices('GPU')[0], True)"
 if gpus and torch.cuda.is_available():
-    for name, growth in [("default", ""), ("memory growth", GROWTH)]:   # one after the other
-        taken = devices.run_fresh({name: GRAB.format(growth=growth)})[name][-1]
+    for name, growth, env in [("default", "", {}), ("memory growth", GROWTH, {}),
+                              ("TF_FORCE_GPU_ALLOW_GROWTH=true", "", {"TF_FORCE_GPU_ALLOW_GROWTH": "true"})]:
+        taken = devices.run_fresh({name: GRAB.format(growth=growth)}, env=env)[name][-1]   # one after the other
         print(f"TensorFlow ({name}) took {taken}")
 else:
     print(devices.no_gpu("Measuring TensorFlow's share of GPU memory",
@@ -489,6 +531,84 @@ else:
 # | limit it | `torch.cuda.set_per_process_memory_fraction` | logical device with `memory_limit=`, or `set_memory_growth` |
 # | read usage | `memory_allocated`, `memory_reserved`, `max_memory_allocated` | `tf.config.experimental.get_memory_info` |
 # | give back | `torch.cuda.empty_cache()` | (not while the process runs) |
+
+# %% [markdown]
+# ## CUDA basics every GPU user meets
+#
+# Four things change as soon as the device is an NVIDIA GPU, in both frameworks. **Asynchronous
+# launch**: an operation on the GPU returns as soon as it is queued, so a timer must synchronise
+# (`torch.cuda.synchronize()`, `tf_utils.synchronize()`; lesson 12's `bench` does it). **Pinned
+# memory**: a host→GPU copy from page-locked memory (`tensor.pin_memory()`, `DataLoader(pin_memory=True)`)
+# can run in the background with `.to("cuda", non_blocking=True)`. **The allocator's settings**:
+# `PYTORCH_CUDA_ALLOC_CONF` (e.g. `expandable_segments:True` against fragmentation, or
+# `backend:cudaMallocAsync`), read when CUDA starts. **Which GPUs a process sees**: the
+# environment variable `CUDA_VISIBLE_DEVICES` (both frameworks, set before they start), or TensorFlow's
+# `tf.config.set_visible_devices` before its first operation (what `cu.setup` does in the other
+# lessons, so that TensorFlow computes on the CPU like PyTorch). The GPU-only cells measure them.
+#
+# ### PyTorch
+
+# %%
+# GPU-only cell: asynchronous launch, pinned copies, PYTORCH_CUDA_ALLOC_CONF, CUDA_VISIBLE_DEVICES; on a CPU the [no GPU] line.
+if torch.cuda.is_available():
+    import time
+
+    a = torch.randn(4096, 4096, device="cuda")
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    product = a @ a
+    queued = time.perf_counter() - start
+    torch.cuda.synchronize()
+    print(f"a @ a returned after {queued * 1e3:.2f} ms; the GPU finished it after {(time.perf_counter() - start) * 1e3:.2f} ms")
+    pageable = torch.randn(16 * 2**20)                      # 64 MiB of float32 in ordinary host memory
+    for name, host in [("pageable", pageable), ("pinned", pageable.pin_memory())]:
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        on_gpu = host.to("cuda", non_blocking=True)
+        queued = time.perf_counter() - start
+        torch.cuda.synchronize()
+        print(f"{name:<8} .to('cuda', non_blocking=True) returned after {queued * 1e3:.2f} ms, "
+              f"copied after {(time.perf_counter() - start) * 1e3:.2f} ms")
+    BACKEND = "import torch; torch.zeros(1, device='cuda'); print(torch.cuda.get_allocator_backend())"
+    for env in [{}, {"PYTORCH_CUDA_ALLOC_CONF": "backend:cudaMallocAsync"}]:
+        print(f"allocator with {env or 'no PYTORCH_CUDA_ALLOC_CONF'}:", devices.run_fresh({"a": BACKEND}, env=env)["a"][-1])
+    COUNT = "import torch; print(torch.cuda.device_count())"
+    print("GPUs torch sees:", devices.run_fresh({"a": COUNT})["a"][-1],
+          "| with CUDA_VISIBLE_DEVICES='':", devices.run_fresh({"a": COUNT}, env={"CUDA_VISIBLE_DEVICES": ""})["a"][-1])
+else:
+    print(devices.no_gpu("Timing an asynchronous CUDA launch and pinned-memory copies, reading the allocator's settings",
+                         "a CPU operation has finished when it returns, so there is nothing to synchronise "
+                         "and no page-locked copy to time"))
+
+# %% [markdown]
+# ### TensorFlow
+#
+# The same launch is asynchronous in TensorFlow (eager GPU ops queue too); `set_visible_devices`
+# must come before the first operation, so a fresh process shows it.
+
+# %%
+# GPU-only cell: TensorFlow's asynchronous launch and its visible GPUs; on a CPU the [no GPU] line.
+VISIBLE = """
+import tensorflow as tf
+gpus = tf.config.list_physical_devices("GPU")
+tf.config.set_visible_devices([], "GPU")               # before the first operation
+print(f"{len(gpus)} physical GPU(s), {len(tf.config.list_logical_devices('GPU'))} visible to TensorFlow")
+"""
+if gpus:
+    import time
+
+    with tf.device("/GPU:0"):
+        a = tf.random.normal((4096, 4096))
+        tf_utils.synchronize()
+        start = time.perf_counter()
+        product = a @ a
+        queued = time.perf_counter() - start
+        tf_utils.synchronize()
+    print(f"a @ a returned after {queued * 1e3:.2f} ms; the GPU finished it after {(time.perf_counter() - start) * 1e3:.2f} ms")
+    print("set_visible_devices([], 'GPU'):", devices.run_fresh({"a": VISIBLE})["a"][-1])
+else:
+    print(devices.no_gpu("Timing TensorFlow's asynchronous GPU launch and hiding GPUs with set_visible_devices",
+                         f"TensorFlow lists {len(gpus)} GPU, so there is nothing to launch on or to hide"))
 
 # %% [markdown]
 # ## CPU threads and logical devices
@@ -607,16 +727,22 @@ cu.compare("losses", np.array([loss_pt, loss_after_pt], np.float32), np.array([l
 #   `with torch.device(...)`. TensorFlow's runtime places every operation (GPU first), and
 #   `with tf.device(...)` overrides it; soft placement falls back silently.
 # - **Mixed devices:** PyTorch raises `RuntimeError` when a model and a batch are on different
-#   devices (fix: move one to the other); TensorFlow copies the input to where the operation runs,
-#   without a word (on a GPU, a transfer on every call: the GPU-only timing cell measures it).
+#   devices (fix: move one to the other), and `torch.load` of a GPU checkpoint on a CPU-only
+#   machine raises until `map_location=` names a device that exists. TensorFlow moves the input to
+#   where the operation runs, without a word: between logical CPUs without copying (the same
+#   memory), between host and GPU with a copy on every call (the GPU-only timing cell). Its
+#   explicit device policy makes it refuse instead, as PyTorch does.
+# - **CUDA basics:** GPU work is queued asynchronously (synchronise before reading a clock); pinned
+#   memory lets `.to("cuda", non_blocking=True)` copy in the background; `PYTORCH_CUDA_ALLOC_CONF`
+#   tunes PyTorch's allocator; `CUDA_VISIBLE_DEVICES` and `tf.config.set_visible_devices` choose the
+#   GPUs a process sees.
 # - **Configure first:** TensorFlow's threads, logical devices and GPU memory options only before
 #   its first operation (then `RuntimeError`), the placement log likewise (then silently ignored);
 #   PyTorch's inter-op threads once. PyTorch reports its caching allocator with
 #   `memory_allocated`/`memory_reserved`/`max_memory_allocated`; TensorFlow with `get_memory_info`.
 # - **Device-agnostic code:** one `device` string (`pt_utils.default_device()` /
 #   `tf_utils.default_device()`), the model moved once, each batch moved as it arrives.
-
-# %% [markdown]
+#
 # ## PyTorch vs TensorFlow
 #
 # | concept | PyTorch | TensorFlow | gotcha |
@@ -624,29 +750,33 @@ cu.compare("losses", np.array([loss_pt, loss_after_pt], np.float32), np.array([l
 # | list devices | `torch.cuda.is_available()`, `torch.accelerator.current_accelerator()` | `tf.config.list_physical_devices()` | listing *physical* devices does not start TF's runtime; the first operation does |
 # | a tensor's device | `x.device` → `cpu` | `x.device` → `/job:localhost/.../device:CPU:0` | a Keras weight: `w.value.device` |
 # | place | `device=`, `.to(device)`, `with torch.device(...)` | automatic, or `with tf.device(...)` | `t.to(d)` returns a copy; `model.to(d)` moves in place |
-# | mixed devices | `RuntimeError` | silent copy | TF hides the transfer cost |
+# | mixed devices | `RuntimeError` | a silent move (no copy between logical CPUs; a copy to/from a GPU) | `set_device_policy("explicit")` makes TF raise too |
+# | checkpoint from a GPU on a CPU machine | `torch.load` raises | SavedModel/Keras files load anywhere | `torch.load(..., map_location=device)` |
+# | asynchronous GPU work | `torch.cuda.synchronize()` before a clock | `tf_utils.synchronize()` (`sync_devices`) | a timer without it measures the launch |
+# | which GPUs a process sees | `CUDA_VISIBLE_DEVICES` | `CUDA_VISIBLE_DEVICES` or `tf.config.set_visible_devices` | set before the framework starts / before the first op |
 # | impossible request | error | soft placement: another device, silently | `set_soft_device_placement(False)` to see it |
 # | placement log | print `.device` | `set_log_device_placement(True)` | before the first op only; C++ output, not in notebooks |
-# | GPU memory | caching allocator, `memory_reserved`, `empty_cache` | grabs nearly all; `set_memory_growth`, `memory_limit` | TF settings before the first op |
+# | GPU memory | caching allocator, `memory_reserved`, `empty_cache`; `PYTORCH_CUDA_ALLOC_CONF` | grabs nearly all; `set_memory_growth`, `TF_FORCE_GPU_ALLOW_GROWTH`, `memory_limit` | TF settings before the first op |
 # | threads | `set_num_threads` any time; interop once | `tf.config.threading.*` before the first op | `RuntimeError` when late |
 # | several CPU devices | no (use processes) | `set_logical_device_configuration` | before the first op |
-
-# %% [markdown]
+#
 # ## Claims settled
 #
 # | claim | verdict | evidence |
 # |---|---|---|
-# | TensorFlow moves to the GPU automatically; PyTorch needs explicit placement | **partly** | True of the defaults: TensorFlow's runtime placed every operation by itself and even copied a batch between devices (*Mixed devices*, TensorFlow), while PyTorch refused to mix devices (*Mixed devices*, PyTorch, the `RuntimeError`). But PyTorch has a default device too (`with torch.device(...)`, *Placement*), and TensorFlow's automatic choice falls back silently (*Placement*, `asked for /GPU:0, ran on /CPU:0` here). |
-# | TensorFlow gives no control over GPU memory / takes all of it | **outdated** | It takes nearly all *by default*; the configuration cell sets a hard `memory_limit`, and `set_memory_growth` is the other switch (*Memory*, the GPU-only cells: on a GPU they show the 1 GiB limit raising `ResourceExhaustedError` and how much memory TensorFlow takes with and without growth; in this CPU-only run they print the `[no GPU]` line, so here the evidence is that the configuration cell ran, not a measurement). Both must precede the first operation (*Configure*, the `RuntimeError`). |
-# | PyTorch will not run without CUDA | **false** | This whole notebook ran PyTorch on a CPU (*List the devices*: `CUDA available: False`), including a training step (*Device-agnostic code*). Only asking a CPU-only build for `cuda` fails. |
-
-# %% [markdown]
+# | TensorFlow moves to the GPU automatically; PyTorch needs explicit placement | **partly** | True of the defaults: TensorFlow's runtime placed every operation by itself and moved a batch between devices without a word (*Mixed devices*, TensorFlow), while PyTorch refuses to mix devices (*Mixed devices*, PyTorch: the GPU-only cell and the GPU checkpoint's `RuntimeError`). But TensorFlow's automatic moving is a policy, not a law: `set_device_policy("explicit")` makes it refuse the same cross-device input with `InvalidArgumentError` (the cell on logical CPUs); PyTorch has a default device too (`with torch.device(...)`, *Placement*); and TensorFlow's automatic choice falls back silently (*Placement*, `asked for /GPU:0, ran on /CPU:0` here). |
+# | TensorFlow gives no control over GPU memory / takes all of it | **partly** | "Takes all of it" is still the default: TensorFlow reserves nearly all of a GPU's memory when it starts. "No control" is false: a hard `memory_limit` (the configuration cell), `set_memory_growth`, and `TF_FORCE_GPU_ALLOW_GROWTH=true` change it, all before the first operation (*Configure*, the `RuntimeError`). *Memory*'s GPU-only cells measure the 1 GiB limit raising `ResourceExhaustedError` and TensorFlow's share of the GPU with each switch; this CPU-only run prints their `[no GPU]` lines, so here the evidence is that the configuration cell ran, not a measurement. |
+# | PyTorch will not run without CUDA | **false** | This whole notebook ran PyTorch on a CPU (*List the devices*: `CUDA available: False`), including a training step (*Device-agnostic code*). Only asking a CPU-only build for `cuda` fails, and loading a GPU checkpoint without `map_location=`. |
+#
 # ## Further reading
 #
 # - PyTorch: [CUDA semantics](https://pytorch.org/docs/stable/notes/cuda.html) (the caching
-#   allocator, `memory_reserved`, `empty_cache`), [`torch.accelerator`](https://pytorch.org/docs/stable/accelerator.html),
+#   allocator, `memory_reserved`, `empty_cache`, `PYTORCH_CUDA_ALLOC_CONF`, asynchronous execution,
+#   pinned memory), [`torch.accelerator`](https://pytorch.org/docs/stable/accelerator.html),
+#   [`torch.load`'s `map_location`](https://pytorch.org/docs/stable/generated/torch.load.html),
 #   [the meta device](https://pytorch.org/docs/stable/meta.html).
 # - TensorFlow: [Use a GPU](https://www.tensorflow.org/guide/gpu) (placement logs, memory growth,
-#   logical devices), [`tf.config`](https://www.tensorflow.org/api_docs/python/tf/config).
+#   logical devices, `TF_FORCE_GPU_ALLOW_GROWTH`), [`tf.config`](https://www.tensorflow.org/api_docs/python/tf/config),
+#   [`set_device_policy`](https://www.tensorflow.org/api_docs/python/tf/config/experimental/set_device_policy).
 # - Lesson 11 · Distributed uses the logical CPUs with `MirroredStrategy`; lesson 12 · Performance
 #   measures threads and memory.

@@ -86,7 +86,7 @@ def test_the_lesson_prints_the_no_gpu_line_in_every_gpu_only_cell():
     from pathlib import Path
     text = (Path(__file__).resolve().parents[1] / "lessons" / "06_devices.py").read_text()
     gpu_only_cells = re.findall(r"^# %%\n(# GPU-only cell:.*?)(?=^# %%|\Z)", text, flags=re.M | re.S)
-    assert len(gpu_only_cells) == 4
+    assert len(gpu_only_cells) == 7
     for cell in gpu_only_cells:
         assert "devices.no_gpu(" in cell, cell[:200]
 
@@ -124,8 +124,33 @@ def test_the_stored_cpu_outputs_of_gpu_only_cells_say_no_gpu():
     import nbformat
     nb = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "06_devices.ipynb", as_version=4)
     cells = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("# GPU-only cell:")]
-    assert len(cells) == 4
+    assert len(cells) == 7
     for cell in cells:
         text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
         assert text.count(devices.NO_GPU) == 1, cell.source.splitlines()[0]
         assert not any(o.output_type == "error" for o in cell.outputs)
+
+
+def test_as_saved_on_makes_a_gpu_checkpoint(tmp_path):
+    torch = pytest.importorskip("torch")
+    lin = torch.nn.Linear(3, 2)
+    path = tmp_path / "lin.pt"
+    torch.save(lin.state_dict(), path)
+    gpu_path = devices.as_saved_on(path)
+    assert gpu_path.name == "lin.cuda_0.pt" and path.exists()
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="map_location"):
+            torch.load(gpu_path, weights_only=True)
+    restored = torch.load(gpu_path, map_location="cpu", weights_only=True)
+    assert torch.equal(restored["weight"], lin.weight.detach()) and restored["bias"].device.type == "cpu"
+
+
+@pytest.mark.parametrize("make, device, words", [
+    (lambda d: d / "missing.pt", "cuda:0", "torch.save"),
+    (lambda d: (d / "plain.txt").write_text("hi") and d / "plain.txt", "cuda:0", "zip"),
+    (lambda d: d, "cuda:0", "torch.save"),
+    (lambda d: (d / "x.pt").write_text("x") and d / "x.pt", "CUDA 0", "device string"),
+])
+def test_as_saved_on_bad_inputs(tmp_path, make, device, words):
+    with pytest.raises(CourseError, match=words):
+        devices.as_saved_on(make(tmp_path), device)
