@@ -79,7 +79,7 @@ cu.compare("mlp logits", mlp_pt(torch.from_numpy(X_batch)), mlp_tf(X_batch))
 # | 3 | Dynamic graphs make variable-size and recursive models simpler | **true** | 04 §Dynamic models: a recursive tree network | 13 §Graphs and debugging |
 # | 4 | TensorFlow needs a special debugger (tfdbg); PyTorch works with pdb | **outdated** | 05 §Bug 1: stop inside the forward pass with pdb; 05 §The TF1 debugger that older articles mean | 13 §Graphs and debugging |
 # | 5 | TensorFlow moves to the GPU automatically; PyTorch needs explicit placement | **partly** | 06 §Placement: who decides; 06 §Mixed devices | 13 §Devices |
-# | 6 | TensorFlow gives no control over GPU memory / takes all of it | **outdated** | 06 §Memory; 06 §Configure before the first operation | 13 §Devices |
+# | 6 | TensorFlow gives no control over GPU memory / takes all of it | **partly** | 06 §Memory; 06 §Configure before the first operation | 13 §Devices |
 # | 7 | PyTorch will not run without CUDA | **false** | 06 §List the devices; 06 §Device-agnostic code | 13 §Devices |
 # | 8 | PyTorch's data loading is simpler and easier to parallelise | **partly** | 07 §Measure throughput; 07 §Why a module: fork, spawn and worker processes; 07 §Stream shards from files | 13 §Data and dashboards |
 # | 9 | PyTorch has no TensorBoard; it uses Visdom | **outdated** | 08 §Log a training run; 08 §A real TensorBoard server; 08 §Visdom, as the old articles recommend | 13 §Data and dashboards |
@@ -237,9 +237,11 @@ print("trained on:", next(model.parameters()).device, "| loss fell:", losses[-1]
 # Claim 8 · one knob for parallel loading in both, and parallel batches identical to sequential ones.
 X_small, y_small = data.X_train[:256].reshape(-1, 64), data.y_train[:256]
 def batches_pt(workers):
-    loader = DataLoader(TensorDataset(torch.from_numpy(X_small), torch.from_numpy(y_small)),
-                        batch_size=64, num_workers=workers)             # the knob: worker processes
-    return torch.cat([xb * 2 - 1 for xb, _ in loader])
+    with warnings.catch_warnings():   # on a 1-core machine torch warns that 2 workers exceed the cores
+        warnings.filterwarnings("ignore", message="This DataLoader will create")
+        loader = DataLoader(TensorDataset(torch.from_numpy(X_small), torch.from_numpy(y_small)),
+                            batch_size=64, num_workers=workers)         # the knob: worker processes
+        return torch.cat([xb * 2 - 1 for xb, _ in loader])
 
 def batches_tf(calls):
     dataset = (tf.data.Dataset.from_tensor_slices((X_small, y_small))
