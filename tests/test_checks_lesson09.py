@@ -1,4 +1,6 @@
 """The 09_saving_deploying exercise checks: right answers in both frameworks pass; plausible mistakes say why."""
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -112,6 +114,7 @@ def test_any_batch_right_in_tensorflow(tmp_path):
     ("keras model", "Keras model itself"),
     ("fresh weights", "not those of mlp_ex_pt"),
     ("a path", "a str"),
+    ("torchscript", "TorchScript module"),
 ])
 def test_any_batch_mistakes(tmp_path, mistake, words):
     model = lesson09.exercise_mlp_pt()
@@ -127,6 +130,10 @@ def test_any_batch_mistakes(tmp_path, mistake, words):
     elif mistake == "fresh weights":
         answer = torch.export.export(torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10)),
                                      example, dynamic_shapes={"input": {0: torch.export.Dim("b", min=1, max=64)}})
+    elif mistake == "torchscript":                              # legacy, and it does take any batch: still not an export
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")                     # torch.jit.trace is deprecated
+            answer = torch.jit.trace(model, example)
     else:
         answer = str(tmp_path / "m.pt2")
     verdict = cu.check.any_batch_export(answer, quiet=True)

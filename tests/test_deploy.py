@@ -69,6 +69,15 @@ def test_build_failure_quotes_the_error(tmp_path):
             log.unlink()
 
 
+def test_shared_library_is_spelled_for_this_platform(tmp_path):
+    name = "libdemo.2.dylib" if sys.platform == "darwin" else "libdemo.so.2"
+    (tmp_path / name).touch()
+    assert deploy.shared_library(tmp_path, "demo", 2) == tmp_path / name
+    with pytest.raises(CourseError, match="libother") as info:
+        deploy.shared_library(tmp_path, "other", 2)
+    assert "\n" not in str(info.value)
+
+
 # --- versioned folders --------------------------------------------------------------------------------
 
 def test_publish_is_all_or_nothing(tmp_path):

@@ -146,6 +146,9 @@ def _caller(answer: Any) -> Any:
     if kind == "torch":
         if hasattr(answer, "module") and hasattr(answer, "graph_signature"):   # an ExportedProgram
             answer = answer.module()
+        if isinstance(answer, torch.jit.ScriptModule):
+            raise Wrong("that is a TorchScript module (torch.jit, deprecated); this exercise asks for torch.export: "
+                        "export with dynamic_shapes, torch.export.save, and hand in torch.export.load(path).")
         if isinstance(answer, torch.nn.Module) and not isinstance(answer, torch.fx.GraphModule):
             raise Wrong("that is the eager model itself; export it (torch.export.export), save it, and hand in "
                         "what torch.export.load gives back.")
@@ -212,7 +215,8 @@ WHY = {
     "b": "b: pickle.load calls whatever the file names, as the payload above would have.",
     "c": "c: safetensors holds a JSON header and raw bytes; there is nothing to execute.",
     "d": "d: safe_mode=False lets Keras deserialize a Lambda's Python bytecode.",
-    "e": "e: a SavedModel runs TensorFlow ops from its graph, never Python code from the file.",
+    "e": "e: a SavedModel holds a graph of TensorFlow ops, no Python: loading restores variables, calling it runs "
+         "those ops (which can still read and write files: sandbox models you do not trust), never Python code.",
     "f": "f: allow_pickle=True lets np.load unpickle object arrays.",
     "g": "g: an ONNX file is a graph of ONNX operators; ONNX Runtime executes no code from it.",
 }
@@ -240,4 +244,5 @@ def unsafe_loads(answer: Any) -> str:
     if missing:
         raise Wrong(f"one or more unsafe loads are missing ({len(missing)} of {len(UNSAFE)}). Hint: look for the "
                     "options that switch a safety default off, or that unpickle.")
-    return "pickle, np.load(allow_pickle=True) and Keras with safe_mode=False can run code; the rest cannot."
+    return ("pickle, np.load(allow_pickle=True) and Keras with safe_mode=False can run Python code from the file; "
+            "the rest cannot.")

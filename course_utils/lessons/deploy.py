@@ -174,6 +174,24 @@ def build(source: str | os.PathLike, flags: Sequence[str], name: str | None = No
     return Build(binary, False, time.perf_counter() - start)
 
 
+def shared_library(folder: str | os.PathLike, name: str, major: int) -> Path:
+    """The path of ``lib<name>`` version ``major`` in ``folder``, spelled as this platform spells it:
+    ``libtensorflow_cc.so.2`` on Linux, ``libtensorflow_cc.2.dylib`` on macOS. A one-line ``CourseError``
+    when it is not there (e.g. a wheel that ships no C library).
+
+    >>> shared_library(Path("/opt/tf"), "tensorflow_cc", 2).name  # doctest: +SKIP
+    'libtensorflow_cc.so.2'
+    """
+    folder = Path(validate.path(folder, "folder", "deploy.shared_library"))
+    name = validate.text(name, "name", "deploy.shared_library")
+    major = validate.integer(major, "major", "deploy.shared_library", minimum=0)
+    file = f"lib{name}.{major}.dylib" if sys.platform == "darwin" else f"lib{name}.so.{major}"
+    if not (folder / file).exists():
+        raise CourseError(f"deploy.shared_library: {file} is not in {folder}; this lesson's C/C++ builds "
+                          "need the Linux or macOS wheels, which ship it.")
+    return folder / file
+
+
 def run_binary(binary: Build | str | os.PathLike, *args: str, timeout: float = 120.0) -> str:
     """Run a compiled program; return its stdout. Its stderr (TF's C++ logs) is kept out of the notebook,
     except in the ``CourseError`` raised when it fails."""

@@ -2,7 +2,8 @@
  * No Python, no model code: the SavedModel holds the graph and the weights.
  *   tf_run SAVED_MODEL_DIR INPUT_TENSOR OUTPUT_TENSOR INPUT.f32 N H W C OUTPUT.f32
  * INPUT_TENSOR/OUTPUT_TENSOR are graph tensor names from the signature, e.g. serving_default_x:0.
- * INPUT/OUTPUT are raw little-endian float32 arrays; prints the output shape. */
+ * INPUT/OUTPUT are raw little-endian float32 arrays. Prints the output shape, and whether a Python library
+ * is mapped into this process (Linux: /proc/self/maps). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,18 @@ static TF_Output find(TF_Graph* graph, const char* tensor_name) {
   result.oper = TF_GraphOperationByName(graph, name);
   result.index = colon ? atoi(colon + 1) : 0;
   return result;
+}
+
+/* "yes"/"no": is a libpython mapped into this process? */
+static const char* python_in_process(void) {
+  char line[4096];
+  const char* found = "no";
+  FILE* maps = fopen("/proc/self/maps", "r");
+  if (!maps) return "unknown (no /proc on this system)";
+  while (fgets(line, sizeof line, maps))
+    if (strstr(line, "libpython")) found = "yes";
+  fclose(maps);
+  return found;
 }
 
 static void no_free(void* data, size_t length, void* arg) { (void)data; (void)length; (void)arg; }
@@ -65,7 +78,8 @@ int main(int argc, char** argv) {
   FILE* out = fopen(argv[9], "wb");
   fwrite(TF_TensorData(y), 1, TF_TensorByteSize(y), out);
   fclose(out);
-  printf("output shape (%lld, %lld)\n", (long long)TF_Dim(y, 0), (long long)TF_Dim(y, 1));
+  printf("output shape (%lld, %lld), Python in this process: %s\n", (long long)TF_Dim(y, 0), (long long)TF_Dim(y, 1),
+         python_in_process());
 
   TF_DeleteTensor(x);
   TF_DeleteTensor(y);
