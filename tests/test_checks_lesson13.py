@@ -78,7 +78,7 @@ def port_to_keras(model_pt, model_tf, conv=lambda W: W.transpose(2, 1, 0),
                   dense=lambda V: V.reshape(3, 4, 6).transpose(0, 2, 1).reshape(3, 24).T, biases=True):
     W, b, V, c = torch_params(model_pt)
     model_tf.layers[0].set_weights([conv(W), b if biases else np.zeros_like(b)])
-    model_tf.layers[3].set_weights([dense(V), c])
+    model_tf.layers[-1].set_weights([dense(V), c])
     return model_pt, model_tf
 
 
@@ -126,3 +126,43 @@ def test_check_prints_one_line(capsys):
     cu.check.batchnorm_match(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5))
     assert capsys.readouterr().out == ("Exercise 13.1 — correct. Keras momentum = 1 − torch momentum; "
                                        "epsilon 1e-5 as torch.\n")
+
+
+# --- 13.2: the mistakes a learner makes most, and two right answers the solution does not use -------------
+
+def keras_seq(flatten=None, dense_activation=None, relu=True):
+    layers = [keras.Input((8, 2)), keras.layers.Conv1D(4, 3)] + ([keras.layers.ReLU()] if relu else [])
+    return keras.Sequential(layers + [flatten or keras.layers.Flatten(), keras.layers.Dense(3, activation=dense_activation)])
+
+
+@pytest.mark.parametrize("make, words", [
+    # a naive flatten port: the Keras model's dense kernel only transposed
+    (lambda: port_to_keras(*models(2), dense=lambda V: V.T), "only transposed"),
+    # weights not transposed: reshaped into Keras' shapes (conv, then dense)
+    (lambda: port_to_keras(*models(2), conv=lambda W: W.reshape(3, 2, 4)), "reshaped, not transposed"),
+    (lambda: port_to_keras(*models(2), dense=lambda V: V.reshape(24, 3)), "dense weights were reshaped"),
+    # a model not equal to the other: every weight ported, but a softmax on Keras' last layer / no ReLU
+    (lambda: port_to_keras(models(2)[0], keras_seq(dense_activation="softmax")), "compute different things"),
+    (lambda: port_to_keras(models(2)[0], keras_seq(relu=False)), "compute different things"),
+    # a model not equal to the other: two fresh models, or a torch model paired with itself
+    (lambda: (models(2)[0], models(3)[1]), "conv kernels are not the same"),
+    (lambda: (models(2)[0], models(2)[0]), "one torch nn.Module and one Keras model"),
+])
+def test_port_plausible_mistakes(make, words):
+    verdict = cu.check.ported_sequence_model(make(), quiet=True)
+    assert not verdict and words in one_line(verdict)
+
+
+def test_port_right_alternatives():
+    """Keras flattening channels-first (or a Permute) takes the torch dense weights merely transposed."""
+    model_pt, _ = models(4)
+    for flatten in (keras.layers.Flatten(data_format="channels_first"),
+                    keras.Sequential([keras.layers.Permute((2, 1)), keras.layers.Flatten()])):
+        pair = port_to_keras(model_pt, keras_seq(flatten=flatten), dense=lambda V: V.T)
+        assert cu.check.ported_sequence_model(pair, quiet=True)
+
+
+def test_port_wrong_gives_no_solution_then_does():
+    pair = port_to_keras(*models(5), dense=lambda V: V.T)
+    first = cu.check.ported_sequence_model(pair, quiet=True)
+    assert not first and "reshape(3, 4, 6)" not in str(first)

@@ -78,3 +78,22 @@ def test_verdict_and_citation_parsing():
         [("04", "Eager by default, in both"), ("09", "Whole programs without the model code")]
     assert claims.normalise('"TensorFlow uses static graphs; PyTorch dynamic graphs"') == \
         claims.normalise("TensorFlow uses static graphs; PyTorch dynamic graphs (lesson 04)")
+
+
+def test_which_framework_when_cites_existing_sections(tmp_path):
+    assert claims.check_table("Which framework when", LESSON13) == []
+    nb = nbformat.read(LESSON13, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and "## Which framework when" in cell.source:
+            lines = cell.source.splitlines()
+            first = next(i for i, l in enumerate(lines) if l.startswith("| Python control flow"))
+            lines[first] = lines[first].replace("§", "§No such section ", 1)
+            second = next(i for i, l in enumerate(lines) if l.startswith("| TensorBoard"))
+            lines[second] = re.sub(r"\| [^|]*\|$", "| an opinion |", lines[second])
+            cell.source = "\n".join(lines)
+    broken = tmp_path / "13_broken.ipynb"
+    nbformat.write(nb, broken)
+    problems = claims.check_table("Which framework when", broken)
+    assert len(problems) == 2 and "not headings there" in problems[0] and "cites no section" in problems[1]
+    with pytest.raises(claims.CourseError):
+        claims.check_table("No such table", LESSON13)

@@ -149,10 +149,20 @@ def ported_sequence_model(answer: Any) -> str:
                     "Hint: torch Conv1d stores (out, in, k), Keras Conv1D (k, in, out).")
     if bc is not None and kc is not None and not np.allclose(bc, kc, atol=1e-6):
         raise Wrong("the conv kernels match but the conv biases do not: port the bias too (it needs no transpose).")
-    if Kd.shape == Wd.T.shape and np.allclose(Kd, Wd.T, atol=1e-6):
+    ported = (Wd.reshape(SEQ_CLASSES, SEQ_FILTERS, SEQ_OUT).transpose(0, 2, 1).reshape(SEQ_CLASSES, -1).T
+              if Wd.shape == (SEQ_CLASSES, SEQ_FILTERS * SEQ_OUT) else None)
+    dense_ok = ported is not None and Kd.shape == ported.shape and np.allclose(Kd, ported, atol=1e-6)
+    if not dense_ok and Kd.shape == Wd.T.shape and np.allclose(Kd, Wd.T, atol=1e-6):
         raise Wrong("the dense layer was only transposed: torch flattens the conv output as (C, L), Keras as (L, C), "
                     "so its 24 inputs come in another order. Hint: lesson 03's flatten trap, in 1-D.")
+    if not dense_ok and Kd.size == Wd.size and np.allclose(Kd.reshape(-1), Wd.reshape(-1), atol=1e-6):
+        raise Wrong("the dense weights were reshaped, not transposed: torch Linear stores (out, in), Keras Dense "
+                    "(in, out), and the numbers must move.")
     if bd is not None and kd is not None and not np.allclose(bd, kd, atol=1e-6):
         raise Wrong("the dense weights look ported but the dense biases differ: copy the bias too.")
+    if dense_ok:
+        raise Wrong(f"every weight is ported, yet the logits differ (max|diff| = {gap:.2g}): the two models compute "
+                    "different things. Build both exactly as the exercise shows (a ReLU after the convolution, no "
+                    "activation on the last layer, no padding), then port again.")
     raise Wrong(f"the logits differ (max|diff| = {gap:.2g}); the conv layer matches, so look at the dense layer after "
                 "the flatten. Hint: unflatten its inputs to the conv output's axes, reorder, flatten back.")

@@ -245,6 +245,39 @@ def check(lesson13: str | Path | None = None, claims: tuple[tuple[str, str], ...
     return results
 
 
+def check_table(heading: str, lesson13: str | Path | None = None) -> list[str]:
+    """Lesson 13's table under ``## <heading>``: every row must cite at least one ``NN §Section`` that is a
+    heading of lesson NN now. Prints one line (rows, problems) and returns the problems, one per bad row.
+
+    Used in: 13_claims_checked (its "Which framework when" table).
+    """
+    if not isinstance(heading, str) or not heading.strip():
+        raise CourseError(f"check_table(heading=...): expected a section heading of lesson 13, found {heading!r}.")
+    path = Path(lesson13) if lesson13 is not None else notebook(THIS_LESSON)
+    rows = claims_table(path, heading)
+    if not rows:
+        raise CourseError(f"check_table: lesson 13 has no table under '## {heading}'.")
+    heading_cache: dict[str, list[str]] = {}
+    problems = []
+    for row in rows:
+        cites = [c for cell in row.cells for c in cited_sections(cell)]
+        missing = []
+        for lesson, section in cites:
+            if lesson not in heading_cache:
+                heading_cache[lesson] = headings(path if lesson == THIS_LESSON else notebook(lesson))
+            if section not in heading_cache[lesson]:
+                missing.append(f"{lesson} §{section}")
+        if not cites:
+            problems.append(f"row {row.claim!r}: cites no section ('NN §Section heading')")
+        elif missing:
+            problems.append(f"row {row.claim!r}: cites sections that are not headings there: " + "; ".join(missing))
+    print(f"{len(rows)} rows, {sum(len(cited_sections(' ; '.join(r.cells))) for r in rows)} citations | "
+          f"problems: {len(problems)}")
+    for problem in problems:
+        print(problem)
+    return problems
+
+
 def verify(lesson13: str | Path | None = None) -> list[Checked]:
     """Print one line per claim (lesson 13's verdict, each lesson's own, ok/PROBLEM), then any problems.
 
