@@ -813,10 +813,11 @@ cu.check.unsafe_loads(answer)
 # | TensorFlow models cannot be hot-swapped without interrupting service | **false** | The service swapped version 1 → 2 of both models under load with 0 errors, every reply equal to its version and no version-1 reply after version 2 answered (§Serving). Loading the new version beside the old is also TensorFlow Serving's default (not run here: its binary is not on PyPI), and nothing in the method is TensorFlow-specific; the price is memory for two versions during the swap. |
 # | TensorFlow is better for mobile and embedded deployment | **partly** | On these pins TensorFlow's route is built in: the converter in the TF wheel made LiteRT float and int8 models, and int8 kept accuracy within 0.01 (§Mobile). PyTorch's own routes (ExecuTorch, litert-torch) need packages this environment does not carry, so they were not run; the torch model reached int8 through ONNX Runtime, also within 0.01. An easier route on these pins, not an ability only one framework has. |
 #
-# **Timing:** with warm caches the whole run (kernel, fresh processes, service) took about 45 s of
-# CPU time on the course's 2-core box. A fresh clone also compiles, once, the AOTInductor package
-# (about 22 s on an idle machine) and the two C/C++ loaders (about 5 s each); the caches live in
-# `build/cache/09_saving_deploying/` and are keyed by what they depend on, so a changed model, torch
+# **Timing:** with warm caches the whole notebook (kernel, fresh processes, C/C++ runs, service)
+# ran in 46-55 s wall on the course's 2-core box while other jobs kept it busy (load 3-4). A fresh
+# clone also compiles, once, the AOTInductor package and the two C/C++ loaders: the cold run took
+# 84 s on the same busy box. The caches live in `build/cache/09_saving_deploying/` (and torch's
+# inductor cache) and are keyed by what they depend on, so a changed model, torch
 # version, CPU instruction set or source file rebuilds only what changed.
 #
 # ## Further reading
