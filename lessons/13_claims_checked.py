@@ -275,10 +275,10 @@ print(table.groupby("run")["step"].count().to_dict(), "| the same numbers in bot
 # ## Saving and deploying
 #
 # Claims 10-12. Claim 2's cell already loaded a PyTorch program in a process without its class; here the
-# TensorFlow side (a SavedModel, loaded without the Keras class), a hot swap, and the mobile route.
+# TensorFlow side (a SavedModel, rebuilt by `tf.saved_model.load` from its saved graph, not from the Keras class; lesson 09 loads it in a process that never saw the class), a hot swap, and the mobile route.
 
 # %%
-# Claim 10 · whole programs from both: the .pt2 above, and a SavedModel loaded back without the Keras model object.
+# Claim 10 · whole programs from both: the .pt2 above, and a SavedModel loaded back from its graph by tf.saved_model.load.
 mlp_tf.export(str(scratch / "mlp_savedmodel"), verbose=False)
 loaded = tf.saved_model.load(str(scratch / "mlp_savedmodel"))
 cu.compare("SavedModel", loaded.serve(tf.constant(X_batch)), mlp_tf(X_batch))
