@@ -19,6 +19,7 @@ Used in: ``make slides`` / ``python -m course_utils slides``; tests/test_slides.
 from __future__ import annotations
 
 import html
+import copy
 import re
 import shutil
 from pathlib import Path
@@ -61,6 +62,8 @@ CSS = """<style>
   white-space: pre-wrap; overflow-wrap: anywhere; word-break: normal; overflow-x: hidden; }
 .reveal .jp-RenderedHTMLCommon table { font-size: 0.8em; }
 .reveal .jp-RenderedHTMLCommon table { display: block; max-width: 100%; overflow-x: auto; }
+.reveal .celltag_slide-compact pre, .reveal .celltag_slide-compact pre * {
+  font-size: 11px !important; line-height: 1.25 !important; }
 </style>"""
 TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
@@ -102,6 +105,49 @@ def cell_units(cell) -> float:
             text = out.get("text") or "".join(data.get("text/plain", "")) or "".join(out.get("traceback", []))
             units += min(25, _lines(text))
     return units
+
+
+# A long printout would make its slide taller than two screens; the deck shows its start, the notebook all.
+MAX_OUTPUT_LINES = 14
+
+
+def shorten_output(text: str, limit: int = MAX_OUTPUT_LINES) -> str:
+    """The first ``limit`` lines of a cell's printout, and how many more the notebook holds.
+
+    >>> shorten_output("\n".join(map(str, range(20))), limit=3)
+    '0\n1\n2\n… 17 more lines in the notebook\n'
+    """
+    lines = text.splitlines()
+    if len(lines) <= limit:
+        return text
+    return "\n".join(lines[:limit]) + f"\n… {len(lines) - limit} more lines in the notebook\n"
+
+
+def split_markdown(cell) -> list:
+    """A markdown cell that holds several headed sections (a lesson's ending: Summary, the table, the
+    claims) becomes one cell per section, and a long one is cut at paragraph breaks, so that each
+    part can start its own (sub-)slide instead of making one slide screens tall."""
+    if cell.cell_type != "markdown" or _lines(cell.source) <= SCREEN_UNITS // 2:
+        return [cell]
+    parts, current = [], []
+    for line in cell.source.splitlines():
+        starts_section = re.match(r"#{1,3} ", line) and current
+        too_long = not line.strip() and _lines("\n".join(current)) > SCREEN_UNITS // 2
+        if (starts_section or too_long) and any(l.strip() for l in current):
+            parts.append("\n".join(current).strip("\n"))
+            current = []
+        current.append(line)
+    if any(l.strip() for l in current):
+        parts.append("\n".join(current).strip("\n"))
+    if len(parts) <= 1:
+        return [cell]
+    out = []
+    for text in parts:
+        piece = copy.deepcopy(cell)
+        piece.source = text
+        piece.pop("id", None)
+        out.append(piece)
+    return out
 
 
 def node_modules() -> Path:
@@ -149,6 +195,7 @@ class AutoSlidesPreprocessor(Preprocessor):
     new sub-slide where a section grows past ``SCREEN_UNITS``."""
 
     def preprocess(self, nb, resources):
+        nb.cells = [part for cell in nb.cells for part in split_markdown(cell)]
         self._units = 0.0
         self._after_solution = False
         widgets = nb.get("metadata", {}).get("widgets", {})
@@ -162,8 +209,14 @@ class AutoSlidesPreprocessor(Preprocessor):
         if cell.cell_type == "code" and hidden_solution_above and CHECK_CALL.search(cell.source):
             cell.outputs = []  # the verdict of a solution the deck does not show
         if cell.cell_type == "code":
+            if _lines(cell.source) > SCREEN_UNITS:  # a long listing: smaller type, so it fits one screen
+                meta["tags"] = tags = [*tags, "slide-compact"]
             for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream":
+                    out["text"] = shorten_output("".join(out.get("text", "")))
                 data = out.get("data", {})
+                if "text/plain" in data and WIDGET not in data:
+                    data["text/plain"] = shorten_output("".join(data["text/plain"]))
                 if WIDGET in data:  # a widget cannot run in a static deck: show its last state as text
                     text = widget_text(data[WIDGET].get("model_id", ""), self._widget_state)
                     data["text/plain"] = text or data.get("text/plain", "")
