@@ -142,10 +142,10 @@ def split_markdown(cell) -> list:
     if len(parts) <= 1:
         return [cell]
     out = []
-    for text in parts:
+    for k, text in enumerate(parts):
         piece = copy.deepcopy(cell)
         piece.source = text
-        piece.pop("id", None)
+        piece["id"] = f"{cell.get('id', 'md')}-{k}"
         out.append(piece)
     return out
 
