@@ -134,11 +134,11 @@ print("exported graph ops:", [op for _, op, _ in pt_utils.graph_nodes(exported) 
 fresh = devices.run_fresh({"load": f"""
 import sys, numpy as np, torch
 module = torch.export.load({str(scratch / 'mlp.pt2')!r}).module()
-np.save({str(scratch / 'fresh.npy')!r}, module(torch.from_numpy(np.load({str(scratch / 'X.npy')!r}))).detach().numpy())
+np.save({str(scratch / 'fresh.npy')!r}, module(torch.from_numpy(np.load({str(scratch / 'X.npy')!r}, allow_pickle=False))).detach().numpy())
 print("course_utils imported:", "course_utils" in sys.modules)
 """})
 print("fresh process:", fresh["load"][0])
-cu.compare("fresh .pt2", np.load(scratch / "fresh.npy"), mlp_pt(torch.from_numpy(X_batch)))
+cu.compare("fresh .pt2", np.load(scratch / "fresh.npy", allow_pickle=False), mlp_pt(torch.from_numpy(X_batch)))
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     torch.jit.script(mlp_pt)
@@ -282,7 +282,7 @@ print(table.groupby("run")["step"].count().to_dict(), "| the same numbers in bot
 mlp_tf.export(str(scratch / "mlp_savedmodel"), verbose=False)
 loaded = tf.saved_model.load(str(scratch / "mlp_savedmodel"))
 cu.compare("SavedModel", loaded.serve(tf.constant(X_batch)), mlp_tf(X_batch))
-cu.compare(".pt2 (fresh)", np.load(scratch / "fresh.npy"), loaded.serve(tf.constant(X_batch)))
+cu.compare(".pt2 (fresh)", np.load(scratch / "fresh.npy", allow_pickle=False), loaded.serve(tf.constant(X_batch)))
 
 # %% [markdown]
 # The hot swap, reduced from lesson 09's HTTP service under load to its core: four threads send requests
