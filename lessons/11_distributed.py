@@ -393,9 +393,8 @@ for framework, r in (("PyTorch DDP (gloo)", ddp_results[0]), ("TF MultiWorker (g
     assert compute > 0 and alone_s > 0 and comm > 0 and 0 < fraction < 1
     assert alone_s / (compute + comm) < 1.5  # the text below: far from 2× for this tiny model
     rows.append((framework, compute, alone_s, comm, fraction, alone_s / (compute + comm)))
-# The verdict on "TensorFlow scales better" rests on this: here TF's predicted speed-up is not the better one
-# (measured: about 0.04× for TF's gRPC ring vs 0.2× for gloo, a margin far above run-to-run noise).
-assert rows[1][-1] < rows[0][-1], "TensorFlow's predicted speed-up beat PyTorch's on this run"
+# Which framework's all-reduce is cheaper is NOT asserted: gloo won on a busy machine, TF's ring on a
+# quiet one (CI). Only "neither scales this tiny model here" holds on every run (the assert above).
 print(f"{'':27} {'compute/32':>10} {'alone/64':>9} {'all-reduce':>10} {'comm share':>10} {'predicted speed-up':>18}")
 for framework, compute, alone_s, comm, fraction, speedup in rows:
     print(f"{framework:27} {compute * 1e3:8.3f}ms {alone_s * 1e3:7.3f}ms {comm * 1e3:8.3f}ms {fraction:10.0%} {speedup:17.2f}×")
@@ -534,7 +533,7 @@ print((cluster / "keras_multiworker.py").read_text().split('"""')[1].strip())
 # | claim | verdict | evidence |
 # |---|---|---|
 # | Both support distributed training | **true**, with one caveat | Both trained the same model in 2 real processes over loopback and matched one process and each other to ≤ 1e-5 (§Proven equal); TF's single-process `MirroredStrategy` with `fit` did too. The caveat: Keras 3's `fit` fails under `MultiWorkerMirroredStrategy` on these pins (§MultiWorker, the recorded error); TF's multi-worker path is a custom loop (or Keras 2 via `tf_keras`). |
-# | TensorFlow scales better | **false** — limits: for the one setting this machine can measure (2 processes over loopback on 2 cores, a 2,410-parameter MLP); no cluster, no GPU | Both frameworks run the same algorithm (all-reduce data parallelism) and reach the same weights (§Proven equal). On this machine neither scales this tiny model, and TensorFlow's predicted speed-up was the lower one: its gRPC ring all-reduce cost several times gloo's per step (§Scaling; the timings are printed per machine, the cell asserts the order). What this cannot show is a GPU cluster: there both frameworks hand the all-reduce to NCCL (listed above for TF; a CUDA build of torch adds `nccl` to its backends), so network, model size and overlap decide, and the claim would need a cluster measurement to stand. Raw speed is lesson 12's. |
+# | TensorFlow scales better | **not settled here** (none of true / partly / outdated / false can be shown on one 2-core machine) — limits: 2 processes over loopback, a 2,410-parameter MLP; no cluster, no GPU | Both frameworks run the same algorithm (all-reduce data parallelism) and reach the same weights (§Proven equal). On this machine neither scales this tiny model (the cell asserts it); which all-reduce was cheaper changed with the machine's load (gloo on a busy machine, TensorFlow's ring on a quiet one), so nothing here says one scales better (§Scaling; the timings are printed per machine, not compared). What this cannot show is a GPU cluster: there both frameworks hand the all-reduce to NCCL (listed above for TF; a CUDA build of torch adds `nccl` to its backends), so network, model size and overlap decide, and the claim would need a cluster measurement to stand. Raw speed is lesson 12's. |
 #
 # ## Further reading
 #

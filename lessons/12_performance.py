@@ -275,9 +275,12 @@ print(f"measured {len(gemm)} points; the largest size reaches a larger fraction 
 
 # %% tags=["nbval-ignore-output"]
 # Machine-dependent output (speeds vary with the CPU and its load). The asserts hold everywhere:
-# every speed is positive and below the peak × 1.5 (the clock read may be the base clock; boost runs higher).
+# every speed is positive and below the whole machine's peak at twice the clock read (see the bound).
 print(fraction.round(3).to_string())
-assert (gemm["GFLOP/s"] > 0).all() and (gemm["GFLOP/s"] < 1.5 * peak.gflops).all()
+# The upper bound: every usable core (NumPy's BLAS is not pinned to THREADS) at twice the clock read
+# (the clock may be the base clock; boost runs higher) — loose, but a timing bug would exceed it.
+bound = bench.cpu_peak_gflops(cores=bench.usable_cores()).gflops * 2
+assert (gemm["GFLOP/s"] > 0).all() and (gemm["GFLOP/s"] < bound).all()
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3.5))
