@@ -105,11 +105,18 @@ EXPECT = {
 }
 
 
-def report(lines: list[str]) -> None:
-    print("\n" + "\n".join(lines))
+def report(lines: list[str], capsys) -> None:
+    """Shown in the test run's output even when the test passes, and kept in build/."""
+    text = "\n".join(lines)
+    with capsys.disabled():
+        print("\n" + text, flush=True)
+    out = Path(__file__).resolve().parents[1] / "build" / f"portability.{VARIANT}.txt"
+    out.parent.mkdir(exist_ok=True)
+    with out.open("a") as f:
+        f.write(text + "\n")
 
 
-def test_every_switch_reached_the_kernel(probes):
+def test_every_switch_reached_the_kernel(probes, capsys):
     switched, native = probes
     env = portability.variant_env(VARIANT)
     rows, missed, cannot = [f"portability variant {VARIANT!r}: switch | asked | kernel uses | this CPU's own"], [], []
@@ -137,19 +144,19 @@ def test_every_switch_reached_the_kernel(probes):
         rows.append(f"  {'NPY_DISABLE_CPU_FEATURES':<22} {' '.join(off):<11} on: {switched['numpy_simd_on']}  own: {native['numpy_simd_on']}")
         if still_on:
             missed.append(f"NumPy still dispatches to {still_on}")
-    report(rows)
+    report(rows, capsys)
     assert not missed, "; ".join(missed)
     # A switch that asks for more than this CPU has cannot change anything: say so, do not pass it silently.
     if cannot:
         pytest.xfail("cannot take effect on this CPU: " + "; ".join(cannot))
 
 
-def test_thread_counts_are_pinned_by_setup(probes):
+def test_thread_counts_are_pinned_by_setup(probes, capsys):
     switched, native = probes
     spec = portability.VARIANTS[VARIANT]
     report([f"threads: visible CPUs {switched['cpus']} (own {native['cpus']}), torch default "
             f"{switched['torch_threads_default']} (own {native['torch_threads_default']}), after cu.setup: "
-            f"torch {switched['torch_threads_after_setup']}, TensorFlow {switched['tf_threads_after_setup']}"])
+            f"torch {switched['torch_threads_after_setup']}, TensorFlow {switched['tf_threads_after_setup']}"], capsys)
     if spec["cpus"] is not None:
         assert switched["cpus"] == len(spec["cpus"].split(","))
     if "OMP_NUM_THREADS" in spec["env"] or spec["cpus"] is not None:
