@@ -170,12 +170,12 @@ def setup(seed: int = 0, threads: int | None = LESSON_THREADS, gpu: bool = False
     8. unless ``gpu=True``: hides any GPU from TensorFlow (``tf.config.set_visible_devices([],
        "GPU")``), so both frameworks compute on the CPU, the same device and precision (lesson 06,
        about devices, passes ``gpu=True``); torch never moves to a GPU by itself;
-    8b. prints the version line (``version_line()`` returns it as a string);
     9. inside IPython, registers two event hooks (``pre_run_cell``/``post_run_cell``, once per
        kernel; ``check.core.track_answers``) that note whether each cell raised and whether it
        rebound ``answer``, so that an exercise check never grades a stale answer: after a failing
        answer cell it says "fix the error above first", and it refuses an ``answer`` that another
-       exercise's check already graded. Plain Python tracks nothing and grades every answer.
+       exercise's check already graded (plain Python tracks nothing and grades every answer);
+    10. prints the version line (``version_line()`` returns it as a string).
 
     >>> setup(seed=0)          # doctest: +SKIP
     python 3.11.7 | numpy 2.4.6 | torch 2.13.0+cpu | tensorflow 2.21.0 | keras 3.15.1 | torch→cpu, tensorflow→CPU | seed 0 | 2 threads
