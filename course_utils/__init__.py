@@ -10,11 +10,11 @@ from .compare import Comparison, compare
 from .data import Digits, load_digits
 from .debugging import post_mortem, run_pdb
 from .errors import CourseError
-from .session import setup, version_line
+from .session import environment, setup, version_line
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "check", "compare", "Comparison", "CourseError", "Digits", "framework_of",
+    "check", "compare", "Comparison", "CourseError", "Digits", "environment", "framework_of",
     "load_digits", "post_mortem", "run_pdb", "setup", "to_numpy", "version_line",
 ]

@@ -123,22 +123,32 @@ def hide_gpus_from_tensorflow() -> bool:
     return True
 
 
-def version_line(seed: int | None = None, threads: int | None = None) -> str:
-    """One line: Python, NumPy and the imported frameworks' versions, and where the frameworks compute."""
-    parts = [f"python {platform.python_version()}", f"numpy {np.__version__}"]
+def public_version(version: str) -> str:
+    """A version without its local build tag (PEP 440): ``"2.13.0+cpu"`` and ``"2.13.0+cu130"`` → ``"2.13.0"``.
+
+    The tag names the build (CPU, CUDA 13.0), which differs per machine; the version is the pin.
+    """
+    return version.split("+", 1)[0]
+
+
+def version_line(seed: int | None = None, threads: int | None = None, gpu: bool = False) -> str:
+    """One line that holds on every supported machine: pinned versions and the devices the lesson uses.
+
+    No Python version (the course supports 3.10-3.12) and no build tag: ``environment()`` shows those.
+    Torch always computes on the CPU unless a lesson moves a tensor; TensorFlow too unless ``gpu=True``.
+    """
+    parts = [f"numpy {np.__version__}"]
     devices = []
     if "torch" in sys.modules:
-        from . import pt_utils
-
-        parts.append(f"torch {sys.modules['torch'].__version__}")
-        devices.append(f"torch→{pt_utils.device_name()}")
+        parts.append(f"torch {public_version(sys.modules['torch'].__version__)}")
+        devices.append("torch→cpu")
     if "tensorflow" in sys.modules:
         from . import tf_utils
 
-        parts.append(f"tensorflow {sys.modules['tensorflow'].__version__}")
+        parts.append(f"tensorflow {public_version(sys.modules['tensorflow'].__version__)}")
         if "keras" in sys.modules:
-            parts.append(f"keras {sys.modules['keras'].__version__}")
-        devices.append(f"tensorflow→{tf_utils.device_name()}")
+            parts.append(f"keras {public_version(sys.modules['keras'].__version__)}")
+        devices.append(f"tensorflow→{tf_utils.device_name() if gpu else 'CPU'}")
     line = " | ".join(parts)
     if devices:
         line += " | " + ", ".join(devices)
@@ -149,6 +159,76 @@ def version_line(seed: int | None = None, threads: int | None = None) -> str:
     return line
 
 
+def _torch_accelerator() -> str | None:
+    """The GPU torch could use here (``"cuda:0 (<name>)"``, ``"mps"``), or None; never warns."""
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the CUDA build without a driver warns "CUDA initialization"
+        if torch.cuda.is_available():
+            return f"cuda:0 ({torch.cuda.get_device_name(0)})"
+        if torch.backends.mps.is_available():
+            return "mps"
+    return None
+
+
+def environment_lines() -> list[str]:
+    """What differs from machine to machine: Python's exact version, platform, cores, builds, GPUs.
+
+    Lessons print it (``environment()``) in a cell whose output nbval does not compare. It names no
+    path and no host: a stored notebook must not carry the machine that ran it.
+    """
+    lines = [f"python {platform.python_version()} ({platform.python_implementation()}), "
+             f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores"]
+    if "torch" in sys.modules:
+        from .doctor import torch_build
+
+        gpu = _torch_accelerator()
+        lines.append(f"torch {sys.modules['torch'].__version__} ({torch_build()}): "
+                     + (f"{gpu} found; the lessons compute on the CPU (lesson 06 shows the GPU)" if gpu
+                        else "no GPU; every lesson computes on the CPU"))
+    if "tensorflow" in sys.modules:
+        tf = sys.modules["tensorflow"]
+        found = len(tf.config.list_physical_devices("GPU"))
+        visible = len(tf.config.get_visible_devices("GPU"))
+        lines.append(f"tensorflow {tf.__version__}: {found} GPU(s) found"
+                     + (f", {found - visible} hidden by cu.setup() (gpu=True keeps them)" if found > visible else ""))
+    return lines
+
+
+def environment() -> None:
+    """Print ``environment_lines()``: this machine's facts, for a cell tagged ``nbval-ignore-output``."""
+    print("\n".join(environment_lines()))
+
+
+# Seaborn's "colorblind" palette (Wong-style, distinguishable with deuteranopia and protanopia):
+# matplotlib's default cycle puts red beside green. Seaborn takes its default hue colours from this
+# cycle too, so one setting covers both libraries. tests/test_setup.py compares it with seaborn's.
+COLORBLIND_CYCLE = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc",
+                    "#ca9161", "#fbafe4", "#949494", "#ece133", "#56b4e9")
+
+
+def colorblind_palette() -> None:
+    """Make ``COLORBLIND_CYCLE`` matplotlib's (and so seaborn's) default colour cycle."""
+    try:
+        import matplotlib
+        from cycler import cycler
+    except ImportError:  # a lesson without plots needs no palette
+        return
+    matplotlib.rcParams["axes.prop_cycle"] = cycler(color=list(COLORBLIND_CYCLE))
+
+
+# Keras 3 on the torch backend picks "mps" or "cuda" by itself at import (keras/src/backend/torch/
+# core.py); the course computes on the CPU, so child processes that run Keras-on-torch inherit this.
+CPU_ENV = {"KERAS_TORCH_DEVICE": "cpu"}
+
+
+def quiet_cuda_warning() -> None:
+    """Ignore torch's "CUDA initialization" UserWarning: the CUDA build on a machine without a GPU
+    writes it at the first device query, and the lessons compute on the CPU anyway."""
+    warnings.filterwarnings("ignore", message=r"CUDA initialization", category=UserWarning)
+
+
 def setup(seed: int = 0, threads: int | None = LESSON_THREADS, gpu: bool = False) -> None:
     """Prepare a lesson: quiet logs, pin threads, seed everything, print one line of versions and devices.
 
@@ -157,28 +237,35 @@ def setup(seed: int = 0, threads: int | None = LESSON_THREADS, gpu: bool = False
     1. sets ``TF_CPP_MIN_LOG_LEVEL=2`` and ``TF_ENABLE_ONEDNN_OPTS=0`` in ``os.environ`` (TensorFlow
        reads them when imported, so ``make lab`` and ``make test`` also set them for the kernel;
        child processes inherit them);
-    2. if TensorFlow is imported: its Python logger and absl's log only errors;
-    3. if torch is imported: ``torch.compile``'s dynamo/inductor loggers log only errors;
-    4. ignores Keras' "Do not pass an `input_shape`" warning;
-    5. seeds ``random``, NumPy, torch (``torch.manual_seed``) and TensorFlow/Keras
-       (``keras.utils.set_random_seed``) — each framework only if it is imported;
-    6. inside IPython, shows a ``CourseError`` as one line rather than a traceback;
-    7. pins the intra-op thread pools of the imported frameworks to ``threads`` (default
+    2. ignores torch's "CUDA initialization" UserWarning (the CUDA build on a machine without a
+       GPU writes it at its first device query);
+    3. unless ``gpu=True``: sets ``KERAS_TORCH_DEVICE=cpu`` in ``os.environ`` (Keras on the torch
+       backend, lesson 13's worker, would otherwise pick mps/cuda by itself);
+    4. if TensorFlow is imported: its Python logger and absl's log only errors;
+    5. if torch is imported: ``torch.compile``'s dynamo/inductor loggers log only errors;
+    6. ignores Keras' "Do not pass an `input_shape`" warning;
+    7. inside IPython, shows a ``CourseError`` as one line rather than a traceback;
+    8. pins the intra-op thread pools of the imported frameworks to ``threads`` (default
        ``LESSON_THREADS`` = 2; ``None`` leaves each framework's default, one thread per core):
        the last digits of a large sum depend on how many threads share it, so a lesson prints the
        same on every laptop only with a fixed count (``pin_threads``);
-    8. unless ``gpu=True``: hides any GPU from TensorFlow (``tf.config.set_visible_devices([],
+    9. unless ``gpu=True``: hides any GPU from TensorFlow (``tf.config.set_visible_devices([],
        "GPU")``), so both frameworks compute on the CPU, the same device and precision (lesson 06,
        about devices, passes ``gpu=True``); torch never moves to a GPU by itself;
-    9. inside IPython, registers two event hooks (``pre_run_cell``/``post_run_cell``, once per
-       kernel; ``check.core.track_answers``) that note whether each cell raised and whether it
-       rebound ``answer``, so that an exercise check never grades a stale answer: after a failing
-       answer cell it says "fix the error above first", and it refuses an ``answer`` that another
-       exercise's check already graded (plain Python tracks nothing and grades every answer);
-    10. prints the version line (``version_line()`` returns it as a string).
+    10. seeds ``random``, NumPy, torch (``torch.manual_seed``) and TensorFlow/Keras
+        (``keras.utils.set_random_seed``) — each framework only if it is imported;
+    11. makes seaborn's colour-blind-safe palette matplotlib's default colour cycle
+        (``COLORBLIND_CYCLE``; seaborn's default hue colours follow it);
+    12. inside IPython, registers two event hooks (``pre_run_cell``/``post_run_cell``, once per
+        kernel; ``check.core.track_answers``) that note whether each cell raised and whether it
+        rebound ``answer``, so that an exercise check never grades a stale answer: after a failing
+        answer cell it says "fix the error above first", and it refuses an ``answer`` that another
+        exercise's check already graded (plain Python tracks nothing and grades every answer);
+    13. prints the version line (``version_line()`` returns it as a string): only what holds on
+        every supported machine. This machine's Python, builds and GPUs: ``environment()``.
 
     >>> setup(seed=0)          # doctest: +SKIP
-    python 3.11.7 | numpy 2.4.6 | torch 2.13.0+cpu | tensorflow 2.21.0 | keras 3.15.1 | torch→cpu, tensorflow→CPU | seed 0 | 2 threads
+    numpy 2.4.6 | torch 2.13.0 | tensorflow 2.21.0 | keras 3.15.1 | torch→cpu, tensorflow→CPU | seed 0 | 2 threads
     """
     # NumPy and TensorFlow accept seeds in [0, 2**32 - 1].
     seed = validate.integer(seed, "seed", "setup", minimum=0, maximum=2**32 - 1)
@@ -186,11 +273,16 @@ def setup(seed: int = 0, threads: int | None = LESSON_THREADS, gpu: bool = False
         threads = validate.integer(threads, "threads", "setup", minimum=1, maximum=1024)
     gpu = validate.flag(gpu, "gpu", "setup")
     quiet_environment()
+    quiet_cuda_warning()
+    if not gpu:
+        os.environ.update(CPU_ENV)
     _quiet_loggers()
     _short_course_errors()
     if threads is not None:
         pin_threads(threads)
-    hidden = False if gpu else hide_gpus_from_tensorflow()
+    if not gpu:
+        hide_gpus_from_tensorflow()
     seed_everything(seed)
+    colorblind_palette()
     check_core.track_answers()
-    print(version_line(seed, threads) + (" | TF's GPU hidden (cu.setup(gpu=True) keeps it)" if hidden else ""))
+    print(version_line(seed, threads, gpu))

@@ -30,7 +30,7 @@ def test_setup_works_with_no_framework_imported():
     code = "import course_utils as cu, sys; cu.setup(seed=0); assert 'torch' not in sys.modules"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("python 3.") and "seed 0" in out.stdout
+    assert out.stdout.startswith("numpy ") and "seed 0" in out.stdout
 
 
 @pytest.mark.parametrize("bad", ["0", 1.5, None, True, -1, 2**32])
@@ -77,3 +77,66 @@ def test_setup_hides_a_gpu_from_tensorflow_unless_asked(monkeypatch, capsys):
         session.hide_gpus_from_tensorflow()
     config.list_physical_devices = lambda kind: []
     assert session.hide_gpus_from_tensorflow() is False  # a CPU-only machine: nothing to hide
+
+
+def test_setup_line_holds_on_every_machine(monkeypatch):
+    """No Python version, no build tag (+cpu / +cu130), devices named, not detected: the stored line
+    must be what a Python 3.12 laptop with torch's CUDA build prints too."""
+    import torch
+
+    from course_utils import session
+
+    monkeypatch.setattr(torch, "__version__", "2.13.0+cu130")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    line = session.version_line(seed=0, threads=2)
+    assert "torch 2.13.0 |" in line and "+cu130" not in line and "torch→cpu" in line
+    assert "python" not in line and platform_version() not in line
+    assert session.public_version("2.13.0+cpu") == "2.13.0" == session.public_version("2.13.0")
+
+
+def platform_version():
+    import platform
+
+    return platform.python_version()
+
+
+def test_environment_names_this_machine_but_no_path_or_host():
+    import socket
+
+    import torch  # noqa: F401  (environment() reports only imported frameworks)
+
+    lines = cu.session.environment_lines()
+    text = "\n".join(lines)
+    assert platform_version() in text and torch.__version__ in text
+    assert socket.gethostname() not in text and "/" not in text.replace("GPU(s)", "")
+
+
+def test_torch_cuda_build_without_gpu_warns_nothing_after_setup():
+    """The CUDA build on a machine without a driver warns "CUDA initialization" at its first device
+    query; after setup nothing reaches stderr. Simulated: the warning is raised as torch raises it."""
+    code = ("import warnings, torch, course_utils as cu; cu.setup(seed=0, threads=None)\n"
+            "warnings.warn('CUDA initialization: Found no NVIDIA driver on your system.', UserWarning)\n"
+            "warnings.warn('another warning', UserWarning)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-1500:]
+    assert "CUDA initialization" not in out.stderr and "another warning" in out.stderr
+
+
+def test_setup_chooses_every_backends_device(monkeypatch, capsys):
+    monkeypatch.setenv("KERAS_TORCH_DEVICE", "mps")  # as if a Mac user had set it; restored afterwards
+    cu.setup(seed=0, threads=None)
+    assert os.environ["KERAS_TORCH_DEVICE"] == "cpu"
+    assert "torch→cpu" in capsys.readouterr().out
+
+
+def test_setup_sets_seaborns_colorblind_palette(capsys):
+    import matplotlib
+    import seaborn as sns
+
+    from course_utils import session
+
+    cu.setup(seed=0, threads=None)
+    cycle = [c for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]]
+    assert cycle == list(session.COLORBLIND_CYCLE) == sns.color_palette("colorblind").as_hex()
+    assert sns.color_palette().as_hex() == cycle  # seaborn's default hue colours follow the cycle

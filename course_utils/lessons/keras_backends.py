@@ -34,7 +34,7 @@ import numpy as np
 from .. import porting, validate
 from ..errors import CourseError
 from ..paths import course_root
-from ..session import QUIET_ENV
+from ..session import CPU_ENV, QUIET_ENV
 
 MODULE = "course_utils.lessons.keras_backends"
 
@@ -98,7 +98,7 @@ def run_torch_backend(model: Any, X: np.ndarray, y: np.ndarray, lr: float = 0.1,
     job, out = folder / "torch_job.npz", folder / "torch_out.npz"
     out.unlink(missing_ok=True)
     write_job(job, model, X, y, lr)
-    env = {**os.environ, **QUIET_ENV, "KERAS_BACKEND": "torch"}
+    env = {**os.environ, **QUIET_ENV, **CPU_ENV, "KERAS_BACKEND": "torch"}  # CPU even on a Mac or CUDA machine
     start = time.perf_counter()
     try:
         done = subprocess.run([sys.executable, "-m", MODULE, "--job", str(job), "--out", str(out)],
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     optimizer.step()
     facts["tensorflow imported"] = facts["tensorflow imported"] or "tensorflow" in sys.modules
     weights = [np.asarray(w) for w in model.get_weights()]
-    np.savez(args.out, logits=logits.detach().numpy(), loss=np.float32(loss.item()),
+    np.savez(args.out, logits=logits.detach().cpu().numpy(), loss=np.float32(loss.item()),
              n_weights=np.int64(len(weights)), facts=np.array(json.dumps(facts)),
              **{f"weight{i}": w for i, w in enumerate(weights)})
 
