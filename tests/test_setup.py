@@ -124,6 +124,8 @@ def test_torch_cuda_build_without_gpu_warns_nothing_after_setup():
 
 
 def test_setup_chooses_every_backends_device(monkeypatch, capsys):
+    import torch  # noqa: F401  (the line names the devices of the imported frameworks)
+
     monkeypatch.setenv("KERAS_TORCH_DEVICE", "mps")  # as if a Mac user had set it; restored afterwards
     cu.setup(seed=0, threads=None)
     assert os.environ["KERAS_TORCH_DEVICE"] == "cpu"
