@@ -24,7 +24,7 @@ export PYTHONHASHSEED := 0
 export TORCHINDUCTOR_CACHE_DIR := $(CURDIR)/build/cache/inductor-native
 
 .PHONY: help install lab test test-unit test-notebooks regen sync doctor clean
-.PHONY: test-browser test-repeat browser-install test-notebooks-native test-portable
+.PHONY: test-browser test-repeat browser-install test-notebooks-native test-portable venv-other
 .PHONY: learner slides slides-assets wheelhouse schedule
 .PHONY: hub test-hub hub-load
 .PHONY: lab-instructor learner-refresh
@@ -35,7 +35,7 @@ help:
 	@echo "make test            install (first time) and run every test: unit, notebook structure, nbval (network off), browser"
 	@echo "make test-browser    every notebook run in JupyterLab in Chromium (part of make test)"
 	@echo "make test-repeat     the strict notebook run three times in a row, with each notebook's time per run"
-	@echo "make test-portable   the strict notebook run as if on other CPUs and core counts (tools/portability.py --list)"
+	@echo "make test-portable   the strict notebook run as if on other CPUs, core counts, another Python, a busy machine (tools/portability.py --list)"
 	@echo "make browser-install Chromium for the browser test (Debian package as root, else Playwright's own)"
 	@echo "make doctor          is this machine ready? one [OK]/[FAIL] line per check"
 	@echo "make regen [NB=...]  re-execute notebooks in place, exactly as the tests run them"
@@ -126,7 +126,7 @@ test-unit: install
 # every variant in `make test-portable`. Nothing is regenerated between the runs.
 NBVAL := $(BIN)/python -m pytest -p no:cacheprovider --nbval $(NOTEBOOKS) tests/test_network_off.py \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
-PORTABILITY_VARIANTS := narrow avx2 one-core
+PORTABILITY_VARIANTS := narrow avx2 one-core other-python busy
 test-notebooks: test-notebooks-native test-notebooks-narrow
 
 test-notebooks-native: install
@@ -135,8 +135,16 @@ test-notebooks-native: install
 test-notebooks-%: install
 	$(BIN)/python tools/portability.py $* -- $(BIN)/python tests/netoff.py $(NBVAL) tests/test_portability.py
 
-# The strict notebook run under every portability variant, one after the other (about 3x test-notebooks).
+# The strict notebook run under every portability variant, one after the other (about 6x test-notebooks-native;
+# other-python builds its venv the first time, several GB; busy runs slower).
 test-portable: test-notebooks-native $(addprefix test-notebooks-,$(PORTABILITY_VARIANTS))
+
+# The other-python variant's venv (tools/portability.py makes it when missing or out of date): this Makefile's
+# own install, with another supported Python found here (3.12, else 3.10; OTHER_PYTHON=/path chooses) into
+# build/venv-pyXY, and torch from PyPI's default index (TORCH_INDEX=pypi: on Linux the CUDA build, with triton).
+venv-other: install
+	@found=$$(OTHER_PYTHON="$(OTHER_PYTHON)" $(BIN)/python tools/portability.py --other-python) || exit 1; set -- $$found; \
+	  $(MAKE) --no-print-directory install PYTHON=$$1 VENV=$$2 TORCH_INDEX=pypi
 
 # The strict notebook run three times in a row (all must pass), then each notebook's time per run.
 test-repeat: install

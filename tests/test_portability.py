@@ -1,5 +1,8 @@
 """Inside a portability run: did every switch of the variant reach the course kernel's libraries?
 
+The `other-python` variant's kernel reports its Python version, venv and torch build; the `busy`
+variant's kernel measures the CPU each background burner gets while it runs.
+
 Collected only by the portability runs (`make test-notebooks` runs the `narrow` variant, `make
 test-portable` all of them: tools/portability.py). A real course kernel is started with the run's
 environment, exactly as nbval starts one, and reports what its libraries really use: torch's ATen
@@ -50,6 +53,17 @@ r["onednn_torch"] = isa(child("import torch; torch.nn.functional.conv2d(torch.on
 r["onednn_tf"] = isa(child("import tensorflow as tf; tf.matmul(tf.ones((256,256)), tf.ones((256,256)))", ONEDNN_VERBOSE="1"))
 mkl = child("import torch; torch.mm(torch.ones(64,64), torch.ones(64,64))", MKL_VERBOSE="1")
 r["mkl_cnr"] = next((w.split(":", 1)[1] for w in mkl.split() if w.startswith("CNR:")), "not reported")
+r["python"] = "%d.%d.%d" % sys.version_info[:3]
+r["prefix"] = sys.prefix
+r["torch"], r["torch_cuda"] = torch.__version__, torch.version.cuda
+burners = [int(p) for p in os.environ.get("COURSE_BUSY_BURNER_PIDS", "").split()]
+if burners:  # the busy variant: how much CPU each burner got over 3 s, seen from the kernel
+    import time, psutil
+    procs = [psutil.Process(p) for p in burners]
+    before, t0 = [sum(p.cpu_times()[:2]) for p in procs], time.monotonic()
+    time.sleep(3)
+    r["burner_cores"] = [(sum(p.cpu_times()[:2]) - b) / (time.monotonic() - t0) for p, b in zip(procs, before)]
+    r["load1"] = os.getloadavg()[0]
 cu.setup(seed=0)
 r["torch_threads_after_setup"] = torch.get_num_threads()
 r["tf_threads_after_setup"] = tf.config.threading.get_intra_op_parallelism_threads()
@@ -165,3 +179,31 @@ def test_thread_counts_are_pinned_by_setup(probes, capsys):
 
     assert switched["torch_threads_after_setup"] == LESSON_THREADS
     assert switched["tf_threads_after_setup"] == LESSON_THREADS
+
+
+def test_the_kernel_runs_the_other_python(probes, capsys):
+    if not portability.VARIANTS[VARIANT].get("other_python"):
+        pytest.skip("the other-python variant's check")
+    switched, _ = probes
+    own = portability.course_python_minor()
+    report([f"other-python: the kernel runs Python {switched['python']} from {switched['prefix']} "
+            f"(.venv has 3.{own}); torch {switched['torch']}, CUDA {switched['torch_cuda']}"], capsys)
+    assert switched["python"].startswith(os.environ["COURSE_OTHER_PYTHON"] + "."), "the kernel is not the other Python"
+    assert not switched["python"].startswith(f"3.{own}."), "the kernel runs .venv's Python"
+    assert Path(switched["prefix"]).resolve() == Path(os.environ["VIRTUAL_ENV"]).resolve(), "the kernel is not in the second venv"
+    if sys.platform == "linux" and os.uname().machine == "x86_64":
+        # What a plain `pip install torch` gives on Linux; the course's own .venv has the CPU build.
+        assert switched["torch_cuda"] is not None, f"torch {switched['torch']} is not PyPI's CUDA build"
+
+
+def test_every_core_is_busy_during_the_run(probes, capsys):
+    if not portability.VARIANTS[VARIANT].get("busy"):
+        pytest.skip("the busy variant's check")
+    switched, _ = probes
+    cores = switched["burner_cores"]
+    report([f"busy: {len(cores)} burners for {switched['cpus']} visible CPUs, each using "
+            f"{', '.join(f'{c:.2f}' for c in cores)} of a core over 3 s, seen from the kernel; "
+            f"load average {switched['load1']:.1f}"], capsys)
+    assert len(cores) == switched["cpus"], "not one burner per visible core"
+    # A running burner takes a real share of a core even on a crowded machine; a stopped one takes none.
+    assert min(cores) > 0.05, "a burner was not running"
