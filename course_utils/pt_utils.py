@@ -294,7 +294,9 @@ def port_weights(src: Any, dst: Model) -> list[str]:
     - ``Dense`` kernel ``(in, out)`` → ``Linear`` weight ``(out, in)``: transposed;
     - ``Conv2D`` kernel ``(kh, kw, in, out)`` → ``Conv2d`` weight ``(out, in, kh, kw)``: ``transpose(3, 2, 0, 1)``;
     - a ``Dense`` right after ``Flatten`` of an ``(H, W, C)`` map: Keras flattened H, W, C, torch flattens
-      C, H, W, so its input rows are reordered too (without this the port is silently wrong).
+      C, H, W, so its input rows are reordered too (without this the port is silently wrong);
+    - ``LSTM``, ``GRU``, ``MultiHeadAttention``, ``LayerNormalization``, ``Embedding``: the converters in
+      ``porting.py`` (its table). An LSTM's second torch bias ``b_hh`` is set to 0: freeze it to train alike.
 
     Returns one line per layer saying what was done. Raises ``CourseError`` when the layers don't match.
 
@@ -302,7 +304,7 @@ def port_weights(src: Any, dst: Model) -> list[str]:
     ['conv → conv: kernel (3, 3, 1, 8) → weight (8, 1, 3, 3), transpose(3, 2, 0, 1)',
      'fc → fc: kernel (72, 10) → weight (10, 72), rows reordered (H, W, C) → (C, H, W), transposed']
 
-    Used in: 03_same_model.
+    Used in: 03_same_model, 14_sequences_attention.
     """
     if validate.kind_of(src) != "tensorflow" or not hasattr(src, "layers"):
         raise validate.wrong_kind("pt_utils.port_weights", "src", "a Keras model (copied into dst)", src, "torch",
@@ -316,6 +318,9 @@ def port_weights(src: Any, dst: Model) -> list[str]:
     report = []
     for i, ((layer, hwc), module) in enumerate(zip(src_layers, dst_layers)):
         kind_tf, kind_pt = type(layer).__name__, type(module).__name__
+        if porting.is_sequence_pair(kind_pt, kind_tf):
+            report.append(_port_sequence_layer(layer, module, f"{layer.name} → {dst_names[module]}"))
+            continue
         arrays = [np.asarray(w) for w in layer.get_weights()]
         kernel, bias = arrays[0], (arrays[1] if len(arrays) > 1 else None)
         weight, how = porting.to_torch_layout(kernel, kind_tf, kind_pt, hwc, i)
@@ -332,6 +337,32 @@ def port_weights(src: Any, dst: Model) -> list[str]:
         report.append(f"{layer.name} → {dst_names[module]}: kernel {kernel.shape} → weight "
                       f"{tuple(weight.shape)}, {how}")
     return report
+
+
+def _sequence_params(module: nn.Module) -> list[torch.Tensor | None]:
+    """The parameters of a sequence layer in ``porting.torch_params_of``'s order (``None`` for a missing bias)."""
+    kind = type(module).__name__
+    if kind in ("LSTM", "GRU"):
+        return [getattr(module, n, None) for n in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")]
+    if kind == "MultiheadAttention":
+        return [module.in_proj_weight, module.in_proj_bias, module.out_proj.weight, module.out_proj.bias]
+    if kind == "LayerNorm":
+        return [module.weight, module.bias]
+    return [module.weight]
+
+
+def _port_sequence_layer(layer: Any, module: nn.Module, where: str) -> str:
+    """One Keras LSTM/GRU/MultiHeadAttention/LayerNormalization/Embedding into its torch twin (porting.py's converters)."""
+    porting.check_sequence_pair(module, layer, where)
+    arrays, how = porting.sequence_to_torch(type(module).__name__, [np.asarray(w) for w in layer.get_weights()])
+    params = [p for p in _sequence_params(module) if p is not None]
+    if [tuple(a.shape) for a in arrays] != [tuple(p.shape) for p in params]:
+        raise CourseError(f"port_weights: {where}: Keras gives {[tuple(a.shape) for a in arrays]}, torch expects "
+                          f"{[tuple(p.shape) for p in params]} — check the sizes and that both have biases, or none.")
+    with torch.no_grad():
+        for p, a in zip(params, arrays):
+            p.copy_(torch.from_numpy(np.ascontiguousarray(a)))
+    return f"{where}: {len(arrays)} arrays, {how}"
 
 
 def graph_nodes(graph: Any) -> list[tuple[str, str, list[str]]]:

@@ -270,7 +270,10 @@ def port_weights(src: Any, dst: Model) -> list[str]:
     - ``Linear`` weight ``(out, in)`` → ``Dense`` kernel ``(in, out)``: transposed;
     - ``Conv2d`` weight ``(out, in, kh, kw)`` → ``Conv2D`` kernel ``(kh, kw, in, out)``: ``transpose(2, 3, 1, 0)``;
     - a ``Linear`` whose Keras twin follows ``Flatten`` of an ``(H, W, C)`` map: torch flattened C, H, W,
-      Keras flattens H, W, C, so its input columns are reordered too (without this the port is silently wrong).
+      Keras flattens H, W, C, so its input columns are reordered too (without this the port is silently wrong);
+    - ``LSTM``, ``GRU``, ``MultiheadAttention``, ``LayerNorm``, ``Embedding``: the converters in ``porting.py``
+      (its table: two LSTM biases summed, GRU gates reordered, attention split per head); settings that would
+      make the same weights compute other numbers (LayerNorm eps, GRU ``reset_after=False``) raise.
 
     ``src`` is only read (``modules()``, ``.weight``, ``.bias``): this module does not import torch.
     Returns one line per layer saying what was done. Raises ``CourseError`` when the layers don't match.
@@ -279,7 +282,7 @@ def port_weights(src: Any, dst: Model) -> list[str]:
     ['conv → conv: weight (8, 1, 3, 3) → kernel (3, 3, 1, 8), transpose(2, 3, 1, 0)',
      'fc → fc: weight (10, 72) → kernel (72, 10), columns reordered (C, H, W) → (H, W, C), transposed']
 
-    Used in: 03_same_model.
+    Used in: 03_same_model, 14_sequences_attention.
     """
     if validate.kind_of(src) != "torch" or not hasattr(src, "named_modules"):
         raise validate.wrong_kind("tf_utils.port_weights", "src", "a torch nn.Module (copied into dst)", src,
@@ -295,6 +298,9 @@ def port_weights(src: Any, dst: Model) -> list[str]:
     report = []
     for i, (module, (layer, hwc)) in enumerate(zip(src_layers, dst_layers)):
         kind_pt, kind_tf = type(module).__name__, type(layer).__name__
+        if porting.is_sequence_pair(kind_pt, kind_tf):
+            report.append(_port_sequence_layer(module, layer, f"{src_names[module]} → {layer.name}"))
+            continue
         weight = module.weight.detach().cpu().numpy()
         bias = None if module.bias is None else module.bias.detach().cpu().numpy()
         kernel, how = porting.to_keras_layout(weight, kind_pt, kind_tf, hwc, i)
@@ -309,6 +315,18 @@ def port_weights(src: Any, dst: Model) -> list[str]:
         report.append(f"{src_names[module]} → {layer.name}: weight {weight.shape} → kernel "
                       f"{tuple(kernel.shape)}, {how}")
     return report
+
+
+def _port_sequence_layer(module: Any, layer: Any, where: str) -> str:
+    """One torch LSTM/GRU/MultiheadAttention/LayerNorm/Embedding into its Keras twin (porting.py's converters)."""
+    num_heads = porting.check_sequence_pair(module, layer, where)
+    weights, how = porting.sequence_to_keras(type(module).__name__, porting.torch_params_of(module), num_heads)
+    expected = [tuple(w.shape) for w in layer.weights]
+    if [tuple(w.shape) for w in weights] != expected:
+        raise CourseError(f"port_weights: {where}: torch gives {[tuple(w.shape) for w in weights]}, Keras expects "
+                          f"{expected} — check the sizes and that both have biases, or none.")
+    layer.set_weights([np.ascontiguousarray(w) for w in weights])
+    return f"{where}: {len(weights)} arrays, {how}"
 
 
 def graph_nodes(graph: Any) -> list[tuple[str, str, list[str]]]:
