@@ -1,17 +1,26 @@
-"""The learner's workspace: their own copies of the lessons, built once and never overwritten.
+"""The learner's workspace: their own copies of the lessons, kept through every course update.
 
 ``make lab`` calls ``build("workspace")`` and serves that folder. The first run writes the learner
 copy of every lesson (course_utils/learner.py: solutions replaced by ``answer = ...``, outputs
-cleared). Later runs add lessons that are new, and bring an updated lesson only to a copy that the
-learner has not changed; a changed copy is never touched, and the update lands beside it as
-``NN_slug.updated.ipynb``. ``refresh(dest, "03")`` (``make learner-refresh LESSON=03``) replaces a
-copy on request, after keeping a backup in ``backups/``.
+cleared). Later runs add lessons that are new and bring every updated lesson in:
 
-How "changed" is known: ``.course-manifest.json`` in the workspace records the sha256 of each copy
-as it was written. A copy whose bytes still hash to that value is the course's; any other is the
-learner's (saving in JupyterLab after running a cell is enough to make it theirs). A notebook that
-is not in the manifest is the learner's too. Deleting the manifest is safe: nothing is overwritten
-then, updates only arrive as ``.updated.ipynb``.
+- a copy the learner has not changed takes the new version in place;
+- a copy the learner changed is first saved to ``backups/NN_slug.<time>.ipynb``; the new version is
+  written in its place with the learner's answer cells (the cells tagged ``placeholder``) carried
+  over, so their answers are in the new lesson and nothing is duplicated in the file browser;
+- a copy that cannot be read as a notebook is never touched: the update lands beside it as
+  ``NN_slug.updated.ipynb``.
+
+``refresh(dest, "03")`` (``make learner-refresh LESSON=03``) replaces a copy with a fresh one on
+request, after keeping a backup in ``backups/``. Nothing the learner wrote is overwritten or deleted
+without a copy in ``backups/`` first.
+
+How "changed" is known: ``.course-manifest.json`` in the workspace records a fingerprint of each
+copy as it was written: the sha256 of its cells' types and **sources** only, so running a lesson and
+saving it (outputs, execution counts, kernel metadata) does not make it the learner's. A copy whose
+sources still match is the course's; any other is the learner's. Manifests written before this rule
+hold the sha256 of the whole file, and still match an untouched copy. A notebook the manifest does not
+know is the learner's. Deleting the manifest is safe: every copy is then treated as the learner's.
 
 The workshop JupyterHub builds each user's folder with the same function: ``build(user_dir)``.
 
@@ -21,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -34,31 +44,65 @@ UPDATED_SUFFIX = ".updated.ipynb"
 BACKUPS = "backups"
 
 
+PLACEHOLDER_TAG = "placeholder"
+CHECK_CALL = re.compile(r"\bcu\.check\.(\w+)\(")
+
+
 @dataclass
 class Report:
-    """What ``build`` did, one list of file names per outcome."""
+    """What ``build`` did, one list of file names per outcome (``carried``: name -> how many answers)."""
 
     dest: Path
     added: list[str] = field(default_factory=list)      # new in the workspace
     updated: list[str] = field(default_factory=list)    # the learner had not changed it: replaced by the new version
+    merged: list[str] = field(default_factory=list)     # the learner changed it: new version, their answers carried
     kept: list[str] = field(default_factory=list)       # the learner changed it, and the lesson did not change
-    beside: list[str] = field(default_factory=list)     # the learner changed it; the new version is NN_slug.updated.ipynb
+    beside: list[str] = field(default_factory=list)     # unreadable copy, kept; the new version is NN_slug.updated.ipynb
     unchanged: list[str] = field(default_factory=list)  # already the current version
+    carried: dict[str, int] = field(default_factory=dict)
+    backups: dict[str, str] = field(default_factory=dict)  # name -> its backup, relative to dest
+    order: list[str] = field(default_factory=list)      # every lesson, in the order built
+
+    def line(self, name: str) -> str:
+        """What happened to one lesson, in one line."""
+        if name in self.added:
+            return f"  {name}: new"
+        if name in self.updated:
+            return f"  {name}: updated (you had not changed it)"
+        if name in self.merged:
+            n = self.carried.get(name, 0)
+            return (f"  {name}: updated; your {n} answer{'s' if n != 1 else ''} carried over "
+                    f"(your copy before the update: {self.backups[name]})")
+        if name in self.beside:
+            return (f"  {name}: yours could not be read as a notebook and is kept as it is; "
+                    f"the new version is {Path(name).stem}{UPDATED_SUFFIX}")
+        if name in self.kept:
+            return f"  {name}: yours, up to date"
+        return f"  {name}: up to date"
 
     def lines(self) -> list[str]:
-        """One line per file that needs the learner's attention, then a summary line."""
-        out = [f"  new: {n}" for n in self.added]
-        out += [f"  updated (you had not changed it): {n}" for n in self.updated]
-        out += [f"  yours, kept as it is; the new version is beside it: {Path(n).stem}{UPDATED_SUFFIX}"
-                for n in self.beside]
-        total = len(self.added) + len(self.updated) + len(self.kept) + len(self.beside) + len(self.unchanged)
-        out.append(f"{self.dest}: {total} lessons ({len(self.added)} new, {len(self.updated)} updated, "
-                   f"{len(self.kept) + len(self.beside)} with your changes kept)")
+        """One line per lesson, then a summary line."""
+        out = [self.line(n) for n in self.order]
+        total = len(self.order)
+        out.append(f"{self.dest}: {total} lessons ({len(self.added)} new, {len(self.updated) + len(self.merged)} "
+                   f"updated, {len(self.merged)} with your answers carried over, "
+                   f"{len(self.kept) + len(self.merged) + len(self.beside)} with your changes kept)")
         return out
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def fingerprint(data: bytes) -> str | None:
+    """sha256 of a notebook's cell types and sources: what the learner wrote, not what running it
+    changed (outputs, execution counts, metadata). None when ``data`` is not a notebook."""
+    try:
+        cells = json.loads(data.decode("utf-8")).get("cells", [])
+        parts = [[c.get("cell_type", ""), "".join(c.get("source", ""))] for c in cells]
+    except (ValueError, UnicodeDecodeError, AttributeError, TypeError):
+        return None
+    return sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8"))
 
 
 def _learner_bytes(src: Path) -> bytes:
@@ -70,8 +114,69 @@ def _learner_bytes(src: Path) -> bytes:
     return (nbformat.writes(nb) + "\n").encode("utf-8")
 
 
+def _answer_keys(cells: list[dict]) -> dict[str, int]:
+    """{key: index} of the answer (placeholder) cells: the check called in the next code cell (the
+    exercise's identity), else "#k" for the k-th placeholder."""
+    keys: dict[str, int] = {}
+    k = 0
+    for i, cell in enumerate(cells):
+        if PLACEHOLDER_TAG not in cell.get("metadata", {}).get("tags", []):
+            continue
+        nxt = next((c for c in cells[i + 1:] if c.get("cell_type") == "code"), None)
+        m = CHECK_CALL.search("".join(nxt.get("source", ""))) if nxt else None
+        key = f"check:{m.group(1)}" if m and f"check:{m.group(1)}" not in keys else f"#{k}"
+        keys[key] = i
+        k += 1
+    return keys
+
+
+def carry_answers(mine: bytes, fresh: bytes, pristine: bytes | None = None) -> tuple[bytes, int] | None:
+    """The new version ``fresh`` with the learner's answer cells from ``mine`` in it, and how many
+    answers were carried. An answer is carried when the learner's cell differs from the placeholder it
+    started as (``pristine``: the version the learner got, when known; else the new placeholder).
+    A cell keeps the learner's source and outputs. None when ``mine`` is not a notebook."""
+    try:
+        old = json.loads(mine.decode("utf-8"))
+        new = json.loads(fresh.decode("utf-8"))
+        base = json.loads(pristine.decode("utf-8")) if pristine else None
+        old_cells, new_cells = old["cells"], new["cells"]
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError):
+        return None
+    base_keys = _answer_keys(base["cells"]) if isinstance(base, dict) and "cells" in base else {}
+    new_keys = _answer_keys(new_cells)
+    carried = 0
+    for key, i in _answer_keys(old_cells).items():
+        if key not in new_keys:
+            continue
+        theirs, target = old_cells[i], new_cells[new_keys[key]]
+        started_as = base["cells"][base_keys[key]] if key in base_keys else target
+        if "".join(theirs.get("source", "")) == "".join(started_as.get("source", "")):
+            continue  # not answered
+        target["source"] = theirs.get("source", "")
+        target["outputs"] = theirs.get("outputs", [])
+        target["execution_count"] = theirs.get("execution_count")
+        carried += 1
+    return (json.dumps(new, indent=1, ensure_ascii=False) + "\n").encode("utf-8"), carried
+
+
+def _backup(out: Path, path: Path) -> Path:
+    """Copy ``path`` into ``out/backups/`` under a name that is not taken yet; return the copy."""
+    (out / BACKUPS).mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    stem, suffix = path.name.removesuffix(".ipynb"), ".ipynb" if path.name.endswith(".ipynb") else ""
+    dest = out / BACKUPS / f"{stem}.{stamp}{suffix}"
+    n = 1
+    while dest.exists():
+        dest = out / BACKUPS / f"{stem}.{stamp}-{n}{suffix}"
+        n += 1
+    shutil.copy2(path, dest)
+    return dest
+
+
 def _read_manifest(dest: Path) -> dict[str, dict[str, str]]:
-    """{name: {"written": sha256 of the copy as written, "built": sha256 of the latest version built}}."""
+    """{name: {"written": fingerprint of the copy as written, "built": fingerprint of the latest version built}}.
+
+    Older manifests hold the sha256 of the whole file instead; both are accepted (see ``_is_course_copy``)."""
     path = dest / MANIFEST
     if not path.exists():
         return {}
@@ -84,8 +189,9 @@ def _read_manifest(dest: Path) -> dict[str, dict[str, str]]:
 
 
 def _write_manifest(dest: Path, copies: dict[str, dict[str, str]]) -> None:
-    text = json.dumps({"about": "sha256 of each lesson copy as the course wrote it (course_utils/workspace.py); "
-                                "a copy with another hash is yours and is never overwritten",
+    text = json.dumps({"about": "fingerprint (sha256 of the cells' types and sources) of each lesson copy as the "
+                                "course wrote it (course_utils/workspace.py); a copy with other sources is yours "
+                                "and is never overwritten without a backup",
                        "copies": dict(sorted(copies.items()))}, indent=1)
     (dest / MANIFEST).write_text(text + "\n", encoding="utf-8")
 
@@ -97,17 +203,26 @@ def _dest(dest: str | Path) -> Path:
     return out
 
 
+def _is_course_copy(data: bytes, known: dict[str, str] | None) -> bool:
+    """True when the copy's sources are the ones the course wrote (or, for an older manifest, its bytes)."""
+    return known is not None and known["written"] in (fingerprint(data), sha256(data))
+
+
 def build(dest: str | Path = "workspace", notebooks: list[Path] | None = None,
           prebuilt: str | Path | None = None) -> Report:
-    """Bring the learner copies in ``dest`` up to date without ever overwriting the learner's work.
+    """Bring the learner copies in ``dest`` up to date, keeping the learner's work.
 
     For each lesson ``notebooks/NN_slug.ipynb`` (or each path in ``notebooks``):
 
     - no copy in ``dest`` → write it;
-    - a copy the learner has not changed (its sha256 is the one in the manifest) → replace it with
-      the current version if the lesson changed;
-    - a copy the learner changed (or one the manifest does not know) → leave it; if the current
-      version differs, write it beside: ``NN_slug.updated.ipynb`` (replaced by each build).
+    - the copy's sources are the current version's → nothing to do (run and saved is not "changed");
+    - a copy the learner has not changed (its sources are those the manifest recorded) → replace it
+      with the current version;
+    - a copy the learner changed (or one the manifest does not know) → if the lesson is unchanged since
+      it was last built, leave it; if the lesson changed, back it up to ``backups/`` and write the new
+      version with the learner's answer cells carried over;
+    - a copy that is not a readable notebook → leave it; the new version goes beside it as
+      ``NN_slug.updated.ipynb``.
 
     ``dest`` is relative to the course root unless absolute; it is created if missing. Returns a
     ``Report``; safe to run at every ``make lab`` and for every user of a JupyterHub.
@@ -131,32 +246,71 @@ def build(dest: str | Path = "workspace", notebooks: list[Path] | None = None,
         if src.name.endswith(UPDATED_SUFFIX):
             continue
         name = src.name
+        report.order.append(name)
         target, beside = out / name, out / (src.stem + UPDATED_SUFFIX)
         fresh = src.read_bytes() if prebuilt is not None else _learner_bytes(src)
-        new = sha256(fresh)
+        new = fingerprint(fresh) or sha256(fresh)
         known = manifest.get(name)
         if not target.exists():
             target.write_bytes(fresh)
             report.added.append(name)
         else:
-            current = sha256(target.read_bytes())
+            data = target.read_bytes()
+            current = fingerprint(data)
             if current == new:
                 report.unchanged.append(name)
-            elif known is not None and current == known["written"]:  # the course's copy, untouched
+            elif _is_course_copy(data, known):  # the course's copy, run or not, never edited
                 target.write_bytes(fresh)
                 report.updated.append(name)
-            else:  # the learner's: never overwritten
-                if known is None or known["built"] != new or beside.exists():
+            elif _built_before(out, name, known) in (new, sha256(fresh)) and not beside.exists():
+                report.kept.append(name)  # the learner's, and the lesson has not changed since
+                continue
+            else:
+                merged = carry_answers(data, fresh, _pristine(out, name))
+                if merged is None:  # not a notebook we can read: never touched
                     beside.write_bytes(fresh)
                     report.beside.append(name)
-                else:
-                    report.kept.append(name)
-                manifest[name] = {"written": known["written"] if known else "", "built": new}
+                    manifest[name] = {"written": known["written"] if known else "", "built": new}
+                    continue
+                report.backups[name] = str(_backup(out, target).relative_to(out))
+                if beside.exists():  # an update left beside it by an older build: kept too, then out of the way
+                    _backup(out, beside)
+                    beside.unlink()
+                target.write_bytes(merged[0])
+                report.merged.append(name)
+                report.carried[name] = merged[1]
+                manifest[name] = {"written": new, "built": new}
+                _store_pristine(out, name, fresh)
                 continue
-        beside.unlink(missing_ok=True)  # the copy itself is the current version now
+        if beside.exists():  # the copy itself is the current version now; keep the old beside file too
+            _backup(out, beside)
+            beside.unlink()
         manifest[name] = {"written": new, "built": new}
+        _store_pristine(out, name, fresh)
     _write_manifest(out, manifest)
     return report
+
+
+PRISTINE = ".course-versions"
+
+
+def _built_before(out: Path, name: str, known: dict[str, str] | None) -> str | None:
+    """The fingerprint of the version last built here: from the manifest, else from the stored course version."""
+    if known is not None:
+        return known["built"]
+    pristine = _pristine(out, name)
+    return fingerprint(pristine) if pristine else None
+
+
+def _pristine(out: Path, name: str) -> bytes | None:
+    """The course's version of a lesson as last written into this workspace (to tell answers from placeholders)."""
+    path = out / PRISTINE / name
+    return path.read_bytes() if path.exists() else None
+
+
+def _store_pristine(out: Path, name: str, data: bytes) -> None:
+    (out / PRISTINE).mkdir(exist_ok=True)
+    (out / PRISTINE / name).write_bytes(data)
 
 
 def refresh(dest: str | Path, lesson: str, notebooks: list[Path] | None = None) -> Path | None:
@@ -172,17 +326,18 @@ def refresh(dest: str | Path, lesson: str, notebooks: list[Path] | None = None) 
         raise CourseError(f"refresh: no single lesson {lesson!r}; give its number, one of {names}.")
     src = matches[0]
     target = out / src.name
-    backup = None
-    if target.exists():
-        (out / BACKUPS).mkdir(exist_ok=True)
-        backup = out / BACKUPS / f"{src.stem}.{time.strftime('%Y%m%d-%H%M%S')}.ipynb"
-        shutil.copy2(target, backup)
+    backup = _backup(out, target) if target.exists() else None
+    beside = out / (src.stem + UPDATED_SUFFIX)
+    if beside.exists():
+        _backup(out, beside)
+        beside.unlink()
     fresh = _learner_bytes(src)
     target.write_bytes(fresh)
-    (out / (src.stem + UPDATED_SUFFIX)).unlink(missing_ok=True)
     manifest = _read_manifest(out)
-    manifest[src.name] = {"written": sha256(fresh), "built": sha256(fresh)}
+    new = fingerprint(fresh) or sha256(fresh)
+    manifest[src.name] = {"written": new, "built": new}
     _write_manifest(out, manifest)
+    _store_pristine(out, src.name, fresh)
     return backup
 
 

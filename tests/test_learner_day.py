@@ -3,7 +3,9 @@ never grades a stale answer.
 
 1. The workspace (course_utils/workspace.py, `make lab`): build it, edit an exercise, rebuild,
    `make clean` (the Makefile's own recipe, run on a temporary copy of the repository), rebuild:
-   the edit is still there; an updated lesson arrives beside the edited copy; `refresh` keeps a backup.
+   the edit is still there; a lesson only run and saved takes a course update in place (no duplicate);
+   an answered lesson takes it with the answers carried over and the old copy in backups/; `refresh`
+   keeps a backup.
 2. The stale-answer guard (course_utils/check/core.py, registered by cu.setup): in a real kernel, an
    answer cell that raises, followed by its check, prints "fix the error above first", not a grade;
    re-running a check alone still grades; an `answer` left from another exercise is not graded.
@@ -43,6 +45,24 @@ def lessons_of(root: Path) -> list[Path]:
     return sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
+def course_update(root: Path, text: str = "An erratum, added after the first build.") -> None:
+    """The course moves on: every lesson gets a new markdown cell near its top."""
+    for p in lessons_of(root):
+        src = nbformat.read(p, as_version=4)
+        src.cells.insert(1, nbformat.v4.new_markdown_cell(text))
+        nbformat.write(src, p)
+
+
+def run_and_save(path: Path) -> None:
+    """What Run All + Save leaves in a copy: outputs, execution counts, kernel metadata; no source changed."""
+    nb = nbformat.read(path, as_version=4)
+    for k, c in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        c.execution_count = k + 1
+        c.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"ran cell {k}\n")]
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.9"}
+    nbformat.write(nb, path)
+
+
 def test_a_learners_day_loses_nothing(course):
     ws = course / "workspace"
     report = workspace.build(ws, lessons_of(course))
@@ -58,7 +78,7 @@ def test_a_learners_day_loses_nothing(course):
     edited = mine.read_bytes()
 
     report = workspace.build(ws, lessons_of(course))
-    assert report.kept == [mine.name] and not report.added and not report.updated
+    assert report.kept == [mine.name] and not report.added and not report.updated and not report.merged
     assert mine.read_bytes() == edited
 
     # `make clean`, the Makefile's own recipe, in the temporary course: .venv and build/ go, workspace stays.
@@ -70,36 +90,82 @@ def test_a_learners_day_loses_nothing(course):
     assert not (course / ".venv").exists() and not (course / "build").exists()
     assert mine.read_bytes() == edited, "make clean touched the learner's copy"
 
-    # The course moves on: lesson 03 changes, lesson 01 changes, and a new lesson appears.
-    for p in lessons_of(course):
-        src = nbformat.read(p, as_version=4)
-        src.cells.insert(1, nbformat.v4.new_markdown_cell("An erratum, added after the first build."))
-        nbformat.write(src, p)
+    # The course moves on: both lessons change, and a new lesson appears.
+    course_update(course)
     new_lesson = course / "notebooks" / "07_new.ipynb"
     shutil.copy(LESSONS[0], new_lesson)
 
     report = workspace.build(ws, lessons_of(course))
-    assert mine.read_bytes() == edited, "a rebuild overwrote the learner's edit"
-    assert report.beside == [mine.name]
-    updated = ws / (mine.stem + workspace.UPDATED_SUFFIX)
-    assert "An erratum" in updated.read_text()
+    assert report.merged == [mine.name] and report.carried == {mine.name: 1}
+    assert "An erratum" in mine.read_text() and "# my answer" in mine.read_text()
+    backup = ws / report.backups[mine.name]
+    assert backup.parent.name == "backups" and backup.read_bytes() == edited, "the copy before the update is kept"
+    assert not list(ws.glob("*" + workspace.UPDATED_SUFFIX)), "no second copy of the lesson"
     assert report.updated == [LESSONS[0].name], "an untouched copy takes the update in place"
     assert "An erratum" in (ws / LESSONS[0].name).read_text()
     assert report.added == ["07_new.ipynb"]
+    lines = report.lines()
+    assert len(lines) == len(lessons_of(course)) + 1, "one line per lesson, then a summary"
+    assert any(mine.name in line and "1 answer carried over" in line and "backups/" in line for line in lines), lines
 
     # Built once more: nothing changes, nothing is lost.
+    after = mine.read_bytes()
     report = workspace.build(ws, lessons_of(course))
-    assert mine.read_bytes() == edited and report.beside == [mine.name] and not report.updated
+    assert mine.read_bytes() == after and report.kept == [mine.name] and not report.updated and not report.merged
 
     # On request only: the fresh copy, with the learner's kept in backups/.
     backup = workspace.refresh(ws, "03", lessons_of(course))
-    assert backup is not None and backup.read_bytes() == edited
+    assert backup is not None and backup.read_bytes() == after
     assert "my answer" not in mine.read_text() and "An erratum" in mine.read_text()
-    assert not updated.exists()
     assert workspace.build(ws, lessons_of(course)).unchanged == [p.name for p in lessons_of(course)]
 
 
-def test_a_damaged_manifest_means_nothing_is_overwritten(course):
+def test_ran_and_saved_then_the_course_updated_no_duplicate(course):
+    """Run All + Save does not make a copy the learner's: the update replaces it, with no .updated beside it."""
+    ws = course / "workspace"
+    workspace.build(ws, lessons_of(course))
+    ran = ws / LESSONS[0].name
+    run_and_save(ran)
+    assert "ran cell 0" in ran.read_text()
+    report = workspace.build(ws, lessons_of(course))
+    assert report.unchanged == [p.name for p in LESSONS], "outputs alone are not a change"
+    course_update(course)
+    report = workspace.build(ws, lessons_of(course))
+    assert report.updated == [p.name for p in LESSONS] and not report.merged and not report.beside
+    assert "An erratum" in ran.read_text()
+    assert sorted(p.name for p in ws.glob("*.ipynb")) == [p.name for p in LESSONS], "no second copy of a lesson"
+    assert all(": updated (you had not changed it)" in line for line in report.lines()[:-1])
+
+
+def test_answered_then_updated_answers_carried_over(course):
+    """Every answer the learner wrote (and ran) reaches the new version; unanswered cells take the new placeholder."""
+    ws = course / "workspace"
+    workspace.build(ws, lessons_of(course))
+    mine = ws / LESSONS[1].name
+    run_and_save(mine)
+    nb = nbformat.read(mine, as_version=4)
+    answer_cells = [i for i, c in enumerate(nb.cells) if "placeholder" in tags(c)]
+    assert len(answer_cells) >= 2
+    for k, i in enumerate(answer_cells[:-1]):   # all but the last answered
+        nb.cells[i].source = f"answer = {k}  # learner answer {k}"
+    nbformat.write(nb, mine)
+    before = mine.read_bytes()
+    untouched_placeholder = nb.cells[answer_cells[-1]].source
+
+    course_update(course, "Errata: a clearer sentence.")
+    report = workspace.build(ws, lessons_of(course))
+    assert report.merged == [mine.name] and report.carried[mine.name] == len(answer_cells) - 1
+    new = nbformat.read(mine, as_version=4)
+    assert new.cells[1].source == "Errata: a clearer sentence."
+    new_answers = [c for c in new.cells if "placeholder" in tags(c)]
+    assert [c.source for c in new_answers[:-1]] == [f"answer = {k}  # learner answer {k}"
+                                                     for k in range(len(answer_cells) - 1)]
+    assert new_answers[-1].source == untouched_placeholder
+    assert (ws / report.backups[mine.name]).read_bytes() == before
+    assert not list(ws.glob("*" + workspace.UPDATED_SUFFIX))
+
+
+def test_a_damaged_manifest_means_nothing_is_lost(course):
     ws = course / "workspace"
     workspace.build(ws, lessons_of(course))
     (ws / workspace.MANIFEST).write_text("{not json")
@@ -107,7 +173,39 @@ def test_a_damaged_manifest_means_nothing_is_overwritten(course):
     target.write_text(target.read_text().replace("answer = ...", "answer = 42", 1))
     before = target.read_bytes()
     report = workspace.build(ws, lessons_of(course))
-    assert target.read_bytes() == before and report.beside == [target.name]
+    assert target.read_bytes() == before and report.kept == [target.name], "the lesson did not change: kept as it is"
+    (ws / workspace.PRISTINE).rename(ws / "gone")   # nothing known about the copies at all
+    (ws / workspace.MANIFEST).unlink()
+    report = workspace.build(ws, lessons_of(course))
+    assert report.merged == [target.name] and "answer = 42" in target.read_text()
+    assert (ws / report.backups[target.name]).read_bytes() == before
+
+
+def test_an_unreadable_copy_is_never_touched(course):
+    ws = course / "workspace"
+    workspace.build(ws, lessons_of(course))
+    target = ws / LESSONS[0].name
+    target.write_text("{ half a notebook")
+    course_update(course)
+    report = workspace.build(ws, lessons_of(course))
+    assert target.read_text() == "{ half a notebook" and report.beside == [target.name]
+    assert "An erratum" in (ws / (target.stem + workspace.UPDATED_SUFFIX)).read_text()
+
+
+def test_an_older_manifest_still_knows_the_course_copies(course):
+    """Workspaces built before the source fingerprint recorded whole-file hashes: still the course's copies."""
+    import json
+
+    ws = course / "workspace"
+    workspace.build(ws, lessons_of(course))
+    data = json.loads((ws / workspace.MANIFEST).read_text())
+    for name in data["copies"]:
+        h = workspace.sha256((ws / name).read_bytes())
+        data["copies"][name] = {"written": h, "built": h}
+    (ws / workspace.MANIFEST).write_text(json.dumps(data))
+    course_update(course)
+    report = workspace.build(ws, lessons_of(course))
+    assert report.updated == [p.name for p in LESSONS] and not report.merged
 
 
 def test_the_makefile_serves_the_workspace_and_clean_spares_it():
