@@ -4,7 +4,13 @@
 framework-free helpers live here; ``course_utils.pt_utils`` and ``course_utils.tf_utils`` hold the
 mirrored framework helpers and are imported only when a lesson asks for them.
 """
-from . import check
+from .session import load_triton_before_tensorflow
+
+# Before anything else: where torch's CUDA build is installed, triton must load before TensorFlow
+# (session.TRITON_CRASH). Without triton installed (torch's CPU build) this does nothing.
+load_triton_before_tensorflow()
+
+from . import check  # noqa: E402
 from .arrays import framework_of, to_numpy
 from .compare import Comparison, compare
 from .data import Digits, load_digits

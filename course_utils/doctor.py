@@ -139,6 +139,55 @@ def check_torch_devices() -> Check:
                  f"torch is the {torch_build()}{note}")
 
 
+def kernel_start_lines(spec: Path | None = None) -> list[str]:
+    """What the kernel the lessons run in executes before the first cell (its ``exec_lines``).
+
+    ``spec``: a kernel.json; by default this environment's ``python3`` kernel, which ``make install``
+    and postBuild copy from tools/kernel.json. None installed (a plain ipykernel): nothing.
+    """
+    import json
+
+    spec = spec or Path(sys.prefix) / "share" / "jupyter" / "kernels" / "python3" / "kernel.json"
+    if not spec.is_file():
+        return []
+    flag = "--IPKernelApp.exec_lines="
+    return [arg[len(flag):] for arg in json.loads(spec.read_text()).get("argv", []) if arg.startswith(flag)]
+
+
+# A lesson's first cell, then what makes torch load triton (the first optimizer step imports
+# torch._dynamo): with torch's CUDA build, triton loaded after TensorFlow is a segmentation fault.
+LESSON_IMPORTS = ("import torch\nimport tensorflow as tf\nimport course_utils as cu\n"
+                  "w = torch.nn.Parameter(torch.ones(2))\nopt = torch.optim.SGD([w], lr=0.1)\n"
+                  "w.sum().backward()\nopt.step()\nprint('step ran', round(w.detach()[0].item(), 3))")
+
+
+def check_torch_with_tensorflow(timeout: float = 300) -> Check:
+    """Both frameworks in one process, imported as a lesson does in the course kernel, then one
+    optimizer step: in a subprocess, so that a crash is reported instead of killing the caller."""
+    import subprocess
+
+    code = "\n".join(kernel_start_lines() + [LESSON_IMPORTS])
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                              timeout=timeout, stdin=subprocess.DEVNULL, cwd=course_root())
+    except subprocess.TimeoutExpired:
+        done = None
+    if done is not None and done.returncode == 0 and "step ran 0.9" in done.stdout:
+        return Check("torch with tensorflow", True, "imported as the lessons do; an optimizer step ran")
+    if done is None:
+        problem = f"no answer within {timeout:.0f} s"
+    elif done.returncode < 0:
+        problem = f"the process was killed by signal {-done.returncode}"
+    else:
+        tail = [t for t in (done.stderr or done.stdout).splitlines() if t.strip()][-1:] or ["no output"]
+        problem = f"exit {done.returncode}: {tail[0][:120]}"
+    return Check("torch with tensorflow", False, f"imported as the lessons do, one optimizer step failed ({problem})",
+                 "start the kernel with `make lab` (its kernel imports course_utils first, which loads triton before "
+                 "TensorFlow), or install torch's CPU build: pip install torch==2.13.0 --index-url "
+                 "https://download.pytorch.org/whl/cpu")
+
+
 def check_tf_devices() -> Check:
     """Every device TensorFlow lists must run one small op, not only be listed."""
     import tensorflow as tf
@@ -237,7 +286,7 @@ def all_checks() -> list[Callable[[], Check | list[Check]]]:
         check_python, check_packages,
         lambda: check_import("torch"), lambda: check_import("tensorflow"),
         lambda: check_import("tensorboard"),
-        check_torch_devices, check_tf_devices,
+        check_torch_devices, check_tf_devices, check_torch_with_tensorflow,
         check_data, check_compiler, check_memory, check_disk,
     ]
 

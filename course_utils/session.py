@@ -4,6 +4,7 @@ Used in: every notebook, in its setup cell, right after the imports.
 """
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import platform
@@ -20,6 +21,34 @@ from .errors import CourseError
 # Read by TensorFlow's C++ runtime when it is imported: hide INFO/WARNING lines and the oneDNN
 # notice (which ignores the log level). Set for the kernel and inherited by every child process.
 QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}
+
+
+# PyPI's torch on Linux is the CUDA build (2.13.0+cu130), which pulls ``triton``. Importing triton
+# once TensorFlow is loaded is a segmentation fault (triton/knobs.py; FIELD_NOTES, "Environments
+# beyond the reference machine"), and torch imports it at the first optimizer step or torch.compile.
+# Loaded before TensorFlow, triton works: ``import course_utils`` does that, and the course kernel
+# imports course_utils at start (tools/kernel.json, exec_lines), before any lesson cell runs.
+TRITON_CRASH = ("torch's CUDA build loads triton, which crashes once TensorFlow is loaded: restart the kernel "
+                "and import course_utils before tensorflow (the course kernel of `make lab` does it by itself), "
+                "or install torch's CPU build (README).")
+
+
+def triton_installed() -> bool:
+    return importlib.util.find_spec("triton") is not None
+
+
+def load_triton_before_tensorflow() -> None:
+    """Import triton now if it is installed and TensorFlow is not loaded yet (see ``TRITON_CRASH``)."""
+    if "triton" in sys.modules or "tensorflow" in sys.modules or not triton_installed():
+        return
+    import triton  # noqa: F401  (loaded for its side effect: before TensorFlow, it does not crash)
+
+
+def refuse_triton_after_tensorflow() -> None:
+    """One line instead of a segmentation fault later (at the first optimizer step)."""
+    if "tensorflow" in sys.modules and "torch" in sys.modules and "triton" not in sys.modules \
+            and triton_installed():
+        raise CourseError(TRITON_CRASH)
 
 
 def quiet_environment() -> None:
@@ -232,7 +261,10 @@ def quiet_cuda_warning() -> None:
 def setup(seed: int = 0, threads: int | None = LESSON_THREADS, gpu: bool = False) -> None:
     """Prepare a lesson: quiet logs, pin threads, seed everything, print one line of versions and devices.
 
-    Call it once, right after importing the frameworks. Its side effects, all of them:
+    Call it once, right after importing the frameworks. Where torch's CUDA build (with triton) and
+    TensorFlow are both loaded but triton was not loaded first, it refuses with one line
+    (``TRITON_CRASH``) instead of letting the first optimizer step crash the kernel. Its side
+    effects, all of them:
 
     1. sets ``TF_CPP_MIN_LOG_LEVEL=2`` and ``TF_ENABLE_ONEDNN_OPTS=0`` in ``os.environ`` (TensorFlow
        reads them when imported, so ``make lab`` and ``make test`` also set them for the kernel;
@@ -272,6 +304,7 @@ def setup(seed: int = 0, threads: int | None = LESSON_THREADS, gpu: bool = False
     if threads is not None:
         threads = validate.integer(threads, "threads", "setup", minimum=1, maximum=1024)
     gpu = validate.flag(gpu, "gpu", "setup")
+    refuse_triton_after_tensorflow()
     quiet_environment()
     quiet_cuda_warning()
     if not gpu:

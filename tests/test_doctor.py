@@ -121,3 +121,23 @@ def test_devices_report_the_build_and_run_an_op():
     result = doctor.check_torch_devices()
     assert result.ok and "an op ran on each" in result.detail and "build" in result.detail
     assert doctor.check_tf_devices().ok
+
+
+def test_kernel_start_lines_are_the_installed_course_kernels(tmp_path):
+    """The check runs what the lessons' kernel runs first; the installed kernel is tools/kernel.json."""
+    assert doctor.kernel_start_lines(course_root() / "tools" / "kernel.json") == ["import course_utils"]
+    assert doctor.kernel_start_lines() == ["import course_utils"]
+    assert doctor.kernel_start_lines(tmp_path / "absent.json") == []
+
+
+def test_torch_with_tensorflow_runs_a_step_here():
+    check = doctor.check_torch_with_tensorflow()
+    assert check.ok, check
+
+
+def test_torch_with_tensorflow_reports_a_crash_in_one_line(monkeypatch):
+    """What the CUDA build does when triton loads after TensorFlow (a segfault), simulated."""
+    monkeypatch.setattr(doctor, "LESSON_IMPORTS", "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)")
+    check = doctor.check_torch_with_tensorflow()
+    assert not check.ok and "killed by signal 11" in check.detail
+    assert "make lab" in check.fix and "download.pytorch.org/whl/cpu" in check.fix

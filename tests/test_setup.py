@@ -142,3 +142,32 @@ def test_setup_sets_seaborns_colorblind_palette(capsys):
     cycle = [c for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]]
     assert cycle == list(session.COLORBLIND_CYCLE) == sns.color_palette("colorblind").as_hex()
     assert sns.color_palette().as_hex() == cycle  # seaborn's default hue colours follow the cycle
+
+
+def fake_triton(tmp_path):
+    (tmp_path / "triton").mkdir()
+    (tmp_path / "triton" / "__init__.py").write_text("")
+    return {**os.environ, "PYTHONPATH": str(tmp_path)}
+
+
+def test_import_course_utils_loads_triton_before_tensorflow(tmp_path):
+    """torch's CUDA build pulls triton, which crashes when it loads after TensorFlow: course_utils
+    (imported at kernel start, tools/kernel.json) loads it first; after TensorFlow it must not."""
+    env = fake_triton(tmp_path)
+    first = "import sys, course_utils; print('triton' in sys.modules)"
+    late = "import sys; sys.modules['tensorflow'] = sys; import course_utils; print('triton' in sys.modules)"
+    for code, loaded in ((first, "True"), (late, "False")):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        assert out.returncode == 0 and out.stdout.strip() == loaded, (code, out.stderr[-800:])
+
+
+def test_setup_refuses_triton_after_tensorflow_in_one_line(monkeypatch):
+    from course_utils import session
+
+    monkeypatch.setattr(session, "triton_installed", lambda: True)
+    monkeypatch.delitem(sys.modules, "triton", raising=False)
+    import tensorflow  # noqa: F401
+    import torch  # noqa: F401
+
+    with pytest.raises(cu.CourseError, match="import course_utils before tensorflow"):
+        cu.setup(seed=0, threads=None)
