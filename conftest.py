@@ -5,13 +5,22 @@ the report (a busy machine takes longer without anything being wrong), not a fai
 over NOTEBOOK_HARD_LIMIT_S (default 600 s, ten times the budget) fails the run: that is a hang.
 The per-notebook times go to build/notebook_times.json (the workshop schedule reads them), or to
 build/notebook_times.<variant>.json inside a portability run (tools/portability.py).
+
+It also loads tests/listen_watch.py: every socket a notebook's kernel or its children listen on, read
+from the operating system, must be on loopback (issue 26).
 """
 from __future__ import annotations
 
 import json
 import os
+import sys
 from collections import defaultdict
 from pathlib import Path
+
+# Issue 26: while each notebook runs, the listening sockets of its kernel and every child are read from
+# the OS; a listener beyond loopback fails the cell that was running (tests/listen_watch.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent / "tests"))
+pytest_plugins = ["listen_watch"]
 
 NOTEBOOK_BUDGET_S = float(os.environ.get("NOTEBOOK_BUDGET_S", "60"))
 NOTEBOOK_HARD_LIMIT_S = float(os.environ.get("NOTEBOOK_HARD_LIMIT_S", "600"))

@@ -10,11 +10,16 @@ exits is stopped too (``atexit``), so a failed cell never leaves a server or a p
     ...     web.get("/")[:15]
     '<!DOCTYPE HTML>'
 
+Where a process really listens is the operating system's answer, not its configuration:
+``listening_sockets(pids)`` reads it (``/proc/net/tcp*`` and each process's open sockets on Linux,
+psutil elsewhere), and ``loopback_interface()`` names the loopback device (``lo``, ``lo0`` on macOS).
+
 Used in: 05_debugging, 08_visualization, 09_saving_deploying, 11_distributed.
 """
 from __future__ import annotations
 
 import atexit
+import ipaddress
 import os
 import signal
 import socket
@@ -26,7 +31,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from . import validate
 from .errors import CourseError
@@ -194,6 +199,127 @@ def _answers(port: int, path: str | None) -> bool:
         return exc.code < 500
     except (urllib.error.URLError, OSError):
         return False
+
+
+@dataclass(frozen=True)
+class Listener:
+    """One listening TCP socket, as the operating system reports it."""
+
+    pid: int
+    process: str   # the process's name and its first arguments
+    address: str   # the bound address: "127.0.0.1", "::1", "0.0.0.0", "::", or an interface's address
+    port: int
+
+    @property
+    def loopback(self) -> bool:
+        """True when only this machine can connect (127.0.0.0/8 or ::1; not an IPv4-mapped wildcard)."""
+        return ipaddress.ip_address(self.address).is_loopback
+
+    @property
+    def kind(self) -> str:
+        """The kind of address, without the port: what a learner needs to know, the same on every machine."""
+        ip = ipaddress.ip_address(self.address)
+        if ip.is_loopback:
+            return f"loopback only ({self.address})"
+        if ip.is_unspecified:  # a wildcard: every interface, Wi-Fi included
+            return "ALL interfaces, IPv4 and IPv6 ([::])" if ip.version == 6 else "ALL IPv4 interfaces (0.0.0.0)"
+        return "one network interface (this machine's address)"
+
+
+def _hex_address(text: str) -> tuple[str, int]:
+    """``/proc/net/tcp*``'s ``0100007F:1F90`` (little-endian words) as ``("127.0.0.1", 8080)``."""
+    hex_ip, hex_port = text.split(":")
+    raw = bytes.fromhex(hex_ip)
+    raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+    ip = ipaddress.ip_address(raw)
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return str(ip), int(hex_port, 16)
+
+
+def listening_inodes() -> dict[int, tuple[str, int]]:
+    """Linux: every listening TCP socket in this network namespace, ``{inode: (address, port)}``."""
+    found: dict[int, tuple[str, int]] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A":  # 0A = TCP_LISTEN
+                found[int(fields[9])] = _hex_address(fields[1])
+    return found
+
+
+def socket_inodes(pid: int) -> set[int]:
+    """Linux: the inodes of the sockets process ``pid`` holds open (empty if it is gone or not ours)."""
+    inodes = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(int(target[8:-1]))
+    except OSError:
+        pass
+    return inodes
+
+
+def describe_process(pid: int) -> str:
+    """``name arg1 arg2 ...`` (short) for messages; ``pid N`` when it is gone."""
+    import psutil
+
+    try:
+        cmd = psutil.Process(pid).cmdline()
+    except psutil.Error:
+        return f"pid {pid}"
+    return " ".join([Path(cmd[0]).name, *cmd[1:4]])[:120] if cmd else f"pid {pid}"
+
+
+def listening_sockets(pids: Iterable[int], include_children: bool = True) -> list[Listener]:
+    """The TCP sockets that processes ``pids`` (and their descendants) listen on, read from the OS.
+
+    >>> [l.kind for l in listening_sockets([os.getpid()])]        # doctest: +SKIP
+    ['loopback only (127.0.0.1)', ...]
+    """
+    import psutil
+
+    tree: dict[int, None] = {}
+    for pid in pids:
+        try:
+            proc = psutil.Process(int(pid))
+            family = [proc, *proc.children(recursive=True)] if include_children else [proc]
+        except psutil.Error:
+            continue
+        tree.update((p.pid, None) for p in family)
+    found: list[Listener] = []
+    if sys.platform.startswith("linux"):
+        table = listening_inodes()
+        for pid in tree:
+            for inode in socket_inodes(pid) & table.keys():
+                found.append(Listener(pid, describe_process(pid), *table[inode]))
+    else:  # macOS and others: psutil asks the kernel per process
+        for pid in tree:
+            try:
+                conns = psutil.Process(pid).net_connections(kind="tcp")
+            except psutil.Error:
+                continue
+            found += [Listener(pid, describe_process(pid), c.laddr.ip.split("%")[0], c.laddr.port)
+                      for c in conns if c.status == psutil.CONN_LISTEN]
+    return sorted(set(found), key=lambda l: (l.pid, l.port, l.address))
+
+
+def loopback_interface() -> str | None:
+    """The name of the network interface that carries 127.0.0.1 (``lo`` on Linux, ``lo0`` on macOS)."""
+    import psutil
+
+    for name, addresses in psutil.net_if_addrs().items():
+        if any(a.family == socket.AF_INET and a.address == HOST for a in addresses):
+            return name
+    return None
 
 
 def running() -> list[Service]:

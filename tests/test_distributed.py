@@ -55,6 +55,64 @@ def test_environment_a_launcher_gives():
     config = json.loads(distributed.tf_config(1, [2222, 2223]))
     assert config["cluster"]["worker"] == ["127.0.0.1:2222", "127.0.0.1:2223"] and config["task"]["index"] == 1
     assert distributed.WORKER_ENV["OMP_NUM_THREADS"] == "1" and distributed.WORKER_ENV["TF_CPP_MIN_LOG_LEVEL"] == "2"
+    ifname = distributed.WORKER_ENV["GLOO_SOCKET_IFNAME"]  # detected, not hard-coded: lo, lo0 on macOS
+    assert any(a.address == "127.0.0.1" for a in psutil.net_if_addrs()[ifname])
+
+
+# --- issue 26: where the workers really listen, read from the operating system ---------------------
+
+LOOPBACK_KINDS = {"loopback only (127.0.0.1)"}
+
+
+def test_ddp_workers_listen_on_loopback_only(tmp_path):
+    """The rendezvous store (rank 0) and gloo's pairs: 127.0.0.1 only, as the OS reports it."""
+    workers = distributed.start_workers(DDP, 2, job=small_job(epochs=3), name="t-listen", run_dir=tmp_path)
+    workers.wait(timeout=120)
+    kinds = {l.kind for l in workers.listeners}
+    assert kinds == LOOPBACK_KINDS, kinds
+    assert len({l.port for l in workers.listeners}) >= 2, "the store and gloo were both seen"
+    assert_nothing_left(workers)
+
+
+@pytest.mark.parametrize("kind, expected", [("default", "ALL interfaces, IPv4 and IPv6 ([::])"),
+                                            ("loopback", "loopback only (127.0.0.1)")])
+def test_the_default_store_listens_everywhere_ours_on_loopback(kind, expected):
+    """Lesson 11's before/after: TCPStore as env:// makes it (every interface), and the course's store."""
+    with servers.start(["python", "-m", "course_utils.lessons.store_demo", kind, "{port}"], name=f"store-{kind}",
+                       ready_path=None, timeout=60) as store:
+        found = servers.listening_sockets([store.process.pid])
+    assert [l.kind for l in found] == [expected]
+
+
+@pytest.mark.xfail(strict=True, reason="known exception (issue 26): TensorFlow 2.21's gRPC server binds 0.0.0.0 "
+                   "(grpc_server_lib.cc), no option; strict: the day TF binds loopback, this turns red")
+def test_tf_grpc_server_listens_on_loopback():
+    code = ("import sys, time, tensorflow as tf; tf.distribute.Server(tf.train.ClusterSpec("
+            "{'worker': ['127.0.0.1:' + sys.argv[1]]}), job_name='worker', task_index=0, protocol='grpc'); "
+            "print('up', flush=True); time.sleep(60)")
+    with servers.start(["python", "-c", code, "{port}"], name="tf-server", ready_path=None, timeout=120,
+                       env=distributed.WORKER_ENV) as server:
+        found = servers.listening_sockets([server.process.pid])
+    assert found and all(l.loopback for l in found), [l.kind for l in found]
+
+
+def test_the_failure_report_names_the_cause_not_the_first_exit(tmp_path):
+    """Deterministic under any load: a partner's SIGABRT (gloo's reaction to a lost peer) that comes
+    FIRST is not reported; the worker that exited with an error is, with its last line."""
+    scripts = ["import os, signal; os.kill(os.getpid(), signal.SIGABRT)",            # rank 0: aborts at once
+               "import sys, time; time.sleep(1.5); print('ValueError: bad job'); sys.exit(1)"]  # rank 1: the cause
+    workers = distributed.Workers("t-order", "torch", tmp_path, [], [])
+    for rank, code in enumerate(scripts):
+        log = tmp_path / f"rank{rank}.log"
+        handle = open(log, "w")
+        workers._logs.append(handle)
+        proc = subprocess.Popen([sys.executable, "-c", code], stdout=handle, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        workers.services.append(servers.Service(f"t-order-rank{rank}", 0, proc, log))
+    with pytest.raises(cu.CourseError) as info:
+        workers.wait(timeout=60)
+    message = str(info.value)
+    assert "t-order: worker 1 of 2 exited with code 1" in message and "ValueError: bad job" in message, message
 
 
 def test_ddp_two_workers_agree_and_leave_nothing(tmp_path):

@@ -7,7 +7,12 @@ A rule that fails names the file, the line and what to write instead.
 from __future__ import annotations
 
 import ast
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -16,6 +21,9 @@ import numpy as np
 import pytest
 
 from labserver import ROOT, LabServer
+from listen_watch import Watch
+
+from course_utils import servers
 
 # lessons/*.py are the notebooks' text twins: their code is scanned as the notebooks' code cells,
 # and their markdown (prose, as comments) is not code the course runs.
@@ -209,3 +217,96 @@ def test_make_lab_really_listens_on_loopback_and_asks_for_the_token():
                      for c in p.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
     assert ("127.0.0.1", lab.port) in listening, listening
     assert all(ip == "127.0.0.1" for ip, _ in listening), f"listening beyond loopback: {listening}"
+
+
+def test_make_lab_and_its_kernels_listen_on_loopback_only():
+    """Issue 26, from the OS: JupyterLab and a kernel it starts (its ZMQ ports), sampled all along."""
+    import json
+    import urllib.request
+
+    with LabServer([]) as lab, Watch(lambda: [lab.process.pid]) as watch:
+        request = urllib.request.Request(lab.url + "/api/kernels", data=b"{}", method="POST",
+                                         headers={"Authorization": f"token {lab.token}",
+                                                  "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            kernel_id = json.loads(reply.read())["id"]
+        deadline = time.monotonic() + 60
+        while len(servers.listening_sockets([lab.process.pid])) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)  # the kernel's five ZMQ ports appear once it has started
+        listening = servers.listening_sockets([lab.process.pid])
+        lab.api("DELETE", f"/api/kernels/{kernel_id}")
+    assert len({l.pid for l in listening}) >= 2, f"no kernel seen listening: {listening}"
+    assert all(l.loopback for l in listening), listening
+    assert watch.findings == [], [f.line() for f in watch.findings]
+
+
+# --- issue 26: the listening-socket sampler the strict suite runs (tests/listen_watch.py) can fail ----
+
+BIND = ("import socket, sys, time; s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET); "
+        "s.bind((sys.argv[1], 0)); s.listen(); print('listening', flush=True); time.sleep(60)")
+
+
+def child_listening_on(address: str) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", BIND, address], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "listening"
+    return proc
+
+
+def has_ipv6() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def test_the_sampler_catches_a_child_on_all_interfaces_and_passes_loopback():
+    addresses = ["0.0.0.0", "127.0.0.1"] + (["::", "::1"] if has_ipv6() else [])
+    with Watch(lambda: [os.getpid()]) as watch:
+        watch.where = "planted wrong bind"
+        children = {a: child_listening_on(a) for a in addresses}
+        try:
+            time.sleep(3 * watch.interval)
+        finally:
+            for proc in children.values():
+                proc.kill()
+                proc.wait()
+    caught = {(f.pid, f.address) for f in watch.findings}
+    assert (children["0.0.0.0"].pid, "0.0.0.0") in caught, [f.line() for f in watch.findings]
+    if has_ipv6():
+        assert (children["::"].pid, "::") in caught, [f.line() for f in watch.findings]
+    assert all(f.address in ("0.0.0.0", "::") for f in watch.findings), "a loopback listener was flagged"
+    line = next(f for f in watch.findings if f.address == "0.0.0.0").line()
+    assert line.startswith("planted wrong bind: pid ") and "-c import socket" in line and "0.0.0.0:" in line
+    assert watch.samples >= 2 and not watch._thread.is_alive(), "the sampler ran and was stopped"
+
+
+def nbval(tmp_path: Path, cells: list[str]) -> subprocess.CompletedProcess:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "planted.ipynb"
+    nbformat.write(nb, path)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "listen_watch", "-p", "no:cacheprovider",
+                           "--nbval-lax", "--current-env", "-q", "-c", os.devnull, "--rootdir", str(tmp_path),
+                           str(path)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+
+PLANT = ("import subprocess, sys\n"
+         "child = subprocess.Popen([sys.executable, '-c', {bind!r}, {address!r}], stdout=subprocess.PIPE, text=True)\n"
+         "assert child.stdout.readline().strip() == 'listening'")
+
+
+def test_a_strict_notebook_run_fails_on_a_planted_wrong_bind(tmp_path):
+    """A real nbval run with the plugin: a cell whose child listens on 0.0.0.0 fails, named; loopback passes."""
+    stop = "import time; time.sleep(1); child.kill(); child.wait()"
+    wrong = nbval(tmp_path, ["x = 1", PLANT.format(bind=BIND, address="0.0.0.0"), stop])
+    out = wrong.stdout + wrong.stderr
+    assert wrong.returncode != 0, out[-3000:]
+    assert "planted.ipynb::Cell 1" in out and "listening beyond loopback" in out, out[-3000:]
+    assert "-c import socket" in out and "0.0.0.0:" in out, out[-3000:]
+    assert "1 failed, 2 passed" in out, out[-3000:]
+    right = nbval(tmp_path, ["x = 1", PLANT.format(bind=BIND, address="127.0.0.1"), stop])
+    out = right.stdout + right.stderr
+    assert right.returncode == 0 and "beyond loopback: 0; known exceptions: 0" in out, out[-3000:]

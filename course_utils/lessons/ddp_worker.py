@@ -21,8 +21,10 @@ Used in: 11_distributed (and tests/test_distributed.py).
 from __future__ import annotations
 
 import argparse
+import datetime
 import gc
 import os
+import socket
 import statistics
 import time
 from pathlib import Path
@@ -56,6 +58,31 @@ def timed(fn, reps: int) -> float:
     return statistics.median(times)
 
 
+def rendezvous_store(rank: int, world_size: int) -> "dist.TCPStore":
+    """The rendezvous store, listening on ``MASTER_ADDR`` only.
+
+    ``init_process_group("gloo")`` with env:// would make rank 0 host a ``TCPStore`` that listens on
+    every interface (``*:MASTER_PORT``), whatever ``MASTER_ADDR`` says. Here rank 0 binds the socket
+    itself, on ``MASTER_ADDR`` (127.0.0.1 in the lesson), and hands it to the store (``master_listen_fd``).
+    """
+    host, port = os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"])
+    timeout = datetime.timedelta(seconds=60)
+    if rank != 0:
+        return dist.TCPStore(host, port, world_size, is_master=False, timeout=timeout)
+    listener = socket.create_server((host, port))  # bound to host only; the store owns the socket from here
+    return dist.TCPStore(host, port, world_size, is_master=True, timeout=timeout,
+                         master_listen_fd=listener.detach())
+
+
+def init_gloo() -> None:
+    """Join the process group: torchrun's own store when torchrun started us, else our loopback store."""
+    if os.environ.get("TORCHELASTIC_RUN_ID"):  # torchrun: its agent already hosts the rendezvous store
+        dist.init_process_group("gloo")
+        return
+    rank, world_size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    dist.init_process_group("gloo", store=rendezvous_store(rank, world_size), rank=rank, world_size=world_size)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(1)  # 2 workers share 2 cores: one intra-op thread each
@@ -63,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
         job = {k: archive[k] for k in archive.files}
 
     # --- rank, world size, rendezvous: from the environment torchrun (or our launcher) set
-    dist.init_process_group("gloo")  # env://: MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE
+    init_gloo()  # MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE; the store listens on MASTER_ADDR only
     rank, world_size = dist.get_rank(), dist.get_world_size()
     print(f"rank {rank} of {world_size}: gloo ready", flush=True)
 

@@ -6,9 +6,12 @@ the environment a real launcher would give it: ``RANK``/``WORLD_SIZE``/``MASTER_
 ports from ``servers.free_port()``. Each worker's stdout and stderr go to its own log file (TensorFlow
 writes dozens of lines at start-up); what it computed comes back as ``rank<R>.npz`` in the run's folder.
 
-``Workers.wait`` returns the results, or raises one ``CourseError`` line naming the first worker that
-died, and why (exit code or signal, its last log line), after stopping the others: a worker blocked in
-an all-reduce with a dead partner would otherwise wait for minutes. Stopping reuses
+``Workers.wait`` returns the results, or raises one ``CourseError`` line naming the worker whose failure
+caused the others' (exit code or signal, its last log line; the same worker whatever the machine's load),
+after stopping the others: a worker blocked in an all-reduce with a dead partner would otherwise wait for
+minutes. While waiting it samples the workers' memory and the sockets they listen on (``listeners``,
+read from the operating system: the rendezvous store and gloo on 127.0.0.1 only; TensorFlow's gRPC
+servers on every interface, which TensorFlow 2.21 cannot change). Stopping reuses
 ``servers.Service.stop`` (the process group and every child), ``atexit`` included, and checks the
 ports are free again. ``run_workers`` is ``start_workers`` + ``wait``.
 
@@ -45,10 +48,14 @@ HOST = servers.HOST
 FRAMEWORKS = ("torch", "tensorflow")
 # Every worker's environment: TensorFlow's C++ logs quiet, no oneDNN notice, one OpenMP thread (also
 # silences torchrun's OMP banner). Each worker pins its framework's intra-op pool to 1 thread itself:
-# 2 workers share 2 cores.
+# 2 workers share 2 cores. GLOO_SOCKET_IFNAME: gloo's pairs listen on the loopback device, not on the
+# address this machine's host name resolves to (a LAN address on most laptops).
 WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0", "OMP_NUM_THREADS": "1",
               "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+if servers.loopback_interface():
+    WORKER_ENV["GLOO_SOCKET_IFNAME"] = servers.loopback_interface()
 RUNS_DIR = Path("build") / "lesson11"
+FAILURE_GRACE_S = 5.0  # after a worker fails, how long the others get to end on their own (see Workers._failure)
 
 
 def torch_env(rank: int, world_size: int, port: int) -> dict[str, str]:
@@ -100,6 +107,7 @@ class Workers:
     services: list[servers.Service]
     started: float = field(default_factory=time.monotonic)
     peak_memory: int = 0  # the most memory (bytes, PSS) all workers held at once, sampled while waiting
+    listeners: set = field(default_factory=set)  # servers.Listener: where the workers listened, sampled while waiting
     _sampled: float = field(default=0.0, repr=False)
     _logs: list[Any] = field(default_factory=list, repr=False)
 
@@ -139,18 +147,10 @@ class Workers:
         deadline = time.monotonic() + timeout
         try:
             while True:
-                self._sample_memory()
+                self._sample()
                 codes = [s.process.poll() for s in self.services]
-                failed = [r for r, c in enumerate(codes) if c not in (None, 0)]
-                if failed:
-                    time.sleep(0.2)  # let its last lines reach the log
-                    rank = failed[0]
-                    code = self.services[rank].process.returncode
-                    elapsed = time.monotonic() - self.started
-                    raise CourseError(
-                        f"{self.name}: worker {rank} of {self.world_size} {_describe_exit(code)} after "
-                        f"{elapsed:.1f} s; the other workers were stopped. "
-                        f"{self.services[rank].log_tail()} (log: {self._rel(self.services[rank].log_path)})")
+                if any(c not in (None, 0) for c in codes):
+                    raise self._failure()
                 if all(c == 0 for c in codes):
                     break
                 if time.monotonic() > deadline:
@@ -161,12 +161,44 @@ class Workers:
             self.stop()
         return [self._result(rank) for rank in range(self.world_size)]
 
-    def _sample_memory(self) -> None:
-        """Add up the workers' memory now; keep the peak (at most every 0.25 s: reading PSS costs a little)."""
+    def _failure(self, grace: float = FAILURE_GRACE_S) -> CourseError:
+        """The error for a run in which a worker failed: the worker that caused it, the same on any load.
+
+        When one worker dies, its partners fail too (gloo aborts a process whose peer vanished): which
+        exit the launcher sees first depends on the machine's load. So wait (up to ``grace`` seconds)
+        for the others to end on their own, then name the most telling failure: a signal other than
+        SIGABRT (killed from outside, or a crash), then a non-zero exit code (an exception), then
+        SIGABRT (gloo's reaction to a lost peer); the lowest rank among equals.
+        """
+        end = time.monotonic() + grace
+        while any(s.process.poll() is None for s in self.services) and time.monotonic() < end:
+            time.sleep(0.05)
+        time.sleep(0.2)  # let the last lines reach the logs
+        codes = {rank: s.process.poll() for rank, s in enumerate(self.services)}
+        failed = [rank for rank, code in codes.items() if code not in (None, 0)]
+
+        def telling(rank: int) -> tuple[int, int]:
+            code = codes[rank]
+            return (0 if code < 0 and code != -signal.SIGABRT else 1 if code > 0 else 2), rank
+
+        rank = min(failed, key=telling)
+        elapsed = time.monotonic() - self.started
+        return CourseError(
+            f"{self.name}: worker {rank} of {self.world_size} {_describe_exit(codes[rank])} after "
+            f"{elapsed:.1f} s; the other workers were stopped. "
+            f"{self.services[rank].log_tail()} (log: {self._rel(self.services[rank].log_path)})")
+
+    def _sample(self) -> None:
+        """At most every 0.25 s: the workers' memory (keep the peak) and where they listen (read from the OS)."""
         now = time.monotonic()
         if now - self._sampled < 0.25:
             return
         self._sampled = now
+        self._sample_memory()
+        self.listeners.update(servers.listening_sockets(self.pids))
+
+    def _sample_memory(self) -> None:
+        """Add up the workers' memory now; keep the peak."""
         total = 0
         for service in self.services:
             try:
