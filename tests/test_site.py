@@ -1,0 +1,279 @@
+"""The course website (``make site``, website/build.py): built offline, read in a real Chromium.
+
+- The site builds from the committed notebooks under tests/netoff.py (network off where this machine
+  allows it), into build/site/ exactly as ``make site`` does; its learner pages hold no solution and no
+  check verdict, the instructor build keeps them.
+- Served by a plain static server on 127.0.0.1: the home page, two lesson pages and the search page
+  render in Chromium, a search returns the expected lesson, every image loads, and no request leaves
+  that server (every request the pages make is recorded). A lesson page opened from ``file://`` too.
+  Screenshots of a lesson page and of a search result: build/site-shots/.
+- The build fails on a broken cross-reference and on a missing image (planted in a tiny site built
+  with the same Sphinx command), and passes without them.
+
+Runs in ``make test`` (test-unit). Without Chromium the browser part skips with the reason, except
+under CI=true (tests/test_browser.py's rule), where it fails. About 40-70 s on 2 busy cores.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from test_browser import CHROMIUM_ARGS, IN_CI, chromium_path
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "build" / "site"
+SHOTS = ROOT / "build" / "site-shots"
+sys.path.insert(0, str(ROOT / "website"))
+import build as site_build  # noqa: E402  (website/build.py)
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LESSON_PAGES = ("03_same_model", "08_visualization")     # both with figures; 03 with tqdm widget outputs
+SEARCHES = {"MirroredStrategy": "11_distributed", "Visdom": "08_visualization"}
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    """``make site``'s build, with the outbound network off (tests/netoff.py)."""
+    done = subprocess.run([sys.executable, str(ROOT / "tests" / "netoff.py"), sys.executable,
+                           str(ROOT / "website" / "build.py"), "--out", "build/site"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"the site did not build:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    print(done.stdout.strip().splitlines()[-1])
+    return SITE
+
+
+def test_every_lesson_and_document_is_a_page(site):
+    for nb in NOTEBOOKS:
+        assert (site / "lessons" / f"{nb.stem}.html").is_file(), nb.name
+    for page in ("index", "claims", "search", "instructors/guide", "instructors/hub", "instructors/schedule"):
+        assert (site / f"{page}.html").is_file(), page
+    nav = (site / "index.html").read_text()
+    order = [nav.find(f'lessons/{nb.stem}.html') for nb in NOTEBOOKS]
+    assert -1 not in order and order == sorted(order), "lessons missing from the navigation or out of order"
+
+
+def test_lesson_page_carries_stamp_downloads_and_report_link(site):
+    pins = site_build.pins()
+    for nb in NOTEBOOKS:
+        html = (site / "lessons" / f"{nb.stem}.html").read_text()
+        for name in ("torch", "tensorflow", "keras"):
+            assert pins[name] in html, f"{nb.stem}: no {name} version in the stamp"
+        assert re.search(r"(last strict run that passed|committed on|working tree)", html), nb.stem
+        downloads = re.findall(r'href="(\.\./_downloads/[^"]+)"', html)
+        assert any(d.endswith(f"/{nb.stem}.learner.ipynb") for d in downloads), nb.stem
+        assert any(d.endswith(f"/{nb.name}") for d in downloads), nb.stem
+        for d in downloads:
+            assert (site / "lessons" / d).resolve().is_file(), d
+        assert re.search(rf'href="{re.escape(site_build.DEFAULT_REPO_URL)}/issues/new\?title=[^"]*{nb.stem}',
+                         html.replace("&amp;", "&")), f"{nb.stem}: no 'report a problem' link"
+
+
+def solution_lines(nb_path: Path) -> list[str]:
+    """Distinctive lines of a notebook's solution cells: long, and in no other cell (nor its outputs)."""
+    nb = nbformat.read(nb_path, as_version=4)
+    solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
+    elsewhere = json.dumps([c for c in nb.cells if c not in solutions])
+    lines = []
+    for cell in solutions:
+        lines += [line.strip() for line in cell.source.splitlines()
+                  if len(line.strip()) > 30 and not line.strip().startswith("#")
+                  and json.dumps(line.strip())[1:-1] not in elsewhere]
+    assert lines or not solutions, f"{nb_path.name}: no distinctive solution line to look for"
+    return lines
+
+
+def text_of(html: str) -> str:
+    import html as html_lib
+
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def test_learner_site_shows_no_solution_and_no_verdict(site):
+    html = text_of((site / "lessons" / "03_same_model.html").read_text())
+    assert "answer = W.transpose(2, 3, 1, 0)" not in html
+    assert "Exercise 3.1 — correct" not in html
+    assert "answer = ..." in html and "cu.check.conv_kernel(answer)" in html
+    for nb in NOTEBOOKS:
+        page = text_of((site / "lessons" / f"{nb.stem}.html").read_text())
+        shown = [line for line in solution_lines(nb) if line in page]
+        assert not shown, f"{nb.stem}: solution lines on the learner page: {shown[:3]}"
+
+
+def test_instructor_build_keeps_solutions(tmp_path):
+    nb = ROOT / "notebooks" / "03_same_model.ipynb"
+    for sub in ("lessons", "downloads"):
+        (tmp_path / sub).mkdir()
+    site_build.stage_lesson(nb, tmp_path, "https://example.org/r", solutions=True)
+    page = (tmp_path / "lessons" / nb.name).read_text()
+    assert "W.transpose(2, 3, 1, 0)" in page and "Exercise 3.1 — correct" in page
+    learner_copy = (tmp_path / "downloads" / f"{nb.stem}.learner.ipynb").read_text()
+    assert "W.transpose(2, 3, 1, 0)" not in learner_copy and "https://example.org/r/issues/new" in page
+
+
+def test_no_widget_state_or_cdn_script(site):
+    for page in site.rglob("*.html"):
+        html = page.read_text()
+        assert "widget-state+json" not in html and "require.min.js" not in html, page
+        for url in re.findall(r'<(?:script|link|img|iframe)[^>]+(?:src|href)="([^"]+)"', html):
+            assert not re.match(r"^(https?:)?//", url), f"{page.relative_to(site)} loads {url}"
+    html = text_of((site / "lessons" / "03_same_model.html").read_text())
+    assert "PyTorch MLP:" in html and "it/s" in html, "the tqdm bar's text form is missing"
+
+
+def test_claims_page_links_every_claim_to_its_section(site):
+    from course_utils.lessons import claims
+
+    html = (site / "claims.html").read_text()
+    for claim, _ in claims.CLAIMS:
+        assert text_of(claim) in text_of(html).replace("’", "'"), claim
+    links = re.findall(r'href="(lessons/[0-9]{2}_[a-z_]+\.html)#([^"]+)"', html)
+    assert len(links) >= len(claims.CLAIMS)
+    for page, anchor in links:   # Sphinx already fails on a missing anchor; this reads the built pages
+        assert f'id="{anchor}"' in (site / page).read_text(), f"{page}#{anchor}"
+
+
+# --- the build fails on a broken reference or a missing image -----------------------------------------
+
+def tiny_site(tmp_path: Path, page: str) -> subprocess.CompletedProcess:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "index.md").write_text("# Home\n\n```{toctree}\nother\n```\n\n" + page)
+    (src / "other.md").write_text("# Other\n\n## A section\n\ntext\n")
+    (src / "plot.png").write_bytes((ROOT / "docs" / "instructors" / "hub_load.png").read_bytes())
+    return subprocess.run(site_build.sphinx_command(src, tmp_path / "out"), cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("page, error", [
+    ("[a section](other.md#a-section) ![a plot](plot.png)\n", None),
+    ("[a section](other.md#no-such-section)\n", "no-such-section"),
+    ("{ref}`no-such-label`\n", "no-such-label"),
+    ("[a page](missing_page.md)\n", "missing_page"),
+    ("![a plot](no_such_plot.png)\n", "no_such_plot.png"),
+])
+def test_build_fails_on_broken_reference_or_missing_image(tmp_path, page, error):
+    done = tiny_site(tmp_path, page)
+    if error is None:
+        assert done.returncode == 0, done.stderr
+    else:
+        assert done.returncode != 0 and error in done.stderr, done.stderr
+
+
+# --- in Chromium ------------------------------------------------------------------------------------
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return unavailable("the Python package playwright is not installed")
+    with sync_playwright() as playwright:
+        path = chromium_path(playwright)
+        if path == "":
+            unavailable("no Chromium found (/usr/bin/chromium, COURSE_CHROMIUM, or Playwright's own)")
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def unavailable(reason: str):
+    if IN_CI:
+        pytest.fail(f"CI=true and the site's browser test cannot run: {reason}. Run `make browser-install`.")
+    pytest.skip(f"{reason} — run `make browser-install` to enable the site's browser test")
+
+
+class Visit:
+    """A page in Chromium that records every request it makes."""
+
+    def __init__(self, browser, allowed: str):
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.allowed, self.requests, self.failed = allowed, [], []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("requestfailed", lambda r: self.failed.append(r.url))
+
+    def open(self, url: str):
+        self.page.goto(url, wait_until="load")
+        self.page.wait_for_load_state("networkidle")
+        return self.page
+
+    def outside(self) -> list[str]:
+        return [u for u in self.requests if not (u.startswith(self.allowed) or u.startswith(("data:", "blob:")))]
+
+    def broken_images(self) -> list[str]:
+        return self.page.eval_on_selector_all(
+            "img", "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+
+    def close(self):
+        self.context.close()
+
+
+def test_pages_render_images_load_nothing_leaves_the_server(browser, server):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    visit = Visit(browser, server)
+    try:
+        page = visit.open(f"{server}/index.html")
+        assert "side by side" in page.title()
+        assert page.locator("nav a[href*='lessons/00_setup_check']").count() >= 1
+        images = 0
+        for stem in LESSON_PAGES:
+            page = visit.open(f"{server}/lessons/{stem}.html")
+            assert page.locator("h1").first.inner_text().startswith(stem[:2]), stem
+            assert page.locator(".site-stamp").count() == 1, f"{stem}: no version stamp"
+            images += page.locator("article img").count()
+            assert not visit.broken_images(), f"{stem}: images that did not load: {visit.broken_images()}"
+        assert images >= 4, f"expected the figures of lessons 03 and 08, found {images} images"
+        page = visit.open(f"{server}/lessons/{LESSON_PAGES[1]}.html")
+        page.screenshot(path=str(SHOTS / f"lesson-{LESSON_PAGES[1]}.png"), full_page=False)
+        for query, lesson in SEARCHES.items():
+            page = visit.open(f"{server}/search.html?q={query}")
+            page.wait_for_selector("#search-results ul li a", timeout=30_000)
+            found = page.eval_on_selector_all("#search-results ul li a", "as => as.map(a => a.href)")
+            assert any(f"lessons/{lesson}.html" in href for href in found), f"{query!r}: {found[:8]}"
+            page.screenshot(path=str(SHOTS / f"search-{query}.png"))
+        assert not visit.failed, f"requests that failed: {visit.failed}"
+        assert not visit.outside(), f"requests that left {server}: {visit.outside()}"
+        assert len(visit.requests) > 10   # the recorder saw the pages' own requests
+    finally:
+        visit.close()
+
+
+def test_lesson_page_from_file_url(browser, site):
+    visit = Visit(browser, "file://")
+    try:
+        page = visit.open((site / "lessons" / f"{LESSON_PAGES[0]}.html").as_uri())
+        assert page.locator(".site-stamp").count() == 1
+        assert not visit.broken_images()
+        assert not visit.outside(), f"requests outside file://: {visit.outside()}"
+    finally:
+        visit.close()
+    (SHOTS / "README.txt").write_text(json.dumps({
+        f"lesson-{LESSON_PAGES[1]}.png": "a lesson page: title, version stamp, downloads, first cells",
+        **{f"search-{q}.png": f"search for {q!r}; the results list {lesson}" for q, lesson in SEARCHES.items()},
+    }, indent=1) + "\n")
