@@ -28,6 +28,7 @@ export TORCHINDUCTOR_CACHE_DIR := $(CURDIR)/build/cache/inductor-native
 .PHONY: learner slides slides-assets wheelhouse schedule
 .PHONY: hub test-hub hub-load
 .PHONY: lab-instructor learner-refresh
+.PHONY: site
 
 help:
 	@echo "make lab             install (first time), build your own copies in workspace/ and open JupyterLab there (127.0.0.1, with a token)"
@@ -44,6 +45,7 @@ help:
 	@echo "make learner         add new lessons to workspace/ without serving it; never overwrites a copy you changed"
 	@echo "make learner-refresh LESSON=03  replace your copy of lesson 03 by the current one (yours goes to workspace/backups/)"
 	@echo "make slides          a Reveal.js deck per lesson in build/slides/ that opens offline (needs npm)"
+	@echo "make site            the course as a static website in build/site/ (offline, searchable; SITE_SOLUTIONS=1: instructor site)"
 	@echo "make schedule        docs/instructors/schedule.md from the lesson headers and measured times"
 	@echo "make wheelhouse      download every pinned package into wheelhouse/ (make lab then installs offline)"
 	@echo "make hub             a JupyterHub for the room on 127.0.0.1:8000 (docs/instructors/hub.md)"
@@ -210,6 +212,16 @@ slides-assets: node_modules/.package-lock.json
 # One deck per lesson, with reveal.js copied next to the decks: build/slides/ opens offline, from disk.
 slides: install slides-assets
 	$(BIN)/python -m course_utils slides --out build/slides
+
+# The course as a website (website/build.py): build/site/ from the committed, executed notebooks, never
+# re-executed; learner version (solutions removed) unless SITE_SOLUTIONS=1. Any Sphinx warning fails it.
+# SITE_REPO_URL: the repository that "report a problem with this page" and links to files point at.
+# Open build/site/index.html, or serve it: python -m http.server -d build/site -b 127.0.0.1 8000
+SITE_SOLUTIONS ?=
+SITE_REPO_URL ?= $(shell git remote get-url origin 2>/dev/null | sed -E 's#^git@([^:]+):#https://\1/#; s#\.git$$##')
+site: install
+	$(BIN)/python website/build.py --out build/site $(if $(filter 1 yes true,$(SITE_SOLUTIONS)),--solutions) \
+	  $(if $(SITE_REPO_URL),--repo-url "$(SITE_REPO_URL)")
 
 # Reads build/notebook_times.json (written by make test-notebooks); run that first for fresh numbers.
 schedule: install
