@@ -114,7 +114,17 @@ doctor: install
 	$(BIN)/python -m course_utils doctor
 
 # Everything CI runs (.ci/run: `make browser-install test`). Times on 2 cores: see tests/README.md.
-test: install test-unit test-notebooks test-browser test-hub
+# Each target runs in turn (the first failure stops the run, as before); at the end, even after a
+# failure, the time each one took (build/test_times.txt): a busy or slow machine shows where time went.
+TEST_TARGETS := test-unit test-notebooks-native test-notebooks-narrow test-browser test-hub
+test: install
+	@mkdir -p build; rm -f build/test_times.txt; status=0; \
+	for target in $(TEST_TARGETS); do \
+	  start=$$(date +%s); $(MAKE) --no-print-directory $$target; status=$$?; \
+	  echo "$$target: $$(( $$(date +%s) - start )) s$$([ $$status = 0 ] || echo ' (failed)')" >> build/test_times.txt; \
+	  [ $$status = 0 ] || break; \
+	done; \
+	echo "=== make test, time per target:"; cat build/test_times.txt; exit $$status
 
 # The browser test re-runs every notebook, so it has its own target (test-browser), not this one.
 test-unit: install

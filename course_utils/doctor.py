@@ -79,7 +79,9 @@ def check_packages() -> list[Check]:
         elif found is None:
             checks.append(Check(name, False, "not installed", "run `make lab` (or `pip install -r requirements.txt`)."))
         else:
-            checks.append(Check(name, ok, found if ok else f"{found}, course pins {wanted}",
+            # Shown without the build tag when it matches: the lesson-00 cell is compared on every machine;
+            # the build is named by the "torch devices" line.
+            checks.append(Check(name, ok, Version(found).public if ok else f"{found}, course pins {wanted}",
                                 f"run `pip install {name}=={wanted}` in the course environment."))
     return checks
 
@@ -90,7 +92,8 @@ def check_import(module: str) -> Check:
     except Exception as exc:  # an import can fail in many ways (missing DLL, wrong CPU, ...)
         return Check(f"import {module}", False, f"{type(exc).__name__}: {exc}".splitlines()[0],
                      f"reinstall it: `pip install --force-reinstall {module}` in the course environment.")
-    return Check(f"import {module}", True, getattr(imported, "__version__", "ok"))
+    version = getattr(imported, "__version__", "ok")
+    return Check(f"import {module}", True, version.split("+", 1)[0])  # the build: the "devices" lines
 
 
 def _torch_op_problem(device: str) -> str | None:

@@ -103,6 +103,52 @@ def _short_course_errors() -> None:
     ip.set_custom_exc((CourseError,), one_line)
 
 
+def _path_prefixes() -> list[tuple[str, str]]:
+    """(absolute prefix, short name) pairs, longest first: site-packages, the standard library, the course."""
+    import site
+    import sysconfig
+
+    from .paths import course_root
+
+    paths = sysconfig.get_paths()
+    pairs = {paths["purelib"]: "site-packages", paths["platlib"]: "site-packages",
+             site.getusersitepackages(): "site-packages", paths["stdlib"]: "python-lib",
+             str(course_root()): "."}
+    return sorted(((prefix.rstrip("/\\") + os.sep, short + os.sep) for prefix, short in pairs.items() if prefix),
+                  key=lambda pair: -len(pair[0]))
+
+
+def short_paths(text: str) -> str:
+    """``text`` with this machine's install paths made relative: ``site-packages/torch/_tensor.py``.
+
+    >>> import sysconfig
+    >>> short_paths(sysconfig.get_paths()["purelib"] + "/torch/_tensor.py:623")
+    'site-packages/torch/_tensor.py:623'
+    """
+    for prefix, short in _path_prefixes():
+        text = text.replace(prefix, short)
+    return text
+
+
+def _short_traceback_paths() -> None:
+    """In IPython, show tracebacks with ``short_paths``: a stored notebook must not carry the
+    absolute path (user name, Python version, venv) of the machine that ran it."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    ip = get_ipython()
+    if ip is None or getattr(ip, "_course_short_paths", False):
+        return
+    show = ip._showtraceback  # what IPython and ipykernel call with the formatted lines
+
+    def shortened(etype, evalue, stb):
+        return show(etype, evalue, [short_paths(line) for line in stb])
+
+    ip._showtraceback = shortened
+    ip._course_short_paths = True
+
+
 # Threads for both frameworks' intra-op pools. A reduction split over N threads sums in another
 # order than over M, so its last digits depend on the thread count, which by default is the
 # number of cores: pinning it makes a 4-core and a 16-core laptop print the same numbers as this
@@ -276,7 +322,9 @@ def setup(seed: int = 0, threads: int | None = LESSON_THREADS, gpu: bool = False
     4. if TensorFlow is imported: its Python logger and absl's log only errors;
     5. if torch is imported: ``torch.compile``'s dynamo/inductor loggers log only errors;
     6. ignores Keras' "Do not pass an `input_shape`" warning;
-    7. inside IPython, shows a ``CourseError`` as one line rather than a traceback;
+    7. inside IPython, shows a ``CourseError`` as one line rather than a traceback, and every
+       traceback with paths relative to site-packages, the standard library or the course
+       (``short_paths``), so that no stored notebook names the machine that ran it;
     8. pins the intra-op thread pools of the imported frameworks to ``threads`` (default
        ``LESSON_THREADS`` = 2; ``None`` leaves each framework's default, one thread per core):
        the last digits of a large sum depend on how many threads share it, so a lesson prints the
@@ -311,6 +359,7 @@ def setup(seed: int = 0, threads: int | None = LESSON_THREADS, gpu: bool = False
         os.environ.update(CPU_ENV)
     _quiet_loggers()
     _short_course_errors()
+    _short_traceback_paths()
     if threads is not None:
         pin_threads(threads)
     if not gpu:

@@ -171,3 +171,18 @@ def test_setup_refuses_triton_after_tensorflow_in_one_line(monkeypatch):
 
     with pytest.raises(cu.CourseError, match="import course_utils before tensorflow"):
         cu.setup(seed=0, threads=None)
+
+
+def test_tracebacks_name_no_absolute_path_after_setup():
+    """An intentional error in a lesson stores its traceback: paths relative to site-packages and
+    the course, so no notebook carries this machine's venv (user name, Python version)."""
+    code = ("from IPython.core.interactiveshell import InteractiveShell\n"
+            "ip = InteractiveShell.instance()\n"
+            "ip.run_cell('import torch, course_utils as cu; cu.setup(seed=0, threads=None)')\n"
+            "ip.run_cell('torch.ones(2, requires_grad=True).sum().backward(); torch.ones(2).backward()')\n"
+            "ip.run_cell('exec(compile(\"1/0\", cu.session.__file__, \"exec\"))')\n")  # a frame in a course file
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+    text = out.stdout + out.stderr
+    assert "RuntimeError" in text and "site-packages/torch/" in text, text[-2000:]
+    assert "ZeroDivisionError" in text and "course_utils/session.py" in text, text[-2000:]
+    assert sys.prefix not in text and str(cu.paths.course_root()) not in text, text[-2000:]
