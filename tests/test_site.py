@@ -250,6 +250,7 @@ def test_pages_render_images_load_nothing_leaves_the_server(browser, server):
             assert not visit.broken_images(), f"{stem}: images that did not load: {visit.broken_images()}"
         assert images >= 4, f"expected the figures of lessons 03 and 08, found {images} images"
         page = visit.open(f"{server}/lessons/{LESSON_PAGES[1]}.html")
+        page.locator(".site-stamp").scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / f"lesson-{LESSON_PAGES[1]}.png"), full_page=False)
         for query, lesson in SEARCHES.items():
             page = visit.open(f"{server}/search.html?q={query}")
@@ -274,6 +275,6 @@ def test_lesson_page_from_file_url(browser, site):
     finally:
         visit.close()
     (SHOTS / "README.txt").write_text(json.dumps({
-        f"lesson-{LESSON_PAGES[1]}.png": "a lesson page: title, version stamp, downloads, first cells",
+        f"lesson-{LESSON_PAGES[1]}.png": "a lesson page scrolled to its version stamp, downloads and report link",
         **{f"search-{q}.png": f"search for {q!r}; the results list {lesson}" for q, lesson in SEARCHES.items()},
     }, indent=1) + "\n")

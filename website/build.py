@@ -130,10 +130,24 @@ def learner_page(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+FIGURE_PREFIX = "*Figure:*"   # tests/test_figures.py: the description cell right after each figure
+
+
+def describe_figures(nb: nbformat.NotebookNode) -> None:
+    """Each figure's one-sentence description (the markdown cell after it) becomes its image's alt text."""
+    for cell, after in zip(nb.cells, nb.cells[1:]):
+        has_image = any(k.startswith("image/") for out in cell.get("outputs", []) for k in out.get("data", {}))
+        text = after.source.strip().split("\n\n")[0] if after.cell_type == "markdown" else ""
+        if cell.cell_type == "code" and has_image and text.startswith(FIGURE_PREFIX):
+            alt = re.sub(r"[`*_]", "", " ".join(text[len(FIGURE_PREFIX):].split()))
+            cell.metadata.setdefault("mystnb", {}).setdefault("image", {})["alt"] = alt
+
+
 def stage_lesson(src: Path, out: Path, repo_url: str, solutions: bool) -> None:
     nb = nbformat.read(src, as_version=4)
     page = nb if solutions else learner_page(nb)
     strip_widgets(page)
+    describe_figures(page)
     downloads = out / "downloads"
     learner_copy, shown_copy = f"{src.stem}.learner.ipynb", src.name
     write(downloads / learner_copy, nbformat.writes(learner.learner_notebook(nb)))
