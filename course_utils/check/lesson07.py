@@ -3,10 +3,16 @@
 The frameworks are never imported here: the checks read what the learner hands in (a tf.data
 pipeline, a DataLoader, a Dataset or a function) and take torch or TensorFlow from ``sys.modules``
 only when they need it. The exercises' inputs are rebuilt here, so a check never trusts the learner's cell.
+
+The checks run what they claim: 7.1 iterates several epochs and tests where the labels land (bounds
+whose false-fail and false-pass rates ``tests/test_checks_lesson07.py`` computes); 7.2 builds the
+learner's Dataset with other seeds and other images, re-seeds every global generator between passes,
+and, where the start method is fork, runs real DataLoader workers.
 """
 from __future__ import annotations
 
 import copy
+import random
 import sys
 from typing import Any
 
@@ -15,18 +21,46 @@ import numpy as np
 from ..arrays import framework_of, is_tensor_like
 from .core import Wrong, as_array, describe, exercise
 
-# Exercise 7.1: the digits' training labels, sorted (1,438 of them), batched by 64.
+# --- Exercise 7.1: the digits' training labels, sorted (1,438 of them), batched by 64 ----------------
 SHUFFLE_BATCH = 64
-MIN_CLASSES_FIRST_BATCH = 8      # a real shuffle puts 10 classes in 64 samples (fewer than 8: p < 1e-6)
-MAX_ORDER_CORRELATION = 0.2      # |correlation| of position and label; a real shuffle gives ~0.03
+SHUFFLE_EPOCHS = 10
+# A shuffle buffer of B samples over sorted data can output the first 9 only at position
+# (first index of the 9s) - B + 1 or later. A full shuffle puts a 9 among the first FIRST_NINE_BY
+# outputs of at least one of SHUFFLE_EPOCHS epochs except with probability ~1e-9 (the tests compute it);
+# every buffer of at most (first index of the 9s) + 1 - FIRST_NINE_BY samples never does.
+FIRST_NINE_BY = 20
+# Two consecutive epochs' batches hold (nearly) the same classes when the order is fixed: the
+# correlation of their class counts per batch is 1 for a fixed order (shuffled once, or no reshuffle),
+# ~0.78 for a buffer of 16 over a fixed order, and 0 ± 0.065 for two full shuffles (the tests measure it).
+MAX_EPOCH_SIMILARITY = 0.5
 
-# Exercise 7.2: the noisy digits.
+# --- Exercise 7.2: the noisy digits --------------------------------------------------------------
 NOISE_SAMPLES = 32
 NOISE_STD = 0.1
+# 32 samples × 64 pixels = 2048 draws: the sample std is 0.1 ± 0.0016 and the mean 0 ± 0.0022; these
+# bounds are more than 6 standard deviations away.
+NOISE_STD_BAND = (0.09, 0.11)
+NOISE_MAX_MEAN = 0.015
+NOISE_SEEDS = (0, 1, 7)
+WORKER_TIMEOUT_S = 60
 
-# Exercise 7.3: the stages, in the right order.
+# --- Exercise 7.3: the stages, in the right order ------------------------------------------------
 STAGES = ["decode", "cache", "shuffle", "augment", "batch", "prefetch"]
+ENCODED_SAMPLES = 256
 
+
+def _framework_by_class(answer: Any) -> str:
+    """The library a learner's object builds on: its class or one of its base classes ("python" if none)."""
+    for cls in type(answer).__mro__:
+        root = (cls.__module__ or "").split(".")[0]
+        if root == "torch":
+            return "torch"
+        if root in ("tensorflow", "keras"):
+            return "tensorflow"
+    return framework_of(answer)
+
+
+# --- 7.1 -----------------------------------------------------------------------------------------
 
 def _digits_labels() -> np.ndarray:
     from ..data import load_digits
@@ -52,25 +86,69 @@ def _labels_of(batch: Any) -> Any:
     return batch
 
 
-@exercise("7.1")
+def _one_epoch(answer: Any, total: int) -> list[np.ndarray]:
+    batches = []
+    for batch in answer:
+        labels = _labels_of(batch)
+        if not is_tensor_like(labels) or isinstance(labels, (np.ndarray, np.generic)):
+            raise Wrong(f"the pipeline yields {describe(labels)}; it should yield the framework's tensors "
+                        "(no NumPy iterator or NumPy collate).")
+        batches.append(as_array(labels, what="a batch").reshape(-1))
+        if len(batches) > 2 * total:
+            raise Wrong("the pipeline does not end: one epoch, please (no .repeat()).")
+    return batches
+
+
+def first_nine_position(epoch: np.ndarray) -> int:
+    """Where the first 9 comes in an epoch of labels (its length if there is none)."""
+    nines = np.flatnonzero(epoch == 9)
+    return int(nines[0]) if len(nines) else len(epoch)
+
+
+def _class_counts(epoch: np.ndarray) -> np.ndarray:
+    """Each batch's count of each class, less what a batch of its size holds on average."""
+    counts = np.bincount(np.arange(len(epoch)) // SHUFFLE_BATCH * 10 + epoch.astype(np.int64),
+                         minlength=-(-len(epoch) // SHUFFLE_BATCH) * 10).reshape(-1, 10).astype(np.float64)
+    share = np.bincount(epoch.astype(np.int64), minlength=10) / len(epoch)
+    return (counts - counts.sum(axis=1, keepdims=True) * share).ravel()
+
+
+def epoch_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation of two epochs' class counts per batch: 1 for the same order, about 0 for two shuffles."""
+    return float(np.corrcoef(_class_counts(a), _class_counts(b))[0, 1])
+
+
+def shuffle_verdict(epochs: list[np.ndarray]) -> str | None:
+    """Why these epochs of labels (each a permutation of the sorted labels) are no full shuffle, or None.
+
+    The bounds, shared with the tests that compute their error rates: consecutive epochs' batches hold
+    unrelated classes; the first 9 comes within the first ``FIRST_NINE_BY`` labels of at least one epoch.
+    """
+    if min(first_nine_position(e) for e in epochs) >= FIRST_NINE_BY:
+        return "local"
+    if any(epoch_similarity(a, b) > MAX_EPOCH_SIMILARITY for a, b in zip(epochs, epochs[1:])):
+        return "same order"
+    return None
+
+
+def _shuffle_advice(kind: str) -> str:
+    if kind == "tf.data":
+        return "Its buffer must hold the whole data set."
+    return "Draw a permutation of all the samples."
+
+
+@exercise("7.1", solution={
+    "tensorflow": "answer = tf.data.Dataset.from_tensor_slices(labels_sorted).shuffle(len(labels_sorted), seed=0).batch(64)",
+    "torch": "answer = DataLoader(torch.from_numpy(labels_sorted), batch_size=64, shuffle=True)"})
 def full_shuffle(answer: Any) -> str:
     """A pipeline (tf.data.Dataset or DataLoader) over the sorted digit labels: a real shuffle, batches of 64."""
     kind = _is_pipeline(answer)
     if kind is None:
         if is_tensor_like(answer) or isinstance(answer, (list, tuple, np.ndarray)):
-            raise Wrong(f"your answer is {describe(answer)}: hand in the pipeline itself (the tf.data.Dataset or the "
-                        "DataLoader), not its output.")
+            raise Wrong(f"your answer is {describe(answer)}: hand in the pipeline itself, not its output.")
         raise Wrong(f"your answer is {describe(answer)}; expected a tf.data.Dataset or a torch DataLoader.")
     expected = _digits_labels()
-    batches = []
-    for batch in answer:
-        labels = _labels_of(batch)
-        if not is_tensor_like(labels):
-            raise Wrong(f"the pipeline yields {describe(labels)}; it should yield tensors (did you add "
-                        ".as_numpy_iterator() or a NumPy collate_fn?).")
-        batches.append(as_array(labels, what="a batch").reshape(-1))
-        if len(batches) > 2 * len(expected):
-            raise Wrong("the pipeline does not end: one epoch, please (no .repeat()).")
+    batches = _one_epoch(answer, len(expected))
     if not batches:
         raise Wrong("the pipeline yields no batches.")
     sizes = [len(b) for b in batches]
@@ -79,37 +157,151 @@ def full_shuffle(answer: Any) -> str:
     seen = np.concatenate(batches)
     if len(seen) < len(expected):
         raise Wrong(f"one epoch gives {len(seen)} labels, not all {len(expected)}: keep the last, smaller batch "
-                    "(no drop_remainder / drop_last, no take).")
+                    "(no dropping, no take).")
     if len(seen) != len(expected) or not np.array_equal(np.sort(seen), expected):
-        raise Wrong(f"one epoch gives {len(seen)} labels, not each of the {len(expected)} exactly once.")
-    classes = len(np.unique(batches[0]))
-    correlation = float(np.corrcoef(np.arange(len(seen)), seen)[0, 1])
+        raise Wrong(f"one epoch gives {len(seen)} labels, not each of the {len(expected)} sorted labels exactly once.")
     if all(np.all(np.diff(b) >= 0) for b in batches):
-        raise Wrong("every batch is still sorted inside: the samples inside a batch are not mixed. "
+        raise Wrong("every batch is still sorted inside: its samples are not mixed. "
                     "Hint: shuffle the samples before batching, not the batches.")
-    if classes < MIN_CLASSES_FIRST_BATCH or abs(correlation) > MAX_ORDER_CORRELATION:
-        raise Wrong(f"the first batch holds {classes} of the 10 classes and the order still follows the sorting "
-                    f"(correlation {correlation:.2f}): the shuffle is local. Hint: the buffer must hold the "
-                    "whole data set.")
-    return (f"first batch: {classes} classes; tf.data's shuffle draws from its buffer only, so the buffer must "
-            "hold all the data (DataLoader's shuffle=True permutes everything).")
+    epochs = [seen] + [np.concatenate(_one_epoch(answer, len(expected))) for _ in range(SHUFFLE_EPOCHS - 1)]
+    if any(len(e) != len(expected) for e in epochs):
+        raise Wrong("the epochs differ in length: every epoch must give all the labels once.")
+    problem = shuffle_verdict(epochs)
+    if problem == "same order":
+        raise Wrong(f"{SHUFFLE_EPOCHS} epochs come in (nearly) the same order: the data were shuffled once. "
+                    "Each epoch needs a new shuffle.")
+    if problem == "local":
+        first = min(first_nine_position(e) for e in epochs)
+        raise Wrong(f"in {SHUFFLE_EPOCHS} epochs no 9 came before position {first}: the shuffle is local. "
+                    + _shuffle_advice(kind))
+    classes = len(np.unique(batches[0]))
+    return (f"first batch: {classes} classes, and a new order every epoch"
+            + (": the buffer holds all the data." if kind == "tf.data" else "."))
 
 
-def _item(answer: Any, index: int) -> np.ndarray:
+# --- 7.2 -----------------------------------------------------------------------------------------
+
+def _sample(answer: Any, index: int, is_function: bool) -> Any:
     try:
-        value = answer[index] if hasattr(answer, "__getitem__") else answer(index)
+        value = answer(index) if is_function else answer[index]
     except Wrong:
         raise
     except Exception as exc:
-        raise Wrong(f"asking for sample {index} failed ({type(exc).__name__}: {str(exc).strip()[:100]}).") from None
+        raise Wrong(f"asking for sample {index} failed ({type(exc).__name__}: "
+                    f"{' '.join(str(exc).split())[:60]}).") from None
     if isinstance(value, (tuple, list)) and value:
         value = value[0]
-    if not is_tensor_like(value) or isinstance(value, np.ndarray):
-        raise Wrong(f"sample {index} is {describe(value)}; return a tensor (torch.from_numpy / tf.constant).")
+    return value
+
+
+def _item(answer: Any, index: int, is_function: bool) -> np.ndarray:
+    value = _sample(answer, index, is_function)
+    if not is_tensor_like(value) or isinstance(value, (np.ndarray, np.generic)):
+        raise Wrong(f"sample {index} is {describe(value)}; return the framework's tensor.")
     return as_array(value, what=f"sample {index}").astype(np.float64)
 
 
-@exercise("7.2")
+def _noise_framework(answer: Any) -> str:
+    """The framework of a 7.2 answer: its class's, or that of the sample it returns."""
+    kind = _framework_by_class(answer)
+    if kind in ("torch", "tensorflow"):
+        return kind
+    try:
+        with _GlobalSeeds(0):
+            return framework_of(_sample(answer, 0, not hasattr(answer, "__getitem__")))
+    except Exception:  # noqa: BLE001 - a broken answer: the hint shows both frameworks
+        return "python"
+
+
+def _noise_advice(kind: str) -> str:
+    if kind == "tensorflow":
+        return "Hint: a stateless op seeded with (seed, i)."
+    return "Hint: a generator made in __getitem__, seeded from (seed, i)."
+
+
+class _GlobalSeeds:
+    """Seed the global generators of Python, NumPy and torch (CPU) with ``seed`` inside; restore them after.
+    (TensorFlow's global seed cannot be read back, so it is left alone: its stateful ops differ per call anyway.)"""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def __enter__(self) -> None:
+        self.saved = (random.getstate(), np.random.get_state())
+        torch = sys.modules.get("torch")
+        self.torch_state = torch.default_generator.get_state() if torch is not None else None
+        random.seed(self.seed)
+        np.random.seed(self.seed)
+        if torch is not None:
+            torch.default_generator.manual_seed(self.seed)
+
+    def __exit__(self, *exc: Any) -> None:
+        random.setstate(self.saved[0])
+        np.random.set_state(self.saved[1])
+        if self.torch_state is not None:
+            sys.modules["torch"].default_generator.set_state(self.torch_state)
+
+
+def _pass(answer: Any, order: list[int], is_function: bool, seed: int) -> np.ndarray:
+    """The samples in ``order``, asked for with the global generators seeded with ``seed``, in index order."""
+    with _GlobalSeeds(seed):
+        got = {i: _item(answer, i, is_function) for i in order}
+    return np.stack([got[i] for i in range(len(order))])
+
+
+def _worker_samples(answer: Any) -> np.ndarray | None:
+    """The 32 samples as 2 real DataLoader workers give them, or None where that cannot run: on Linux
+    only, with fork (a class defined in a notebook cannot be sent to a spawned worker, and forking a
+    process that has loaded TensorFlow is unsafe on macOS)."""
+    torch = sys.modules.get("torch")
+    if torch is None or not sys.platform.startswith("linux"):
+        return None
+    from torch.utils.data import DataLoader
+
+    loader = DataLoader(answer, batch_size=4, num_workers=2, multiprocessing_context="fork",
+                        timeout=WORKER_TIMEOUT_S)
+    try:
+        batches = [b[0] if isinstance(b, (tuple, list)) else b for b in loader]
+    except Exception as exc:  # noqa: BLE001 - the answer fails in a worker: say so
+        raise Wrong(f"in DataLoader workers your Dataset failed ({type(exc).__name__}).") from None
+    return torch.cat(batches).double().numpy()
+
+
+def _build(cls: type, X: np.ndarray, seed: int) -> Any:
+    try:
+        return cls(X, seed=seed)
+    except Exception as exc:  # noqa: BLE001 - the learner's constructor
+        raise Wrong(f"{cls.__name__}(X, seed={seed}) failed ({type(exc).__name__}): it should take any X "
+                    "and a seed.") from None
+
+
+def _seeded_variants(answer: Any) -> tuple[list[np.ndarray], bool] | None:
+    """The noise of the learner's class built with other seeds, and whether it is the same noise on other
+    images; None for a function (it has no seed to vary)."""
+    from ..data import load_digits
+
+    cls = type(answer)
+    if not hasattr(answer, "__getitem__") or cls.__init__ is object.__init__:
+        return None
+    clean = load_digits().X_train[:NOISE_SAMPLES]
+    other = load_digits().X_train[NOISE_SAMPLES:2 * NOISE_SAMPLES]
+    noises = [_pass(_build(cls, clean, s), list(range(NOISE_SAMPLES)), False, 0) - clean for s in NOISE_SEEDS]
+    on_other = _pass(_build(cls, other, NOISE_SEEDS[0]), list(range(NOISE_SAMPLES)), False, 0) - other
+    return noises, bool(np.allclose(on_other, noises[0], atol=1e-5))
+
+
+@exercise("7.2", framework=_noise_framework, solution={
+    "torch": ("class ReproducibleNoise(Dataset):\n"
+              "    def __init__(self, X, seed=0):\n"
+              "        self.X, self.seed = torch.from_numpy(X), seed\n\n"
+              "    def __len__(self):\n"
+              "        return len(self.X)\n\n"
+              "    def __getitem__(self, i):\n"
+              "        g = torch.Generator().manual_seed(self.seed * 1_000_003 + i)\n"
+              "        return self.X[i] + 0.1 * torch.randn(self.X[i].shape, generator=g)\n\n\n"
+              "answer = ReproducibleNoise(X_clean)"),
+    "tensorflow": ("X_tf = tf.constant(X_clean)\n"
+                   "answer = lambda i: X_tf[i] + 0.1 * tf.random.stateless_normal((8, 8), seed=[0, i])")})
 def reproducible_noise(answer: Any) -> str:
     """A Dataset (or a function of the index) over the first 32 digits: image + N(0, 0.1) noise seeded by the index."""
     from ..data import load_digits
@@ -117,65 +309,117 @@ def reproducible_noise(answer: Any) -> str:
     if answer is None:
         raise Wrong("your answer is None — assign the Dataset itself: answer = ReproducibleNoise(X_clean).")
     if isinstance(answer, type):
-        raise Wrong("that is the class; hand in an instance: answer = ReproducibleNoise(X_clean).")
-    if not (hasattr(answer, "__getitem__") or callable(answer)) or is_tensor_like(answer) \
-            or isinstance(answer, (list, tuple, str, dict)):
+        raise Wrong("that is the class; hand in an instance of it, built on X_clean.")
+    is_function = not hasattr(answer, "__getitem__")
+    if (is_function and not callable(answer)) or is_tensor_like(answer) or isinstance(answer, (list, tuple, str, dict)):
         raise Wrong(f"your answer is {describe(answer)}; expected a Dataset (with __getitem__) or a function noisy(i).")
     if hasattr(answer, "__len__") and len(answer) != NOISE_SAMPLES:
         raise Wrong(f"the Dataset has {len(answer)} samples, expected {NOISE_SAMPLES}: build it on X_clean.")
+    kind = _noise_framework(answer)
     clean = load_digits().X_train[:NOISE_SAMPLES].astype(np.float64)
-    forward = [_item(answer, i) for i in range(NOISE_SAMPLES)]
-    if forward[0].shape != clean[0].shape:
-        raise Wrong(f"a sample has shape {forward[0].shape}, expected {clean[0].shape} (one digit, 8×8).")
-    noise = np.stack(forward) - clean
-    std = float(noise.std())
+    order = list(range(NOISE_SAMPLES))
+    forward = _pass(answer, order, is_function, seed=1)
+    if forward.shape[1:] != clean.shape[1:]:
+        raise Wrong(f"a sample has shape {forward.shape[1:]}, expected {clean.shape[1:]} (one digit, 8×8).")
+    noise = forward - clean
+    std, mean = float(noise.std()), float(noise.mean())
     if std < 1e-6:
         raise Wrong("there is no noise: the samples equal the images. Add noise of std 0.1, seeded by the index.")
-    if not 0.05 < std < 0.2:
-        raise Wrong(f"the noise has standard deviation {std:.3f}, expected about {NOISE_STD}.")
     if np.allclose(noise, noise[0], atol=1e-6):
         raise Wrong("every sample gets the same noise: the seed must depend on the index i as well as on seed.")
-    again = [_item(answer, i) for i in reversed(range(NOISE_SAMPLES))][::-1]
-    if not all(np.array_equal(a, b) for a, b in zip(forward, again)):
-        raise Wrong("asking for the same samples again (in another order) gives other noise: the noise comes from "
-                    "a generator whose state moves on. Hint: make a generator seeded with (seed, i) inside __getitem__.")
+    if not NOISE_STD_BAND[0] < std < NOISE_STD_BAND[1] or abs(mean) > NOISE_MAX_MEAN:
+        raise Wrong(f"the noise has mean {mean:.3f} and standard deviation {std:.3f}; expected Gaussian noise "
+                    f"of mean 0 and std {NOISE_STD}.")
+    backward = _pass(answer, order[::-1], is_function, seed=2)
+    if not np.array_equal(backward, forward):
+        raise Wrong("the same samples asked for again (in another order) get other noise. " + _noise_advice(kind))
     try:
-        worker = copy.deepcopy(answer)          # what each worker receives
-    except Exception:
-        worker = answer
-    odd = [_item(worker, i) for i in range(1, NOISE_SAMPLES, 2)]
-    if not all(np.array_equal(a, forward[i]) for a, i in zip(odd, range(1, NOISE_SAMPLES, 2))):
-        raise Wrong("a copy of the Dataset (what a worker gets) gives other noise for the same sample.")
-    return "sample i's noise depends only on (seed, i): the same with 0, 1 or 8 workers, in any order."
+        copied = copy.deepcopy(answer)             # what a spawned worker receives
+    except Exception:  # noqa: BLE001 - an object that cannot be copied is graded as it is
+        copied = answer
+    if not np.array_equal(_pass(copied, order, is_function, seed=3), forward):
+        raise Wrong("a copy of your answer (what a worker gets) gives other noise. " + _noise_advice(kind))
+    if not is_function and kind == "torch":
+        with _GlobalSeeds(4):                  # the loader draws its workers' base seed from torch's
+            in_workers = _worker_samples(answer)
+        if in_workers is not None and not np.allclose(in_workers, forward, atol=1e-6):
+            raise Wrong("2 DataLoader workers give other noise than 0 workers. " + _noise_advice(kind))
+    variants = _seeded_variants(answer)
+    if variants is not None:
+        noises, same_on_other_images = variants
+        if any(np.allclose(noises[0], n, atol=1e-6) for n in noises[1:]):
+            raise Wrong(f"seeds {NOISE_SEEDS} give the same noise: the seed argument must change it.")
+        if not same_on_other_images:
+            raise Wrong("on other images the noise changes: it must depend only on the seed and the index i.")
+    return "sample i's noise depends only on (seed, i): the same in any worker, in any order."
+
+
+# --- 7.3 -----------------------------------------------------------------------------------------
+
+def _dtypes(spec: Any) -> list[str]:
+    """The dtype names of a tf.data element spec (nested tuples flattened)."""
+    if isinstance(spec, (tuple, list)):
+        return [d for s in spec for d in _dtypes(s)]
+    if isinstance(spec, dict):
+        return [d for s in spec.values() for d in _dtypes(s)]
+    return [getattr(getattr(spec, "dtype", None), "name", "?")]
+
+
+_KIND = {"CacheDataset": "cache", "ShuffleDataset": "shuffle", "BatchDataset": "batch",
+         "ParallelBatchDataset": "batch", "PaddedBatchDataset": "batch", "PrefetchDataset": "prefetch",
+         "MapDataset": "map", "ParallelMapDataset": "map"}
 
 
 def _stages(answer: Any) -> list[str]:
-    """The tf.data chain, input first, as names: 'decode'/'augment' (maps, by function name), 'cache', ..."""
+    """The tf.data chain, input first. A map is named by what it does to the elements' types, not by its
+    function's name: uint8 in, float out is the decode; float in and out is the augment."""
     names, node = [], answer
     while node is not None:
-        cls = type(node).__name__.lstrip("_")
-        if cls in ("MapDataset", "ParallelMapDataset"):
-            func = getattr(getattr(node, "_map_func", None), "_func", None)
-            names.append(getattr(func, "__name__", "map"))
-        else:
-            names.append({"CacheDataset": "cache", "ShuffleDataset": "shuffle", "BatchDataset": "batch",
-                          "PrefetchDataset": "prefetch"}.get(cls, cls))
-        node = getattr(node, "_input_dataset", None)
+        parent = getattr(node, "_input_dataset", None)
+        kind = _KIND.get(type(node).__name__.lstrip("_"), "other")
+        if kind == "map" and parent is not None:
+            before, after = _dtypes(parent.element_spec), _dtypes(node.element_spec)
+            kind = "decode" if "uint8" in before and "uint8" not in after else \
+                   "augment" if "uint8" not in before else "map"
+        names.append(kind)
+        node = parent
     return names[::-1]
 
 
-@exercise("7.3")
+def _epoch(answer: Any) -> tuple[np.ndarray, int]:
+    """One epoch's samples, in order (the images, or the last part of each element), and the first batch's size."""
+    samples = []
+    for batch in answer:
+        images = batch[-1] if isinstance(batch, (tuple, list)) else batch
+        samples.append(as_array(images, what="a batch"))
+    if not samples:
+        raise Wrong("the pipeline yields no batches.")
+    return np.concatenate(samples), len(samples[0])
+
+
+@exercise("7.3", accepts=("tensorflow",), solution=(
+    "answer = (encoded.map(decode, num_parallel_calls=tf.data.AUTOTUNE)\n"
+    "          .cache()\n"
+    "          .shuffle(256, seed=0)\n"
+    "          .map(augment, num_parallel_calls=tf.data.AUTOTUNE)\n"
+    "          .batch(64)\n"
+    "          .prefetch(tf.data.AUTOTUNE))"))
 def cache_prefetch_order(answer: Any) -> str:
     """A tf.data pipeline on ``encoded``: decode → cache → shuffle → augment → batch(64) → prefetch."""
     if _is_pipeline(answer) != "tf.data":
         if _is_pipeline(answer) == "DataLoader":
-            raise Wrong("a DataLoader has no cache or prefetch stage to place; build the tf.data pipeline.")
+            raise Wrong("this exercise builds a TensorFlow pipeline: a DataLoader has no cache stage to place.")
         raise Wrong(f"your answer is {describe(answer)}; expected a tf.data.Dataset built from `encoded`.")
-    stages = [s for s in _stages(answer) if s in STAGES]
+    stages = _stages(answer)
+    if "map" in stages:
+        raise Wrong("a map step neither decodes (uint8 to float) nor augments: map decode and augment, each alone.")
+    stages = [s for s in stages if s in STAGES]
+    if "decode" in stages and "augment" not in stages:
+        raise Wrong("there is no augment step after the decode (or both run in one map): map each alone, "
+                    "so that a cache can sit between them.")
     for stage in STAGES:
         if stage not in stages:
-            raise Wrong(f"the pipeline has no {stage} step" + (" (map(decode) / map(augment), by those names)."
-                                                               if stage in ("decode", "augment") else "."))
+            raise Wrong(f"the pipeline has no {stage} step.")
     position = {s: stages.index(s) for s in STAGES}
     if position["prefetch"] != len(stages) - 1:
         raise Wrong("prefetch is not the last step: it should overlap everything before it with the training step.")
@@ -191,11 +435,12 @@ def cache_prefetch_order(answer: Any) -> str:
         raise Wrong("shuffle comes after batch: it shuffles whole batches, not samples.")
     if len(stages) != len(STAGES):
         raise Wrong(f"the steps run as {' → '.join(stages)}; expected each once, in a working order.")
-    # shuffle and augment may come in either order between cache and batch: both give a new order and a
-    # new augmentation every epoch.
-    tf = sys.modules.get("tensorflow")
-    if tf is not None:
-        first = next(iter(answer))
-        if tuple(first.shape)[0] != 64:
-            raise Wrong(f"the first batch has {tuple(first.shape)[0]} samples, expected 64.")
+    # What the order promises, run: every sample once per epoch, batches of 64, a new order each epoch.
+    first, size = _epoch(answer)
+    if size != 64:
+        raise Wrong(f"the first batch has {size} samples, expected 64.")
+    if len(first) != ENCODED_SAMPLES:
+        raise Wrong(f"an epoch gives {len(first)} samples, expected all {ENCODED_SAMPLES} of encoded, once.")
+    if np.array_equal(_epoch(answer)[0], first):
+        raise Wrong("two epochs come in the same order: the shuffle must reshuffle every epoch.")
     return "decode once, cache the decoded data, then shuffle and augment anew each epoch, batch, prefetch last."
