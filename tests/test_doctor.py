@@ -18,7 +18,8 @@ def test_all_ok_here():
     lines = [l for l in out.stdout.splitlines() if l.startswith("[")]
     assert lines and all(l.startswith("[OK]") for l in lines)
     for name in ("python", "torch", "tensorflow", "import torch", "import tensorflow", "torch devices",
-                 "tensorflow devices", "data/digits.npz", "C++ compiler", "memory", "disk", "import tensorboard"):
+                 "tensorflow devices", "torch with tensorflow", "data/digits.npz", "C++ compiler", "memory", "disk",
+                 "import tensorboard"):
         assert any(l.startswith(f"[OK] {name}:") for l in lines), name
 
 
