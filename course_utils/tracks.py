@@ -8,7 +8,7 @@ renamed section cannot silently drop out of the "what to skip" lists.
 - ``OPTIONAL``: per lesson number, the ``##`` sections an instructor may skip in a shortened slot,
   in the order to drop them (the first is dropped first). Every other section is core: the setup,
   every section that holds an exercise, and the summary. A lesson with no entry (a new one, such
-  as 14 while it is written) has only core sections until someone marks it here.
+  as a lesson still being written) has only core sections until someone marks it here.
 - ``TRACKS``: one-day tracks, each a story told with a few lessons; ``FULL_COURSE_DAYS``: every
   lesson over that many days.
 """
@@ -28,6 +28,8 @@ OPTIONAL: dict[str, list[str]] = {
     "11": ["On a real cluster", "TensorFlow: MultiWorkerMirroredStrategy", "all_reduce on its own"],
     "12": ["On a GPU", "Profilers: where the time goes", "Mixed precision: bfloat16", "Memory", "Threads"],
     "13": ["Keras 3 on the torch backend", "Data and dashboards", "Devices", "Extensions, distributed training"],
+    "14": ["The bridge: the Keras model on Keras' torch backend", "Two more defaults from the same table",
+           "Eager vs a compiled graph"],
 }
 
 # (title, why this track, lesson numbers in teaching order). Lesson 00 is the day's setup check.
