@@ -203,7 +203,9 @@ clean:
 # --- workshop kit (docs/instructors/guide.md) ----------------------------------------------------
 
 # Learner copies (solution cells become `answer = ...`, outputs cleared, checks kept) in WORKSPACE,
-# built as `make lab` does, without serving. `python -m course_utils learner --out DIR` writes a fresh
+# built as `make lab` does, without serving; one line per lesson says what it did. An updated lesson
+# replaces a copy only run and saved; a copy with your answers gets the update with the answers carried
+# over (yours before it in WORKSPACE/backups/). `python -m course_utils learner --out DIR` writes a fresh
 # set elsewhere (e.g. to hand out), overwriting that folder.
 learner: install
 	$(BIN)/python -m course_utils workspace --out $(WORKSPACE)
@@ -220,6 +222,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 slides-assets: node_modules/.package-lock.json
 
 # One deck per lesson, with reveal.js copied next to the decks: build/slides/ opens offline, from disk.
+# Bullets on screen, each slide's full text in its speaker notes (press s), PyTorch | TensorFlow side by side.
 slides: install slides-assets
 	$(BIN)/python -m course_utils slides --out build/slides
 
@@ -233,9 +236,13 @@ site: install
 	$(BIN)/python website/build.py --out build/site $(if $(filter 1 yes true,$(SITE_SOLUTIONS)),--solutions) \
 	  $(if $(SITE_REPO_URL),--repo-url "$(SITE_REPO_URL)")
 
-# Reads build/notebook_times.json (written by make test-notebooks); run that first for fresh numbers.
+# Tracks and the two-day course from the lessons, course_utils/tracks.py and the measured times:
+# build/browser/times.json (make test-browser: Run All in the browser), else build/notebook_times.json
+# (make test-notebooks) scaled. Writes docs/instructors/schedule.md only when it changes.
+# WORKSHOP_ROOM: learners in the room (sizes the setup slot).
+WORKSHOP_ROOM ?= 30
 schedule: install
-	$(BIN)/python -m course_utils schedule
+	WORKSHOP_ROOM=$(WORKSHOP_ROOM) $(BIN)/python -m course_utils schedule
 
 # Every pinned package as a wheel, for a room with bad Wi-Fi: `make lab` installs from ./wheelhouse
 # when it holds wheels (no network). Build it on the learners' platform (OS, CPU, Python version), or
