@@ -6,21 +6,8 @@ import torch
 
 import course_utils as cu
 from course_utils.check import core
+from check_support import first_try, one_line  # noqa: F401 (first_try: autouse)
 from course_utils.check.lesson01 import STANDARDIZE_X
-
-
-@pytest.fixture(autouse=True)
-def first_try():
-    """Each test is a learner's first try: hints point, the solution's code is not shown."""
-    core.reset_tries()
-
-
-def one_line(verdict):
-    text = str(verdict)
-    assert "\n" not in text and "Traceback" not in text
-    if not verdict and core._TRIES.get(verdict.exercise, 0) < core.TRIES_BEFORE_SOLUTION:
-        assert "the code:" not in text, f"first wrong try shows the solution: {text}"
-    return text
 
 
 RIGHT_1_1 = [torch.arange(12, dtype=torch.float32).reshape(3, 4),

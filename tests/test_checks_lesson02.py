@@ -6,21 +6,8 @@ import torch
 
 import course_utils as cu
 from course_utils.check import core
+from check_support import first_try, one_line  # noqa: F401 (first_try: autouse)
 from course_utils.check.lesson02 import MICRO_W, MICRO_X, MICRO_Y, ROUND_T, ROUND_X, TANH_X
-
-
-@pytest.fixture(autouse=True)
-def first_try():
-    """Each test starts as a learner's first try: hints point, the solution's code is not shown."""
-    core.reset_tries()
-
-
-def one_line(verdict):
-    text = str(verdict)
-    assert "\n" not in text and "Traceback" not in text
-    if not verdict and core._TRIES.get(verdict.exercise, 0) < core.TRIES_BEFORE_SOLUTION:
-        assert "the code:" not in text, f"a first try shows the solution: {text}"
-    return text
 
 
 def assert_wrong(check, answer, words):
@@ -59,14 +46,58 @@ def test_micro_batch_right_in_both():
     assert cu.check.micro_batch_gradient(accumulate_tf, quiet=True)
 
 
-def test_micro_batch_float64_and_concatenating_are_right_too():
-    def in_float64(batches, w):
+def test_micro_batch_right_alternatives():
+    def in_float64_by_index(batches, w):
+        n = sum(len(batches[i][1]) for i in range(len(batches)))
+        w = torch.tensor(w, dtype=torch.float64, requires_grad=True)
+        for i in range(len(batches)):
+            X_b, y_b = batches[i]
+            X, y = torch.from_numpy(X_b).double(), torch.from_numpy(y_b).double()
+            (((X @ w - y) ** 2).sum() / n).backward()
+        return w.grad
+
+    def tf_sum_over_n(batches, w):
+        n = sum(len(y) for _, y in batches)
+        w, grads = tf.Variable(tf.cast(w, tf.float64)), []
+        for X_b, y_b in batches:
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum((tf.linalg.matvec(tf.cast(X_b, tf.float64), w) - y_b) ** 2) / n
+            grads.append(tape.gradient(loss, w))
+        return tf.add_n(grads)
+
+    def torch_optimizer_style(batches, w):
+        w = torch.nn.Parameter(torch.tensor(w))
+        n = sum(len(y) for _, y in batches)
+        opt = torch.optim.SGD([w], lr=0.1)
+        opt.zero_grad()
+        for X_b, y_b in batches:
+            loss = torch.nn.functional.mse_loss(torch.tensor(X_b) @ w, torch.tensor(y_b))
+            (loss * len(y_b) / n).backward()
+        return w.grad
+
+    for right in (in_float64_by_index, tf_sum_over_n, torch_optimizer_style):
+        assert cu.check.micro_batch_gradient(right, quiet=True), right.__name__
+
+
+def test_micro_batch_refuses_joining_the_batches_into_one_full_batch():
+    """The exercise says one micro-batch at a time (review 02-2): one gradient of the joined batches is refused."""
+    def joined_torch(batches, w):
         X = torch.tensor(np.concatenate([X_b for X_b, _ in batches]), dtype=torch.float64)
         y = torch.tensor(np.concatenate([y_b for _, y_b in batches]), dtype=torch.float64)
         w = torch.tensor(w, dtype=torch.float64, requires_grad=True)
         ((X @ w - y) ** 2).mean().backward()
         return w.grad
-    assert cu.check.micro_batch_gradient(in_float64, quiet=True)
+
+    def joined_tf(batches, w):
+        pairs = list(batches)
+        X, y = tf.concat([p[0] for p in pairs], 0), tf.concat([p[1] for p in pairs], 0)
+        w = tf.Variable(w)
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean((tf.linalg.matvec(X, w) - y) ** 2)
+        return tape.gradient(loss, w)
+
+    for joined in (joined_torch, joined_tf):
+        assert_wrong(cu.check.micro_batch_gradient, joined, "joined them into one full batch")
 
 
 def test_micro_batch_refuses_a_full_batch_gradient_of_the_shown_data():
@@ -75,13 +106,13 @@ def test_micro_batch_refuses_a_full_batch_gradient_of_the_shown_data():
         ((X @ w - y) ** 2).mean().backward()
         return w.grad
     assert_wrong(cu.check.micro_batch_gradient, full_batch_of_micro_x, "whatever batches")
-    assert_wrong(cu.check.micro_batch_gradient, full_batch_of_micro_x(None, MICRO_W), "the function itself")
+    assert_wrong(cu.check.micro_batch_gradient, full_batch_of_micro_x(None, MICRO_W), "your function itself")
 
 
 @pytest.mark.parametrize("answer, words", [
     (..., "not attempted yet"),
-    (None, "the function itself"),
-    (torch.zeros(3), "the function itself"),
+    (None, "your function itself"),
+    (torch.zeros(3), "your function itself"),
     (lambda batches, w: None, "is None"),
     (lambda batches, w: [0.1, 0.2, 0.3], "a list"),
     (lambda batches, w: torch.zeros(3, 1), "shape (3, 1)"),
@@ -105,8 +136,8 @@ def test_micro_batch_spots_the_typical_mistakes():
 
 def test_micro_batch_hints_follow_the_framework():
     one_tf = lambda b, w: tf.constant(accumulate_pt(b, w, only=0).numpy())
-    assert "tape gradient" in str(cu.check.micro_batch_gradient(one_tf, quiet=True))
-    assert "backward()" in str(cu.check.micro_batch_gradient(lambda b, w: accumulate_pt(b, w, only=0), quiet=True))
+    assert "tape gradient" in one_line(cu.check.micro_batch_gradient(one_tf, quiet=True))
+    assert "backward()" in one_line(cu.check.micro_batch_gradient(lambda b, w: accumulate_pt(b, w, only=0), quiet=True))
 
 
 # ---- 2.2 second derivative of tanh ------------------------------------------------------------
@@ -205,7 +236,7 @@ def test_ste_spots_plain_rounding_in_both():
         loss = tf.reduce_sum((tf.round(xt) - ROUND_T) ** 2)
     none = tape.gradient(loss, xt)
     assert none is None
-    assert_wrong(cu.check.straight_through_gradient, none, "tf.round has no gradient")
+    assert_wrong(cu.check.straight_through_gradient, none, "round has no gradient")
 
 
 def test_ste_spots_sign_and_missing_rounding():
@@ -230,7 +261,7 @@ def test_ste_wrong(answer, words):
 def test_checks_print_one_line(capsys):
     cu.check.tanh_second_derivative(tanh_second_pt())
     out = capsys.readouterr().out
-    assert out.startswith("Exercise 2.2 — correct.") and out.count("\n") == 1
+    assert out.startswith("Exercise 2.2 — correct.") and out.count("\n") <= core.MAX_LINES
     cu.check.straight_through_gradient(...)
     assert capsys.readouterr().out == ("Exercise 2.3 — not attempted yet: replace the `...` with your answer, "
                                        "then run this cell again.\n")

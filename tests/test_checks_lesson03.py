@@ -7,24 +7,13 @@ import torch
 
 import course_utils as cu
 from course_utils.check import core
+from check_support import add_giveaways, first_try, one_line  # noqa: F401 (first_try: autouse)
 from course_utils.check.lesson03 import CONV_WEIGHT, DENSE_KERNEL, FLATTEN_HWC, LABELS, LOGITS
 
 
-@pytest.fixture(autouse=True)
-def first_try():
-    """Each test starts as a learner's first try: hints point, the solution's code is not shown."""
-    core.reset_tries()
-
-
-def one_line(verdict):
-    text = str(verdict)
-    assert "\n" not in text and "Traceback" not in text
-    if not verdict and core._TRIES.get(verdict.exercise, 0) < core.TRIES_BEFORE_SOLUTION:
-        assert "the code:" not in text and "transpose(2, 3, 1, 0)" not in text and ".transpose(3, 2, 0, 1)" not in text \
-            and "from_logits=True" not in text, f"a first try shows the solution: {text}"
-    return text
-
-
+add_giveaways("3.1", ["transpose(2, 3, 1, 0)"])
+add_giveaways("3.2", [".transpose(3, 2, 0, 1)"])
+add_giveaways("3.3", ["from_logits=True"])
 # --- 3.1 conv kernel ---------------------------------------------------------------------------
 
 def test_conv_kernel_right_in_both():

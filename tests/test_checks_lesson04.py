@@ -6,23 +6,11 @@ import torch
 
 import course_utils as cu
 from course_utils.check import core
+from check_support import add_giveaways, first_try, one_line  # noqa: F401 (first_try: autouse)
 
 
-@pytest.fixture(autouse=True)
-def first_try():
-    """Each test starts as a learner's first try: hints point, the solution's code is not shown."""
-    core.reset_tries()
-
-
-def one_line(verdict):
-    text = str(verdict)
-    assert "\n" not in text and "Traceback" not in text
-    if not verdict and core._TRIES.get(verdict.exercise, 0) < core.TRIES_BEFORE_SOLUTION:
-        assert "the code:" not in text and "torch.where(" not in text and "TensorSpec(" not in text, \
-            f"a first try shows the solution: {text}"
-    return text
-
-
+add_giveaways("4.3", ["torch.where("])
+add_giveaways("4.2", ["TensorSpec("])
 # 4.1: how many traces
 def test_tracing_count_right():
     assert cu.check.tracing_count(4, quiet=True)
@@ -159,4 +147,4 @@ def test_no_graph_break_wrong(answer, words):
 
 def test_check_prints_one_line(capsys):
     cu.check.tracing_count(4)
-    assert capsys.readouterr().out.count("\n") == 1
+    assert capsys.readouterr().out.count("\n") <= core.MAX_LINES

@@ -9,24 +9,12 @@ import torch
 
 import course_utils as cu
 from course_utils.check import core
+from check_support import add_giveaways, first_try, one_line  # noqa: F401 (first_try: autouse)
 from course_utils.check.lesson06 import DEVICE_W, DEVICE_X
 from course_utils import pt_utils, tf_utils
 
 
-@pytest.fixture(autouse=True)
-def first_try():
-    """Each test starts as a learner's first try: hints point, the solution's code is not shown."""
-    core.reset_tries()
-
-
-def one_line(verdict):
-    text = str(verdict)
-    assert "\n" not in text and "Traceback" not in text
-    if not verdict and core._TRIES.get(verdict.exercise, 0) < core.TRIES_BEFORE_SOLUTION:
-        assert "the code:" not in text and "lin.weight.device.type)" not in text, f"a first try shows the solution: {text}"
-    return text
-
-
+add_giveaways("6.2", ["lin.weight.device.type)"])
 # ---- 6.1 device_matmul ------------------------------------------------------------------------
 
 def right_6_1_torch():

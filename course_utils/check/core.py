@@ -1,16 +1,23 @@
-"""The machinery behind ``cu.check.<exercise>(answer)``: framework-agnostic, one line of feedback.
+"""The machinery behind ``cu.check.<exercise>(answer)``: framework-agnostic, short feedback.
 
 A check is a small function decorated with ``@exercise("1.2")`` that looks at the answer with the
 ``expect_*`` helpers below and raises ``Wrong("what is wrong. Hint: ...")`` at the first problem.
-The decorator turns that into a ``Verdict``, prints it as one line and never lets an exception
-escape: a learner sees "correct", "not quite: <why>" or "not attempted yet", never a traceback.
+The decorator turns that into a ``Verdict``, prints it and never lets an exception escape: a learner
+sees "correct", "not quite: <why>" or "not attempted yet", never a traceback.
+
+Message rules (tests/check_support.py enforces them on every verdict the unit tests produce): a
+verdict is at most ``MAX_LINES`` lines of ``WIDTH`` columns; its diagnosis is never cut; its advice
+speaks the framework of the learner's answer; the code that solves the exercise appears only after
+``hint()`` or the third wrong try, on its own lines after the diagnosis, in the learner's framework.
 
 The placeholder answer is ``...`` (Ellipsis): learner copies hold ``answer = ...``.
 
 Hints come in two steps. A wrong answer gets a diagnosis and a pointer (what to look at), never the
-code that solves the exercise. The code is registered with the check (``@exercise("3.1",
-solution="answer = ...")``) and shown only when asked, ``cu.check.hint("3.1")``, or after the third
-wrong try of the same exercise.
+code that solves the exercise. The code is registered with the check, one per framework the
+exercise accepts (``@exercise("3.1", solution={"torch": "answer = ...", "tensorflow": "answer =
+..."})``; a framework-free exercise, whose answer is a number or a set, says ``accepts=("any",)``
+and registers one string), and is shown only when asked, ``cu.check.hint("3.1")``, or after the
+third wrong try of the same exercise.
 
 A stale answer is not graded. Inside IPython, ``cu.setup()`` calls ``track_answers()``, which
 registers two small IPython event hooks (``pre_run_cell``/``post_run_cell``, IPython's public API)
@@ -26,6 +33,7 @@ import functools
 import inspect
 import re
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -35,11 +43,16 @@ from ..arrays import framework_of, is_tensor_like, to_numpy
 from ..errors import CourseError
 PLACEHOLDER = ...
 
-# One line, and short: a verdict must never turn into a wall of text (TF's errors run to kilobytes).
-# Long enough for a diagnosis plus, after the third wrong try, the code of the solution.
-MAX_MESSAGE = 300
-# A framework's own error message, quoted inside a verdict: its first sentence or so.
-MAX_QUOTE = 160
+# Short: a verdict must never turn into a wall of text (TF's errors run to kilobytes). A verdict is
+# wrapped at WIDTH columns and its diagnosis (with the pointer to hint()) fits MAX_LINES lines.
+WIDTH = 100
+MAX_LINES = 2
+MAX_MESSAGE = WIDTH * MAX_LINES  # the most characters one_line() keeps of a quoted text by default
+# A framework's own error message, quoted inside a verdict: its first words.
+MAX_QUOTE = 80
+# The frameworks an exercise accepts unless it says otherwise; "any" is a framework-free answer.
+FRAMEWORKS = ("torch", "tensorflow")
+FRAMEWORK_LABEL = {"torch": "torch", "tensorflow": "TensorFlow", "any": ""}
 # Wrong tries of one exercise after which the verdict also shows the solution's code.
 TRIES_BEFORE_SOLUTION = 3
 
@@ -172,49 +185,96 @@ def track_answers() -> bool:
 
 # --- hints in two steps ---------------------------------------------------------------------------
 
-SOLUTIONS: dict[str, str | dict[str, str]] = {}  # exercise id -> the code that solves it (per framework)
+SOLUTIONS: dict[str, dict[str, str]] = {}  # exercise id -> {framework: the code that solves it}
+ACCEPTS: dict[str, tuple[str, ...]] = {}   # exercise id -> the frameworks its answer may come from
+EXERCISES: set[str] = set()                # every exercise id a check is registered for
 _TRIES: dict[str, int] = {}        # exercise id -> wrong tries so far
 _LAST_WRONG: dict[str, int] = {}   # exercise id -> id() of the last wrong answer (a re-run is no new try)
+_LAST_FRAMEWORK: dict[str, str] = {}  # exercise id -> the framework of the last answer checked
+# Called with (verdict, answer) after every check (the unit tests hold the message rules here).
+OBSERVERS: list[Callable[["Verdict", Any], None]] = []
 
 
 def reset_tries() -> None:
     """Forget every wrong try (tests use it; a new kernel starts with none)."""
     _TRIES.clear()
     _LAST_WRONG.clear()
+    _LAST_FRAMEWORK.clear()
+
+
+def wrap(text: str, width: int = WIDTH) -> list[str]:
+    """``text`` as lines of at most ``width`` columns, broken between words (a word longer than a line
+    is split); nothing is dropped.
+
+    >>> wrap("aaa bbb ccc", 7)
+    ['aaa bbb', 'ccc']
+    """
+    return textwrap.wrap(" ".join(str(text).split()), width, break_on_hyphens=False) or [""]
+
+
+def _exercise_key(exercise_id: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in exercise_id.split(".") if p.isdigit())
+
+
+def _code_for(exercise_id: str, framework: str | None) -> tuple[str, str]:
+    """(label, code): the solution in ``framework``; all registered ones, labelled, when it is unknown."""
+    solutions = SOLUTIONS[exercise_id]
+    if framework in solutions:
+        return FRAMEWORK_LABEL.get(framework, framework), solutions[framework]
+    if len(solutions) == 1:
+        (only, code), = solutions.items()
+        return FRAMEWORK_LABEL.get(only, only), code
+    return "", "\n".join(f"# {FRAMEWORK_LABEL.get(k, k)}\n{v}" for k, v in solutions.items())
 
 
 def hint(exercise_id: str) -> "Verdict":
-    """Print and return the code that solves an exercise: ``cu.check.hint("3.2")``.
+    """Print and return the code that solves an exercise: ``cu.check.hint("3.2")``, in the framework of
+    the last answer checked for it (every framework's code before any answer was checked).
 
     >>> hint("3.1")   # doctest: +SKIP
-    Exercise 3.1 — the code: answer = W.transpose(2, 3, 1, 0)
+    Exercise 3.1 — the code (torch):
+        answer = W.permute(2, 3, 1, 0)
     """
     key = str(exercise_id).strip()
+    if key in EXERCISES and key not in SOLUTIONS:
+        verdict = Verdict(key, "hint", "no code registered for this exercise yet: the lesson's solution shows it.",
+                          printed=True)
+        print(verdict)
+        return verdict
     if key not in SOLUTIONS:
-        known = ", ".join(sorted(SOLUTIONS, key=lambda k: tuple(int(p) for p in k.split(".")))) or "none"
+        known = ", ".join(sorted(SOLUTIONS, key=_exercise_key)) or "none"
         raise CourseError(f"hint({exercise_id!r}): no exercise with that id; exercises with a hint: {known}.")
-    solution = SOLUTIONS[key]
-    if isinstance(solution, dict):
-        solution = " | ".join(f"{ {'tensorflow': 'TensorFlow'}.get(k, k)}: {v}" for k, v in solution.items())
-    verdict = Verdict(key, "hint", f"the code: {solution}", printed=True)
+    label, code = _code_for(key, _LAST_FRAMEWORK.get(key))
+    verdict = Verdict(key, "hint", f"the code{f' ({label})' if label else ''}:", printed=True, code=code)
     print(verdict)
     return verdict
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """What a check said. True only when the answer is correct."""
+    """What a check said. True only when the answer is correct.
+
+    ``message`` is the diagnosis (one paragraph, wrapped at ``WIDTH`` columns when shown); ``code``,
+    after the third wrong try or from ``hint()``, is the solution, shown on its own lines after it.
+    """
 
     exercise: str
-    status: str  # "correct" | "wrong" | "not attempted" | "not checked" (stale answer)
+    status: str  # "correct" | "wrong" | "not attempted" | "not checked" (stale answer) | "hint"
     message: str
     printed: bool = field(default=False, repr=False, compare=False)
+    code: str = field(default="", compare=False)
+    tries: int = field(default=0, compare=False)  # wrong tries of this exercise so far, this one included
 
     def __bool__(self) -> bool:
         return self.status == "correct"
 
+    def lines(self) -> list[str]:
+        """The diagnosis wrapped at ``WIDTH`` columns, then the code (if any), indented, line by line."""
+        shown = wrap(f"Exercise {self.exercise} — {self.message}")
+        return shown + ["    " + line for line in self.code.splitlines()]
+
     def __str__(self) -> str:
-        return f"Exercise {self.exercise} — {self.message}"
+        return "\n".join(self.lines())
 
     def _ipython_display_(self) -> None:
         # The check already printed its line; don't show it a second time as Out[].
@@ -230,28 +290,53 @@ def _count_wrong_try(exercise_id: str, answer: Any) -> int:
     return _TRIES[exercise_id]
 
 
-def _solution_for(exercise_id: str, answer: Any) -> str:
-    solution = SOLUTIONS[exercise_id]
-    if isinstance(solution, dict):  # the learner's framework, else the first one listed
-        return solution.get(framework_of(answer), next(iter(solution.values())))
-    return solution
+def _pointer(exercise_id: str) -> str:
+    return f' (cu.check.hint("{exercise_id}") shows the code.)'
 
 
-def exercise(exercise_id: str, solution: str | dict[str, str] | None = None
+def _crash_message(exc: Exception) -> str:
+    """A check body that raised something other than ``Wrong``: the error's first words, quoted."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"not quite: checking it raised {type(exc).__name__}" + (f": {one_line(first, MAX_QUOTE)}" if first else "") + "."
+
+
+def _register(exercise_id: str, solution: str | dict[str, str] | None, accepts: Iterable[str] | None) -> None:
+    if isinstance(solution, dict):
+        SOLUTIONS[exercise_id] = dict(solution)
+        ACCEPTS[exercise_id] = tuple(accepts) if accepts is not None else tuple(solution)
+    elif solution is not None:
+        # One string: framework-free ("any"), unless `accepts` names one framework it is written in.
+        names = tuple(accepts) if accepts is not None else ("any",)
+        SOLUTIONS[exercise_id] = {names[0] if len(names) == 1 else "any": solution}
+        # A string solution given without `accepts` (older modules): its exercise is marked as not
+        # declared, which the registry test reports (a torch or TF answer needs a solution of its own).
+        ACCEPTS[exercise_id] = names if accepts is not None else ("undeclared",)
+    elif accepts is not None:
+        ACCEPTS[exercise_id] = tuple(accepts)
+
+
+def exercise(exercise_id: str, solution: str | dict[str, str] | None = None,
+             accepts: Iterable[str] | None = None,
+             framework: Callable[[Any], str] | None = None,
              ) -> Callable[[Callable[..., str | None]], Callable[..., Verdict]]:
     """Turn ``body(answer, ...)`` (raises ``Wrong`` or returns an optional note) into a check.
 
-    ``solution`` is the code that solves the exercise (a string, or ``{"torch": ..., "tensorflow":
-    ...}``), shown by ``hint(exercise_id)`` or after ``TRIES_BEFORE_SOLUTION`` wrong tries of the
-    same exercise (in the learner's framework), never on the first.
+    ``solution`` is the code that solves the exercise, one per framework the exercise accepts
+    (``{"torch": ..., "tensorflow": ...}``; its keys are what it accepts unless ``accepts`` says
+    more), or one string for a framework-free answer (``accepts=("any",)``, the default for a
+    string). It is shown by ``hint(exercise_id)`` or after ``TRIES_BEFORE_SOLUTION`` wrong tries of
+    the same exercise, in the learner's framework: ``framework(answer)`` if given (an answer that is a
+    function or a folder), else the library the answer comes from.
     """
-    if solution is not None:
-        SOLUTIONS[exercise_id] = solution
+    _register(exercise_id, solution, accepts)
+    EXERCISES.add(exercise_id)
+    framework_in = framework or answer_framework
 
     def decorate(body: Callable[..., str | None]) -> Callable[..., Verdict]:
         @functools.wraps(body)
         def check(answer: Any = PLACEHOLDER, *args: Any, quiet: bool = False, **kwargs: Any) -> Verdict:
             refusal = _TRACKER.refusal(exercise_id, answer) if _TRACKER is not None else None
+            code, tries = "", 0
             if refusal is not None:
                 status, message = "not checked", refusal
             # Any placeholder among the answers (learner copies hold `name = ...`) means "not yet".
@@ -260,24 +345,27 @@ def exercise(exercise_id: str, solution: str | dict[str, str] | None = None
                     "not attempted yet: replace the `...` with your answer, then run this cell again."
             else:
                 try:
+                    _LAST_FRAMEWORK[exercise_id] = framework_in(answer)
+                except Exception:  # an answer no framework can name: the hint shows every framework
+                    _LAST_FRAMEWORK.pop(exercise_id, None)
+                try:
                     note = body(answer, *args, **kwargs)
                     status, message = "correct", "correct." + (f" {note}" if note else "")
                 except Wrong as wrong:
-                    status, message = "wrong", f"not quite: {wrong}"
+                    status, message = "wrong", f"not quite: {' '.join(str(wrong).split())}"
                 except Exception as exc:  # a check must never show a traceback
-                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                    status, message = "wrong", (f"not quite: your answer could not be checked "
-                                                f"({type(exc).__name__}: {one_line(first, MAX_QUOTE)}).")
+                    status, message = "wrong", _crash_message(exc)
                 if status == "wrong" and exercise_id in SOLUTIONS:
-                    if _count_wrong_try(exercise_id, answer) >= TRIES_BEFORE_SOLUTION:
-                        suffix = f" After {TRIES_BEFORE_SOLUTION} tries, the code: {_solution_for(exercise_id, answer)}"
+                    tries = _count_wrong_try(exercise_id, answer)
+                    if tries >= TRIES_BEFORE_SOLUTION:
+                        label, code = _code_for(exercise_id, _LAST_FRAMEWORK.get(exercise_id))
+                        # the diagnosis stays whole; the code follows on its own lines
+                        message += f" After {TRIES_BEFORE_SOLUTION} tries, the code{f' ({label})' if label else ''}:"
                     else:
-                        suffix = f' (cu.check.hint("{exercise_id}") shows the code.)'
-                    # the diagnosis gives way, so that the pointer or the code is never cut off
-                    message = one_line(message, max(MAX_MESSAGE - len(suffix), MAX_QUOTE)) + suffix
-            verdict = Verdict(exercise_id, status, one_line(message, max(MAX_MESSAGE, len(message))
-                                                             if status == "wrong" else MAX_MESSAGE),
-                              printed=not quiet)
+                        message += _pointer(exercise_id)
+            verdict = Verdict(exercise_id, status, message, printed=not quiet, code=code, tries=tries)
+            for observe in OBSERVERS:
+                observe(verdict, answer)
             if not quiet:
                 print(verdict)
             return verdict
@@ -286,6 +374,21 @@ def exercise(exercise_id: str, solution: str | dict[str, str] | None = None
         return check
 
     return decorate
+
+
+def answer_framework(answer: Any) -> str:
+    """"torch" or "tensorflow" for an answer from one framework (or a tuple, list or dict holding one
+    framework's objects), else "any": the framework whose advice and code a verdict shows.
+
+    >>> answer_framework((np.zeros(1), 2)), answer_framework([])
+    ('any', 'any')
+    """
+    kind = framework_of(answer)
+    if kind in FRAMEWORKS:
+        return kind
+    items = answer.values() if isinstance(answer, dict) else answer if isinstance(answer, (list, tuple)) else ()
+    kinds = {framework_of(x) for x in list(items)[:100]} & set(FRAMEWORKS)
+    return kinds.pop() if len(kinds) == 1 else "any"
 
 
 def describe(x: Any) -> str:
@@ -308,14 +411,17 @@ def describe(x: Any) -> str:
     if kind in ("torch", "tensorflow"):  # a model, a layer, a device, a dtype ...: not a tensor
         name = {"torch": "torch", "tensorflow": "TensorFlow"}[kind]
         if is_loss_object(x):
-            return (f"the {name} loss object {type(x).__name__} itself, not its value — did you forget to "
-                    "call it, loss_fn(...)?")
+            return f"a {name} loss object ({type(x).__name__}), not its value — did you forget to call it?"
+        if isinstance(x, type):
+            return f"the {name} class {x.__name__} itself, not an object made from it"
         return f"a {name} {type(x).__name__} object, not a tensor"
     if isinstance(x, (list, tuple, dict, set, str, int, float, bool)):
         name = type(x).__name__
         return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
     if inspect.isgenerator(x):
         return "a generator — wrap it in list(...) or build a tensor"
+    if isinstance(x, type):
+        return f"the class {x.__name__} itself, not an object made from it"
     if callable(x):
         return f"a {'function' if inspect.isroutine(x) else type(x).__name__} — did you forget to call it?"
     return f"a {type(x).__name__}"
@@ -373,8 +479,8 @@ def expect_device(answer: Any, device: str = "cpu", what: str = "your answer", h
     """The answer lives on ``device`` (``"cpu"``, or a prefix such as ``"cuda"``/``"GPU"``)."""
     found = device_of(answer)
     if not found.lower().startswith(device.lower()):
-        default = (" Hint: .to(device) / .cpu()." if framework_of(answer) == "torch"
-                   else " Hint: create it inside with tf.device(...):.")
+        default = {"torch": " Hint: .to(device) / .cpu().",
+                   "tensorflow": " Hint: create it inside with tf.device(...):."}.get(framework_of(answer), "")
         raise Wrong(f"{what} is on {found}, expected {device}." + (f" Hint: {hint}" if hint else default))
 
 
@@ -385,13 +491,16 @@ def as_array(answer: Any, *, tensor: bool = True, numpy: bool = True, what: str 
     if answer is None:
         raise Wrong(f"{what} is None — did the cell assign it, or does your function `return` it?")
     if not numpy and framework_of(answer) not in ("torch", "tensorflow"):
-        if is_loss_object(answer) or not (is_tensor_like(answer) or isinstance(answer, (int, float, complex, list, tuple))):
+        if is_loss_object(answer):
+            raise Wrong(f"{what} is {describe(answer)}")
+        if not (is_tensor_like(answer) or isinstance(answer, (int, float, complex, list, tuple))):
             raise Wrong(f"{what} is {describe(answer)}; expected a torch tensor or a TensorFlow tensor.")
-        raise Wrong(f"{what} is {describe(answer)}, not a tensor: hand in the tensor that torch or TensorFlow "
-                    "computes, as it comes out (no .numpy(), .item(), float(...) or typed-in number).")
+        raise Wrong(f"{what} is {describe(answer)}, not a tensor: hand in the tensor the framework computes, "
+                    "unconverted (no typed-in number).")
+    if tensor and is_loss_object(answer):
+        raise Wrong(f"{what} is {describe(answer)}")
     if tensor and not is_tensor_like(answer):
-        raise Wrong(f"{what} is {describe(answer)}; expected a torch tensor or a TensorFlow tensor "
-                    "(torch.tensor(...) / tf.constant(...)).")
+        raise Wrong(f"{what} is {describe(answer)}; expected a torch tensor or a TensorFlow tensor.")
     if framework_of(answer) == "torch" and str(getattr(answer, "dtype", "")) == "torch.bfloat16":
         raise Wrong(f"{what} has dtype bfloat16, which NumPy cannot hold; use float32 (.float()).")
     try:
@@ -401,8 +510,7 @@ def as_array(answer: Any, *, tensor: bool = True, numpy: bool = True, what: str 
     except Exception as exc:  # a symbolic tensor (inside tf.function / a Keras graph), a meta tensor ...
         where = ("hand in an eager tensor computed outside tf.function" if framework_of(answer) == "tensorflow"
                  else "hand in a tensor with values (not on the meta device, not a fake tensor)")
-        raise Wrong(f"{what} ({describe(answer)}) has no concrete values to check "
-                    f"({type(exc).__name__}); {where}.") from None
+        raise Wrong(f"{what} has no concrete values to check ({type(exc).__name__}); {where}.") from None
     if arr.dtype == object:
         raise Wrong(f"{what} is ragged or mixed: it does not form one rectangular array of numbers.")
     return arr
@@ -446,7 +554,7 @@ def expect_close(arr: np.ndarray, expected: np.ndarray, what: str = "your answer
     expect_finite(arr, what)
     diff = np.abs(arr.astype(np.float64) - expected.astype(np.float64))
     if diff.size and diff.max() > atol:
-        raise Wrong(f"{what} has the right shape but different values (max |diff| {diff.max():.3g})."
+        raise Wrong(f"{what}: right shape, different values (max |diff| {diff.max():.3g})."
                     + (f" Hint: {hint}" if hint else ""))
 
 
@@ -458,8 +566,7 @@ def expect_equal(value: Any, expected: Any, what: str = "your answer", hint: str
     if is_tensor_like(value) and not isinstance(expected, str):
         arr = as_array(value, what=what)
         if arr.size != 1:
-            raise Wrong(f"{what} is {describe(value)} of shape {arr.shape}; expected one value "
-                        "(.item() in torch, .numpy() or int(...) in TF).")
+            raise Wrong(f"{what} is {describe(value)} of shape {arr.shape}; expected one value.")
         value = arr.reshape(()).item()
     if isinstance(expected, bool):
         ok = isinstance(value, (bool, np.bool_)) and bool(value) == expected

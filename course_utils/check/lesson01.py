@@ -35,8 +35,8 @@ def arange_matrix(answer: Any) -> None:
         raise Wrong(f"your answer has dtype {arr.dtype.name}: {default}. Hint: the range functions take a dtype= argument.")
     expect_dtype(arr, ["float32"], hint="the exercise asks for float32; the range functions take a dtype= argument.")
     if _same(arr, np.arange(12, dtype=np.float32).reshape(4, 3).T):
-        raise Wrong("the numbers run down the columns (0, 1, 2 in the first column); they should run along the rows. "
-                    "Hint: a transpose is one step too many.")
+        raise Wrong("the numbers run down the columns (0, 1, 2 in the first column), not along the rows. "
+                    "Hint: drop the transpose.")
     expect_close(arr, np.arange(12, dtype=np.float32).reshape(3, 4), hint="the values should run 0..11 along the rows.")
 
 
@@ -54,8 +54,10 @@ def standardize_columns(answer: Any) -> str:
     expect_float(arr, hint="a standardized value is a fraction; start from X as it is (float32).")
     unbiased = (X - X.mean(0)) / X.std(0, ddof=1)
     if np.allclose(arr, unbiased, atol=1e-5):
-        raise Wrong("you divided by the unbiased std (torch.std's default, correction=1); np.std and "
-                    "tf.math.reduce_std use the population std. Hint: look at torch.std's correction argument.")
+        if torch_answer:
+            raise Wrong("you divided by the unbiased std (torch.std's default). Hint: the population std; "
+                        "look at torch.std's correction argument.")
+        raise Wrong("you divided by the unbiased std (n - 1). Hint: the population std divides by n.")
     rows = (X - X.mean(1, keepdims=True)) / X.std(1, keepdims=True)
     if np.allclose(arr, rows, atol=1e-5):
         raise Wrong(f"you standardized the rows. Hint: reduce over the first axis ({axis}).")
@@ -91,5 +93,5 @@ def channel_axis(answer: Any) -> str:
         raise Wrong("your tensor has no channel axis yet: (5, 8, 8). Hint: add an axis of size 1.")
     expect_shape(arr, expected.shape, hint=layout)
     expect_dtype(arr, ["float32"], hint="the exercise asks for float32, the dtype of digits.X_train.")
-    expect_close(arr, expected, hint="take the first 5 images as they are and add the new axis; don't transpose the pixels.")
+    expect_close(arr, expected, hint="the first 5 images as they are, plus the new axis.")
     return f"{layout}."

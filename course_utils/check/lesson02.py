@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..arrays import framework_of, is_tensor_like
-from .core import Wrong, as_array, describe, expect_close, expect_finite, expect_shape, exercise
+from .core import Wrong, as_array, one_line, describe, expect_close, expect_finite, expect_shape, exercise
 
 # Exercise 2.1: a linear model, mean squared error, 8 samples split into two micro-batches of 4.
 MICRO_X = (((np.arange(24) % 7) - 3) / 2).reshape(8, 3).astype(np.float32)
@@ -28,7 +28,7 @@ TANH_X = np.array([-1.5, -0.5, 0.0, 0.5, 1.5], dtype=np.float32)
 ROUND_X = np.array([0.2, 1.7, -0.6, 2.4, -1.3], dtype=np.float32)
 ROUND_T = np.array([0.0, 1.0, 1.0, 2.0, -2.0], dtype=np.float32)
 
-FLOAT_HINT = "an integer gradient means an integer input, which is never differentiable: start from the float inputs."
+FLOAT_HINT = "integer inputs are never differentiable: start from the float inputs."
 
 
 def _as_gradient(answer: Any, shape: tuple[int, ...], hint: str) -> np.ndarray:
@@ -57,6 +57,32 @@ HIDDEN_Y = (MICRO_Y[::-1] * 2.0 - 0.5).astype(np.float32)
 HIDDEN_SPLITS = ((5, 3), (2, 6), (1, 3, 4))
 
 
+class _MicroBatches:
+    """The (X, y) micro-batches, handed out one at a time like a loader that reuses its buffers: fetching
+    a batch overwrites the one fetched before with NaN. Right accumulation (each batch's gradient taken
+    before the next is fetched) never sees it; joining the batches into one full batch does."""
+
+    def __init__(self, sizes: tuple[int, ...]) -> None:
+        edges = np.cumsum((0,) + sizes)
+        self._slices = [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+        self._out: list[np.ndarray] = []
+        self.overwritten = False
+
+    def __len__(self) -> int:
+        return len(self._slices)
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        for stale in self._out:
+            stale[...] = np.nan
+            self.overwritten = True
+        part = self._slices[i]  # an IndexError ends a for loop over indices, as for a list
+        self._out = [HIDDEN_X[part].copy(), HIDDEN_Y[part].copy()]
+        return self._out[0], self._out[1]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
 def _split(sizes: tuple[int, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
     edges = np.cumsum((0,) + sizes)
     return [(HIDDEN_X[a:b].copy(), HIDDEN_Y[a:b].copy()) for a, b in zip(edges[:-1], edges[1:])]
@@ -73,15 +99,20 @@ def micro_batch_gradient(answer: Any) -> str:
     """A function accumulate(batches, w) -> the full-batch MSE gradient at w, accumulated over the (X, y)
     micro-batches of any sizes; graded on hidden data split three ways."""
     if not callable(answer) or is_tensor_like(answer) or isinstance(answer, type):
-        raise Wrong(f"your answer is {describe(answer)}; this exercise asks for the function itself: "
-                    "answer = accumulate (no parentheses).")
+        raise Wrong(f"your answer is {describe(answer)}; this exercise asks for your function itself "
+                    "(its name, no parentheses).")
     for sizes in HIDDEN_SPLITS:
+        loader = _MicroBatches(sizes)
         batches = _split(sizes)
         try:
-            out = answer(batches, MICRO_W.copy())
+            out = answer(loader, MICRO_W.copy())
         except Exception as exc:  # the learner's own code failed: say where, in one line
-            raise Wrong(f"accumulate(batches, w) raised {type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}"
-                        f" (batches of sizes {sizes}).") from None
+            first = str(exc).splitlines()[0] if str(exc).strip() else ""
+            raise Wrong(f"your function raised {type(exc).__name__}: {one_line(first, 60)} "
+                        f"(batches of sizes {sizes}).") from None
+        if loader.overwritten and is_tensor_like(out) and not np.isfinite(as_array(out, numpy=False)).all():
+            raise Wrong("your function kept a micro-batch after taking the next (joined them into one full batch?). "
+                        "Hint: one at a time.")
         arr = _as_gradient(out, MICRO_W.shape, hint="one number per weight: return a gradient of w's shape (3,).")
         torch_answer = framework_of(out) == "torch"
         full = _mse_grad(HIDDEN_X, HIDDEN_Y, MICRO_W)
@@ -90,11 +121,11 @@ def micro_batch_gradient(answer: Any) -> str:
             raise Wrong("your function returns the gradient on MICRO_X, whatever batches it is given. Hint: compute "
                         "only from the batches argument.")
         if _near(arr, sum(parts) / len(parts)):
-            raise Wrong(f"you divided by the number of micro-batches: right only when they are equal, and these had "
-                        f"{' and '.join(map(str, sizes))} rows. Hint: weight each batch's mean by its share of all rows.")
+            raise Wrong(f"you divided by the number of micro-batches; these had {' and '.join(map(str, sizes))} rows. "
+                        "Hint: weight each mean by its share of all rows.")
         if _near(arr, sum(parts)):
-            raise Wrong(f"you added the micro-batches' mean gradients unweighted ({len(parts)} means, not one). Hint: "
-                        "each batch's mean counts with its share of the rows, len(y_b) / n.")
+            raise Wrong(f"you added the micro-batches' mean gradients unweighted ({len(parts)} means, not one). "
+                        "Hint: weight each by its share of the rows.")
         n = sum(len(y_b) for _, y_b in batches)
         if any(_near(arr, part) or _near(arr, part * len(y_b) / n) for part, (_, y_b) in zip(parts, batches)):
             how = ("call backward() on every batch without zeroing .grad in between" if torch_answer
@@ -118,8 +149,8 @@ def tanh_second_derivative(answer: Any) -> str:
     torch_answer = framework_of(answer) == "torch"
     t = np.tanh(TANH_X.astype(np.float64))
     if arr.shape == (len(TANH_X), len(TANH_X)):
-        raise Wrong("that is the whole (5, 5) Hessian. tanh acts elementwise, so the answer is its diagonal. "
-                    "Hint: differentiate the sum of the first derivative instead.")
+        raise Wrong("that is the whole (5, 5) Hessian; tanh acts elementwise. "
+                    "Hint: differentiate the sum of the first derivative.")
     arr = _as_gradient(answer, TANH_X.shape, hint="one second derivative per point: shape (5,).")
     if _near(arr, 1 - t**2):
         how = "create_graph=True on the first torch.autograd.grad" if torch_answer else "a second, outer GradientTape"
@@ -128,8 +159,8 @@ def tanh_second_derivative(answer: Any) -> str:
         raise Wrong("right size, wrong sign: the second derivative of tanh is negative for x > 0.")
     if _near(arr, np.tanh(t)) or _near(arr, t):
         raise Wrong("those are values of tanh, not of a derivative. Hint: differentiate twice.")
-    expect_close(arr, -2 * t * (1 - t**2), what="your second derivative",
-                 hint="take the gradient of the sum of the first derivative.")
+    expect_close(arr, -2 * t * (1 - t**2), what="your result",
+                 hint="the gradient of the sum of the first derivative.")
     return "Both frameworks differentiate their own gradient code: that is all higher order takes."
 
 
@@ -141,24 +172,22 @@ def tanh_second_derivative(answer: Any) -> str:
 def straight_through_gradient(answer: Any) -> str:
     """d/dx sum((round_ste(x) - t)**2) at ROUND_X, where round_ste rounds forward and passes the gradient through."""
     if answer is None:
-        raise Wrong("your gradient is None: torch leaves .grad None until backward() reaches a tensor made with "
-                    "requires_grad=True; TensorFlow's tape.gradient returns None when no differentiable path leads "
-                    "to x (tf.round has no gradient). Hint: the straight-through form in the exercise.")
+        raise Wrong("your gradient is None: no differentiable path leads to x (round has no gradient). "
+                    "Hint: the straight-through form in the exercise.")
     arr = _as_gradient(answer, ROUND_X.shape, hint="one number per element of x: shape (5,).")
     stop = "(...).detach()" if framework_of(answer) == "torch" else "tf.stop_gradient(...)"
     rounded = np.round(ROUND_X.astype(np.float64))
     expected = 2 * (rounded - ROUND_T)
     if not arr.any():
-        raise Wrong("your gradient is all zeros: round() has a zero gradient everywhere. Hint: the exercise's "
-                    f"form x + stop(round(x) - x), where stop is {stop}.")
+        raise Wrong(f"your gradient is all zeros, as round()'s is. Hint: x + stop(round(x) - x), stop being {stop}.")
     if _near(arr, -expected):
         raise Wrong("your gradient has the wrong sign: you stopped x itself. Keep +x on the gradient path "
                     "and stop only the correction (round(x) - x).")
     if _near(arr, 2 * (ROUND_X - ROUND_T)):
-        raise Wrong("the forward pass did not round: your gradient is that of sum((x - t)**2). "
-                    "The value must be round(x), only the gradient is the identity's.")
+        raise Wrong("the forward pass did not round: that is the gradient of sum((x - t)**2). "
+                    "Hint: round forward, identity backward.")
     if _near(arr, expected / 2):
         raise Wrong("half the right gradient: d/dx of (r - t)**2 is 2·(r - t)·dr/dx.")
     expect_close(arr, expected, what="your gradient",
-                 hint="the loss is a sum of squares of (rounded x - t), differentiated as if rounding were the identity.")
+                 hint="differentiate as if rounding were the identity.")
     return "The forward pass rounds, the backward pass pretends it did not."

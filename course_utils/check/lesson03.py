@@ -27,30 +27,33 @@ def _same(arr: np.ndarray, other: np.ndarray) -> bool:
     return arr.shape == other.shape and bool(np.allclose(arr, other, atol=1e-5))
 
 
-AXES_HINT = ("move the axes (out, in, kh, kw) → (kh, kw, in, out), one by one: which position does each go to? "
-             "(.transpose in NumPy, .permute in torch, tf.transpose in TF)")
+AXES_HINT = "where does each axis of (out, in, kh, kw) go in (kh, kw, in, out)?"
 
 
-@exercise("3.1", solution="answer = W.transpose(2, 3, 1, 0)  (torch: .permute(2, 3, 1, 0); TF: tf.transpose(W, (2, 3, 1, 0)))")
+@exercise("3.1", solution={"any": "answer = W.transpose(2, 3, 1, 0)  # NumPy",
+                           "torch": "answer = torch.from_numpy(W).permute(2, 3, 1, 0)",
+                           "tensorflow": "answer = tf.transpose(W, (2, 3, 1, 0))"})
 def conv_kernel(answer: Any) -> str:
     """CONV_WEIGHT (torch layout (out, in, kh, kw)) as a Keras Conv2D kernel (kh, kw, in, out); NumPy, torch or TF."""
     arr = as_array(answer)
     W = CONV_WEIGHT
     if _same(arr, W):
         raise Wrong("that is still torch's layout (out, in, kh, kw) = (4, 2, 3, 3); Keras wants (kh, kw, in, out).")
-    expect_shape(arr, (3, 3, 2, 4), hint=f"Keras' Conv2D kernel is (kh, kw, in, out): {AXES_HINT}.")
+    expect_shape(arr, (3, 3, 2, 4), hint=f"{AXES_HINT}")
     expect_finite(arr)
     if _same(arr, W.reshape(3, 3, 2, 4)):
         raise Wrong("you reshaped: the shape is right but the numbers did not move. "
                     "Hint: transpose the axes, (out, in, kh, kw) → (kh, kw, in, out).")
     if _same(arr, W.transpose(3, 2, 1, 0)):
-        raise Wrong("kh and kw are swapped (that is W.T, all axes reversed): the kernel would be mirrored "
-                    "along its diagonal. Hint: in and out reverse, but kh and kw keep their order.")
-    expect_close(arr, W.transpose(2, 3, 1, 0), hint=f"{AXES_HINT}.")
+        raise Wrong("kh and kw are swapped (all axes reversed): a mirrored kernel. "
+                    "Hint: in and out swap places, kh and kw keep their order.")
+    expect_close(arr, W.transpose(2, 3, 1, 0), hint=AXES_HINT)
     return "Conv2d (out, in, kh, kw) → Conv2D (kh, kw, in, out)."
 
 
-@exercise("3.2", solution="answer = K.reshape(2, 2, 3, 4).transpose(3, 2, 0, 1).reshape(4, 12)")
+@exercise("3.2", solution={"any": "answer = K.reshape(2, 2, 3, 4).transpose(3, 2, 0, 1).reshape(4, 12)  # NumPy",
+                           "torch": "answer = torch.from_numpy(K).reshape(2, 2, 3, 4).permute(3, 2, 0, 1).reshape(4, 12)",
+                           "tensorflow": "answer = tf.reshape(tf.transpose(tf.reshape(K, (2, 2, 3, 4)), (3, 2, 0, 1)), (4, 12))"})
 def flatten_reorder(answer: Any) -> str:
     """DENSE_KERNEL (Keras, after Flatten of (H, W, C) = (2, 2, 3)) as the torch Linear weight (4, 12)
     for a model that flattens (C, H, W)."""
@@ -62,14 +65,14 @@ def flatten_reorder(answer: Any) -> str:
     expect_shape(arr, (4, 12), hint="nn.Linear(12, 4).weight has shape (out, in) = (4, 12).")
     expect_finite(arr)
     if _same(arr, K.T):
-        raise Wrong("you only transposed — the naive port. torch flattens (C, H, W), Keras (H, W, C), so the 12 "
-                    "inputs come in another order. Hint: unflatten K's rows into the map's axes, reorder, flatten again.")
+        raise Wrong("you only transposed: torch flattens (C, H, W), Keras (H, W, C). "
+                    "Hint: unflatten K's rows, reorder, flatten again.")
     if _same(arr, K.reshape(4, 12)):
         raise Wrong("a reshape does not transpose: (in, out) → (out, in) needs the axes swapped.")
     if _same(arr, K.reshape(H, W, C, -1).transpose(3, 2, 1, 0).reshape(4, 12)):
-        raise Wrong("close: the channel axis comes first, but h and w are swapped. torch flattens (C, H, W), in that order.")
+        raise Wrong("close: the channel axis comes first, but h and w are swapped; torch flattens (C, H, W).")
     expected = K.reshape(H, W, C, -1).transpose(3, 2, 0, 1).reshape(4, 12)
-    expect_close(arr, expected, hint="rows of K are in (h, w, c) order; the columns of the torch weight must be in (c, h, w) order.")
+    expect_close(arr, expected, hint="K's rows come in (h, w, c) order; torch's columns in (c, h, w).")
     return "Each input column moved from position (h, w, c) to (c, h, w)."
 
 
@@ -80,25 +83,24 @@ def _cross_entropy(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return -log_probs[np.arange(len(labels)), labels]
 
 
-@exercise("3.3", solution="answer = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits)")
+@exercise("3.3", solution={"tensorflow": "answer = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits)"})
 def matching_loss(answer: Any) -> str:
     """The Keras loss on LOGITS, LABELS, fixed so that it equals torch's nn.CrossEntropyLoss (the mean):
     the TensorFlow tensor the fixed Keras call returns (any float dtype)."""
     if is_loss_object(answer):
-        raise Wrong(f"your answer is {describe(answer)} Call it on the labels and logits and hand in the result.")
+        raise Wrong(f"your answer is {describe(answer)}")
     if isinstance(answer, (str, bytes)):
         raise Wrong(f"your answer is {describe(answer)}; expected the loss the fixed Keras call returns.")
     if framework_of(answer) == "torch":
-        raise Wrong("that is torch's loss, which was right all along; fix the Keras call and hand in its loss.")
+        raise Wrong("that is torch's loss, right all along: fix the Keras call and hand in its result.")
     if framework_of(answer) != "tensorflow" or not is_tensor_like(answer):
-        raise Wrong(f"your answer is {describe(answer)}, not the tensor the Keras loss returns: hand in its result "
-                    "as it comes out (no float(...), .numpy() or typed-in number).")
+        raise Wrong(f"your answer is {describe(answer)}, not the tensor the Keras loss returns: hand it in unconverted.")
     arr = as_array(answer, tensor=False)
     if arr.dtype.kind not in "fiu":
         raise Wrong(f"your answer holds {arr.dtype.name} values; expected one number, the loss.")
     if arr.size != 1:
-        raise Wrong(f"your answer has shape {arr.shape}; expected one number, the mean loss over the batch. "
-                    "Hint: call the loss object, loss_fn(y, logits), not keras.losses.sparse_categorical_crossentropy.")
+        raise Wrong(f"your answer has shape {arr.shape}: one loss per sample. "
+                    "Hint: the loss object averages; the plain function does not.")
     expect_finite(arr)
     value = float(arr.reshape(()))
     per_sample = _cross_entropy(LOGITS, LABELS)
@@ -107,11 +109,11 @@ def matching_loss(answer: Any) -> str:
         raise Wrong("that is the sum over the batch; both frameworks average by default (reduction='mean' / "
                     "'sum_over_batch_size').")
     if not np.isclose(value, expected, atol=1e-4):
-        raise Wrong(f"{value:.4f} still differs from torch's {expected:.4f}. Hint: torch's CrossEntropyLoss takes "
-                    "logits; what does a Keras loss expect by default? Read its constructor's arguments.")
+        raise Wrong(f"{value:.4f} still differs from torch's {expected:.4f}. "
+                    "Hint: what does a Keras loss expect by default? Read its constructor's arguments.")
     # The fixed Keras call is float32-exact (within 1e-6); a number typed in from a printout, e.g.
     # tf.constant(0.4617), is off by up to 5e-5.
     if not np.isclose(value, expected, atol=1e-6, rtol=0):
-        raise Wrong(f"{value:.4f} is the right number rounded: it looks typed in (tf.constant(...) of a printed value), "
-                    "not computed. Hand in what the fixed Keras loss call returns.")
+        raise Wrong(f"{value:.4f} is the right number rounded: typed in, not computed. "
+                    "Hand in what the fixed Keras loss call returns.")
     return "Keras losses assume probabilities unless from_logits=True; torch's CrossEntropyLoss always takes logits."

@@ -23,7 +23,8 @@ ROW_SUMS_BATCHES = [(np.arange(n * 4, dtype=np.float32).reshape(n, 4) / 10, scal
                     for n, scale in [(3, 0.5), (5, 2.0), (7, 1.5), (2, 3.0)]]
 
 
-@exercise("4.1", solution="answer = 4  # the scalar tensor, 1.0, 2.0 and the length-2 vector each trace")
+@exercise("4.1", solution="answer = 4  # the scalar tensor, 1.0, 2.0 and the length-2 vector each trace",
+          accepts=("any",))
 def tracing_count(answer: Any) -> str:
     """How many times does ``f`` trace for the six calls in TRACE_CALLS? (a whole number)"""
     if answer is None:
@@ -58,13 +59,12 @@ def _require_function(answer: Any, framework: str, name: str, expected: str) -> 
     return module
 
 
-@exercise("4.2", solution="@tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32), tf.TensorSpec([], tf.float32)]) "
+@exercise("4.2", accepts=("tensorflow",), solution="@tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32), tf.TensorSpec([], tf.float32)]) "
                           "def row_sums(x, scale): return tf.reduce_sum(x, axis=1) * scale — then answer = row_sums")
 def one_trace_row_sums(answer: Any) -> str:
     """A tf.function ``(x, scale) -> row sums of x times scale`` that traces once for any batch size and scale."""
     if is_tensor_like(answer):
-        raise Wrong(f"your answer is {describe(answer)}: a result, not the function. Assign the function itself, "
-                    "answer = row_sums (no parentheses).")
+        raise Wrong(f"your answer is {describe(answer)}: a result, not the function. Hand in the function (no parentheses).")
     tf = _require_function(answer, "tensorflow", "row_sums", "a function decorated with @tf.function")
     if not hasattr(answer, "experimental_get_tracing_count"):
         raise Wrong("that is a plain Python function; decorate it with @tf.function(input_signature=[...]).")
@@ -80,19 +80,18 @@ def one_trace_row_sums(answer: Any) -> str:
             raise Wrong("it returns different numbers from reduce_sum(x, axis=1) * scale.")
     traces = answer.experimental_get_tracing_count() - before
     if traces > 1:
-        raise Wrong(f"it traced {traces} times for {len(ROW_SUMS_BATCHES)} calls. Hint: each new batch size and each "
-                    "new Python float is a new signature; an input_signature says once what every call looks like.")
+        raise Wrong(f"it traced {traces} times for {len(ROW_SUMS_BATCHES)} calls. Hint: each new batch size and "
+                    "Python float is a new signature; an input_signature covers them all.")
     traced = "no new trace" if traces == 0 else "a single trace"
     return f"{len(ROW_SUMS_BATCHES)} calls with different batch sizes and scales, {traced}: the signature covers them all."
 
 
-@exercise("4.3", solution="def relu_or_negate_fixed(x): return torch.where(x.sum() > 0, torch.relu(x), -x) — "
+@exercise("4.3", accepts=("torch",), solution="def relu_or_negate_fixed(x): return torch.where(x.sum() > 0, torch.relu(x), -x) — "
                           "then answer = relu_or_negate_fixed")
 def no_graph_break(answer: Any) -> str:
     """A function with the same results as ``relu_or_negate`` that torch.compile captures as one graph."""
     if is_tensor_like(answer):
-        raise Wrong(f"your answer is {describe(answer)}: a result, not the function. Assign the function itself, "
-                    "answer = relu_or_negate_fixed (no parentheses).")
+        raise Wrong(f"your answer is {describe(answer)}: a result, not the function. Hand in the function (no parentheses).")
     torch = _require_function(answer, "torch", "relu_or_negate_fixed", "a Python function that takes a torch tensor")
     # [2, -2] sums to exactly 0: relu_or_negate negates it, so `x.sum() >= 0` for `> 0` is caught.
     inputs = [torch.tensor([1.0, -2.0, 3.0]), torch.tensor([-1.0, 2.0, -3.0]),
@@ -102,11 +101,11 @@ def no_graph_break(answer: Any) -> str:
         got = as_array(answer(x.clone()), what="its result")
         expect_finite(got, "its result")
         if got.shape != tuple(expected.shape) or not np.allclose(got, expected.numpy(), atol=1e-6):
-            raise Wrong("its results differ from relu_or_negate (relu when the sum is positive, else -x). "
-                        "Hint: compute both branches for every input, then pick one with a tensor op.")
+            raise Wrong("its results differ from relu_or_negate (relu if the sum is positive, else -x). "
+                        "Hint: compute both branches, pick with a tensor op.")
     explanation = torch._dynamo.explain(answer)(inputs[0])
     if explanation.graph_break_count:
-        reason = one_line(str(explanation.break_reasons[0].reason).strip().splitlines()[0], MAX_QUOTE - 60)
+        reason = one_line(str(explanation.break_reasons[0].reason).strip().splitlines()[0], 20)
         raise Wrong(f"dynamo still breaks the graph ({explanation.graph_break_count}×: {reason}). "
-                    "Hint: no Python `if` on a tensor's value and no .item(): compute both branches, pick with a tensor op.")
+                    "Hint: no Python `if` on a tensor's value, no .item(): pick with a tensor op.")
     return "one graph, no break: both branches are computed and torch.where picks per call."

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..arrays import framework_of
-from .core import Wrong, as_array, describe, expect_close, expect_equal, expect_finite, exercise
+from .core import Wrong, as_array, describe, expect_close, expect_equal, expect_finite, exercise, one_line
 
 # The data the exercises hand out, written out here so the checks do not trust the notebook's cells.
 BCE_P = np.array([[0.9], [0.2], [0.7], [0.4]], dtype=np.float64)        # exercise 5.1, shape (4, 1)
@@ -43,7 +43,7 @@ def correct_bce(answer: Any) -> str:
     mean = ".mean()" if framework_of(answer) == "torch" else "tf.reduce_mean"
     if arr.shape == (4, 4):
         raise Wrong("your answer has shape (4, 4): (4, 1) against (4,) broadcast to a table. "
-                    "Hint: make p's shape match y's before combining them, then take the mean.")
+                    "Hint: make p's shape match y's first.")
     if arr.shape == (4,) or arr.shape == (4, 1):
         raise Wrong(f"your answer has shape {arr.shape}: those are the per-example losses. Hint: take the mean ({mean}).")
     if arr.shape not in ((), (1,)):
@@ -59,8 +59,9 @@ def correct_bce(answer: Any) -> str:
     if abs(value - float(_bce(BCE_P[:, 0], BCE_Y).sum())) < 1e-5:
         raise Wrong("that is the sum over the 4 examples; the exercise asks for the mean.")
     expect_close(arr.reshape(()), np.array(_bce(BCE_P[:, 0], BCE_Y).mean()),
-                 hint="-(y·log p + (1-y)·log(1-p)), averaged over the 4 examples.")
-    return "p.squeeze(-1) (torch) or tf.squeeze(p, -1) makes the shapes agree."
+                 hint="the binary cross-entropy, averaged over the 4 examples.")
+    squeeze = "p.squeeze(-1)" if framework_of(answer) == "torch" else "tf.squeeze(p, -1)"
+    return f"{squeeze} makes the shapes agree."
 
 
 @exercise("5.2", solution={
@@ -75,7 +76,7 @@ def stable_bce(answer: Any) -> str:
     value = float(arr.reshape(()))
     if not np.isfinite(value):
         raise Wrong("your loss is not finite: sigmoid(±120) is exactly 0 or 1 in float32, and log(0) = -inf. "
-                    "Hint: both frameworks have a loss that takes the logits themselves, never the probabilities.")
+                    "Hint: a loss that takes the logits.")
     exact = float(np.mean(np.logaddexp(0, LOGITS_Z) - LOGITS_Y * LOGITS_Z))
     for eps in (1e-7, 1e-8, 1e-6, 1e-12, 1e-10, 1e-15):
         for dtype in (np.float64, np.float32):  # in float32, 1 - 1e-7 rounds: the clamped loss shifts a little
@@ -84,29 +85,30 @@ def stable_bce(answer: Any) -> str:
                 p = np.clip(1 / (1 + np.exp(-LOGITS_Z.astype(dtype))), dtype(eps), dtype(1 - eps)).astype(dtype)
                 clamped = float(_bce(p, LOGITS_Y.astype(dtype)).mean())
             if abs(value - clamped) < 0.05:
-                raise Wrong(f"finite, but that is the clamped loss ({value:.4f}, the exact one is larger): clamping hides "
-                            "the inf and changes the value. Hint: use the loss that takes logits.")
+                raise Wrong(f"finite, but that is the clamped loss ({value:.4f}; the exact one is larger). "
+                            "Hint: use the loss that takes logits.")
     expect_close(arr.reshape(()), np.array(exact), atol=1e-3,
-                 hint="the loss of sigmoid(z) against the labels, averaged; both frameworks have one op for it that takes logits.")
+                 hint="one op that takes the logits.")
     return "log σ(z) = -softplus(-z) never takes the log of 0."
 
 
-@exercise("5.3", solution="x = torch.from_numpy(X_suspect); for name, layer in suspect_pt.named_children(): "
-                          "x = layer(x); if not torch.isfinite(x).all(): answer = name; break")
+@exercise("5.3", accepts=("any",), solution=(
+    "x = torch.from_numpy(X_suspect)\nfor name, layer in suspect_pt.named_children():\n"
+    "    x = layer(x)\n    if not torch.isfinite(x).all():\n        answer = name\n        break"))
 def first_bad_layer(answer: Any) -> str:
     """The name of the first layer of the suspect model whose output holds a NaN or inf."""
     if answer is None:
         raise Wrong("your answer is None — did the loop find a bad layer and assign its name?")
     name_attr = getattr(answer, "name", None)
     if framework_of(answer) in ("torch", "tensorflow") and not isinstance(answer, str):
-        raise Wrong(f"your answer is {describe(answer)}; expected the layer's name as a string, e.g. \"block1\""
-                    + (f" (this layer's .name is {name_attr!r})." if isinstance(name_attr, str) else "."))
+        raise Wrong(f"your answer is {describe(answer)}; expected the layer's name as a string"
+                    + (f" (its .name is {name_attr!r})." if isinstance(name_attr, str) else ", e.g. \"block1\"."))
     if not isinstance(answer, str):
         raise Wrong(f"your answer is {describe(answer)}; expected the layer's name as a string, e.g. \"block1\".")
     name = answer.strip().lower()
     if name not in SUSPECT_LAYERS:
-        raise Wrong(f"{answer!r} is not one of the model's layers {', '.join(SUSPECT_LAYERS)}. "
-                    "Hint: named_children() (torch) or model.layers[i].name (Keras).")
+        raise Wrong(f"{one_line(repr(answer), 40)} is not one of the model's layers {', '.join(SUSPECT_LAYERS)}. "
+                    "Hint: the layer's own name.")
     if name == "block4":
         raise Wrong("block4's output is NaN, but it only passes on a NaN it received. Hint: find the first layer "
                     "whose output is not finite.")

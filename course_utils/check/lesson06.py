@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..arrays import framework_of, is_tensor_like
-from .core import (Wrong, as_array, describe, device_type_name, expect_close, expect_float, expect_shape,
+from .core import (Wrong, one_line, as_array, describe, device_type_name, expect_close, expect_float, expect_shape,
                    exercise)
 
 # The inputs that exercises 6.1 and 6.3 hand out, written out here so the checks do not trust the cell.
@@ -45,11 +45,11 @@ def device_matmul(answer: Any) -> str:
     """DEVICE_X @ DEVICE_W computed on the framework's default device, still a tensor there."""
     kind = framework_of(answer)
     if isinstance(answer, np.ndarray):
-        raise Wrong("your answer is a NumPy array, so it lives in host memory, not on a device. "
-                    "Hint: leave the result as the framework's tensor (no .numpy() / .cpu()).")
+        raise Wrong("your answer is a NumPy array: host memory, not a device. "
+                    "Hint: hand in the framework's tensor, unconverted.")
     if kind == "torch" and getattr(getattr(answer, "device", None), "type", "") == "meta":
-        raise Wrong("your answer lives on the meta device, which keeps shapes but no values. "
-                    "Hint: use the default device (pt_utils.default_device()), not \"meta\".")
+        raise Wrong("your answer lives on the meta device: shapes, no values. "
+                    "Hint: the default device (pt_utils.default_device()).")
     arr = as_array(answer, numpy=False)
     expect_shape(arr, (4, 2), hint="X is (4, 3) and W is (3, 2): X @ W, not W @ X.")
     expect_float(arr, hint="build the tensors from the NumPy arrays as they are.")
@@ -62,7 +62,8 @@ def device_matmul(answer: Any) -> str:
     return f"It lives on {found}, the default device of {kind} here."
 
 
-@exercise("6.2", solution='answer = (t.device.type, lin.weight.device.type)  # after t.to("meta") and lin.to("meta")')
+@exercise("6.2", accepts=("torch",),
+          solution='answer = (t.device.type, lin.weight.device.type)  # after t.to("meta") and lin.to("meta")')
 def to_is_not_in_place(answer: Any) -> str:
     """After ``t.to("meta")`` and ``lin.to("meta")``: (t's device type, lin.weight's device type), as a
     tuple or list of two strings or ``torch.device`` objects."""
@@ -75,19 +76,19 @@ def to_is_not_in_place(answer: Any) -> str:
                     "Hint: a tensor's .device.type.")
     t_dev, lin_dev = items
     if (t_dev, lin_dev) == ("meta", "meta"):
-        raise Wrong("t is still on cpu: tensor.to() returns a new tensor and leaves t where it was. "
-                    "Only nn.Module.to() moves in place (and returns the module itself).")
+        raise Wrong("t is still on cpu: tensor.to() returns a new tensor and leaves t where it was; "
+                    "only a module's .to() moves in place.")
     if (t_dev, lin_dev) == ("cpu", "cpu"):
         raise Wrong("lin did move: nn.Module.to() moves the parameters in place. "
                     "Only tensor.to() returns a copy and leaves the original alone.")
     if (t_dev, lin_dev) == ("meta", "cpu"):
         raise Wrong("it is the other way round: the tensor stays, the module moves.")
     if (t_dev, lin_dev) != ("cpu", "meta"):
-        raise Wrong(f"{answer!r} is not it. Hint: print t.device and lin.weight.device after the two calls.")
+        raise Wrong(f"{one_line(repr(answer), 50)} is not it. Hint: print both devices after the two calls.")
     return "x = x.to(device) must be assigned; model.to(device) need not be."
 
 
-@exercise("6.3", solution='parts = []; for i in range(2): with tf.device(f"/CPU:{i}"): '
+@exercise("6.3", accepts=("tensorflow",), solution='parts = []; for i in range(2): with tf.device(f"/CPU:{i}"): '
                           'parts.append(tf.constant(X[2 * i:2 * i + 2]) @ tf.constant(W)) — then answer = parts')
 def split_over_logical_cpus(answer: Any) -> str:
     """[rows 0-1 of X @ W computed on /CPU:0, rows 2-3 computed on /CPU:1], as TensorFlow tensors."""
@@ -95,8 +96,8 @@ def split_over_logical_cpus(answer: Any) -> str:
         raise Wrong(f"your answer is {describe(answer)}; expected a list of two tensors "
                     "[part_0, part_1], one per logical CPU.")
     if any(framework_of(part) != "tensorflow" or not is_tensor_like(part) for part in answer):
-        raise Wrong("both parts should be TensorFlow tensors: logical CPU devices are a TensorFlow "
-                    "feature (torch has one CPU device). Hint: with tf.device(\"/CPU:1\"): ...")
+        raise Wrong("both parts should be TensorFlow tensors: logical CPUs are a TensorFlow feature "
+                    "(torch has one CPU device).")
     expected = DEVICE_X @ DEVICE_W
     for i, part in enumerate(answer):
         arr = as_array(part, what=f"part {i}")
@@ -106,6 +107,6 @@ def split_over_logical_cpus(answer: Any) -> str:
                      hint=f"X[{2 * i}:{2 * i + 2}] @ W.")
     devices = ["/" + part.device.rsplit("device:", 1)[-1] for part in answer]
     if devices != ["/CPU:0", "/CPU:1"]:
-        raise Wrong(f"the values are right but the parts ran on {devices[0]} and {devices[1]}, "
-                    "not /CPU:0 and /CPU:1. Hint: compute each part inside its own with tf.device(...): block.")
-    return "Each half ran on its own logical device; TensorFlow copied the inputs there for you."
+        raise Wrong(f"the values are right but the parts ran on {devices[0]} and {devices[1]}, not /CPU:0 and /CPU:1. "
+                    "Hint: one tf.device block per part.")
+    return "Each half ran on its own logical device; logical CPUs share host memory, so no input was copied."
