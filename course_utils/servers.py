@@ -23,6 +23,7 @@ import ipaddress
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -216,6 +217,13 @@ class Listener:
         return ipaddress.ip_address(self.address).is_loopback
 
     @property
+    def scope(self) -> str:
+        """Who can connect, in words that hold on every machine: ``"loopback"``, ``"ALL interfaces"``
+        (a wildcard: Wi-Fi included) or ``"one interface"``."""
+        ip = ipaddress.ip_address(self.address)
+        return "loopback" if ip.is_loopback else "ALL interfaces" if ip.is_unspecified else "one interface"
+
+    @property
     def kind(self) -> str:
         """The kind of address, without the port: what a learner needs to know, the same on every machine."""
         ip = ipaddress.ip_address(self.address)
@@ -238,7 +246,47 @@ def _hex_address(text: str) -> tuple[str, int]:
 
 
 def listening_inodes() -> dict[int, tuple[str, int]]:
-    """Linux: every listening TCP socket in this network namespace, ``{inode: (address, port)}``."""
+    """Linux: every listening TCP socket in this network namespace, ``{inode: (address, port)}``.
+
+    Asked through netlink (sock_diag, what ``ss`` uses), for listening sockets only: about 0.1 ms.
+    Reading ``/proc/net/tcp*`` instead walks every socket bucket, about 5 ms per file: the fallback.
+    """
+    try:
+        return {**_diag_listeners(socket.AF_INET), **_diag_listeners(socket.AF_INET6)}
+    except (OSError, AttributeError, struct.error):
+        return _proc_listeners()
+
+
+_SOCK_DIAG_BY_FAMILY, _NLMSG_ERROR, _NLMSG_DONE, _TCP_LISTEN = 20, 2, 3, 10
+
+
+def _diag_listeners(family: int) -> dict[int, tuple[str, int]]:
+    """One sock_diag dump: struct inet_diag_req_v2 asking for TCP sockets in state LISTEN only."""
+    request = struct.pack("=BBBBI", family, socket.IPPROTO_TCP, 0, 0, 1 << _TCP_LISTEN) + bytes(48)
+    header = struct.pack("=IHHII", 16 + len(request), _SOCK_DIAG_BY_FAMILY, 0x1 | 0x300, 1, 0)  # REQUEST|DUMP
+    found: dict[int, tuple[str, int]] = {}
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 4) as nl:  # 4 = NETLINK_SOCK_DIAG
+        nl.send(header + request)
+        while True:
+            data = nl.recv(65536)
+            offset = 0
+            while offset + 16 <= len(data):
+                length, kind = struct.unpack_from("=IH", data, offset)
+                if kind == _NLMSG_DONE:
+                    return found
+                if kind == _NLMSG_ERROR or length < 16:
+                    raise OSError("sock_diag refused the request")
+                msg = offset + 16  # struct inet_diag_msg: family, state, timer, retrans, sockid, ..., inode
+                sport = struct.unpack_from(">H", data, msg + 4)[0]
+                raw = data[msg + 8: msg + 8 + (4 if family == socket.AF_INET else 16)]
+                ip = ipaddress.ip_address(raw)
+                if ip.version == 6 and ip.ipv4_mapped is not None:
+                    ip = ip.ipv4_mapped
+                found[struct.unpack_from("=I", data, msg + 68)[0]] = (str(ip), sport)
+                offset += (length + 3) & ~3
+
+
+def _proc_listeners() -> dict[int, tuple[str, int]]:
     found: dict[int, tuple[str, int]] = {}
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:

@@ -16,7 +16,8 @@
 # ## Setup
 #
 # All imports, then `cu.setup`. The workers are real processes: `course_utils.lessons.distributed`
-# starts them on 127.0.0.1, waits for them, and stops them even when one fails; the worker code
+# starts them on 127.0.0.1 (where they listen, read from the operating system, is §Where the workers
+# listen), waits for them, and stops them even when one fails; the worker code
 # lives in two importable modules, `ddp_worker` (PyTorch) and `tf_worker` (TensorFlow).
 
 # %%
@@ -31,8 +32,8 @@ from torch import nn
 from torch.utils.data import DistributedSampler
 
 import course_utils as cu
-from course_utils import pt_utils, tf_utils
-from course_utils.lessons import distributed
+from course_utils import pt_utils, servers, tf_utils
+from course_utils.lessons import ddp_worker, distributed
 from course_utils.paths import course_root
 
 cu.setup(seed=0)
@@ -328,7 +329,8 @@ cu.check.replica_losses(answer)
 #
 # Now two processes, like DDP. TensorFlow has no launcher: each worker reads the whole cluster and
 # its own place in it from the `TF_CONFIG` environment variable, and the workers find each other
-# on those addresses (ports from `servers.free_port()`, 127.0.0.1 only). Worker 0's, with example ports:
+# on those addresses (ports from `servers.free_port()`; they *connect* to 127.0.0.1, where they *listen*
+# is §Where the workers listen). Worker 0's, with example ports:
 
 # %%
 print(distributed.tf_config(0, [2222, 2223]))
@@ -374,6 +376,55 @@ cu.compare("MWMS losses ~ one process", rank0_tf["losses"], losses_alone_tf, ato
 for name in init:
     cu.compare(f"DDP ~ MWMS: {name}", ddp_results[0][f"final/{name}"], mwms_results[0][f"final/{name}"], atol=1e-5)
 cu.compare("DDP ~ MWMS: losses", ddp_results[0]["losses"], mwms_results[0]["losses"], atol=1e-5)
+
+# %% [markdown]
+# ## Where the workers listen, read from the operating system
+#
+# `MASTER_ADDR=127.0.0.1` and `TF_CONFIG`'s addresses say where the workers **connect**. Where a
+# process **listens** is the operating system's answer, and it matters: a socket listening on every
+# interface accepts connections from anyone on the same Wi-Fi (a café, a workshop room) while it is
+# open. `servers.listening_sockets(pids)` reads the OS's socket table (`/proc/net/tcp*` on Linux,
+# psutil elsewhere) for processes and their children; the launcher sampled it all along the runs
+# above (`Workers.listeners`). First torch's rendezvous store alone, as `init_process_group` with
+# `env://` makes it on rank 0 (**before**) and as `ddp_worker` makes it (**after**: rank 0 binds the
+# socket to `MASTER_ADDR` itself and hands it to the store, `TCPStore(..., master_listen_fd=...)`;
+# `GLOO_SOCKET_IFNAME` names the loopback device, `lo` or `lo0` on macOS, for gloo's own sockets):
+
+# %%
+print(inspect.getsource(ddp_worker.rendezvous_store))
+print("GLOO_SOCKET_IFNAME is the loopback device:", distributed.WORKER_ENV.get("GLOO_SOCKET_IFNAME") == servers.loopback_interface())
+
+
+def where(listeners) -> str:
+    """The kinds of address a set of listening sockets uses: no ports, no pids (both change every run)."""
+    assert listeners, "nothing was seen listening"
+    scopes = sorted({listener.scope for listener in listeners})
+    return f"{' + '.join(scopes):15} | loopback only: {'yes' if all(l.loopback for l in listeners) else 'NO'}"
+
+
+for kind in ("default", "loopback"):  # the store alone, in a child process; stopped as soon as it was read
+    with servers.start(["python", "-m", "course_utils.lessons.store_demo", kind, "{port}"],
+                       name=f"{kind} store", ready_path=None) as store:
+        print(f"{'rendezvous store, ' + ('before (env://)' if kind == 'default' else 'after (ours)'):34}",
+              where(servers.listening_sockets([store.process.pid])))
+print(f"{'DDP workers above (store + gloo)':34}", where(ddp.listeners))
+print(f"{'TF MultiWorker workers (gRPC)':34}", where(mwms.listeners))
+
+# %% [markdown]
+# PyTorch's side is fixed: nothing it started listened beyond loopback. **TensorFlow's is not, and
+# cannot be on these pins**: TensorFlow 2.21's gRPC server binds `0.0.0.0` (every interface, IPv4 and
+# IPv6) with no option to change it, so on a shared network run the MultiWorker cells with the
+# network off (or with the firewall refusing incoming connections; macOS asks whether Python may accept
+# them: say no). The test suite runs every notebook with no network, reads every socket the kernel's
+# children listen on, and lists this one as a known exception.
+#
+# **On a real cluster** the workers must listen on a network, so the network does the protecting:
+# the nodes sit on a private network (a cluster's internal interface or a VPN) that the outside cannot
+# reach; `torchrun --rdzv-endpoint=<node 0's private address>:29500` puts the rendezvous there (its
+# store still listens on every interface of node 0: the firewall and the private network keep it in);
+# `GLOO_SOCKET_IFNAME` / `NCCL_SOCKET_IFNAME` name the private interface for the data. TensorFlow's
+# open-source gRPC server speaks plain gRPC (no TLS option), so encryption between TensorFlow workers
+# comes from the network too: a VPN, or a service mesh's mutual TLS on Kubernetes.
 
 # %% [markdown]
 # ## Scaling, honestly

@@ -75,3 +75,19 @@ def test_a_server_dies_with_the_kernel_that_started_it_even_on_sigkill(tmp_path)
     while time.monotonic() < deadline and servers.port_is_open(port):
         time.sleep(0.1)
     assert not servers.port_is_open(port), "the server outlived the SIGKILLed kernel"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="netlink and /proc/net are Linux's")
+def test_listening_sockets_read_from_the_os_both_ways_agree():
+    """Issue 26: sock_diag (netlink, what the sampler uses) and /proc/net/tcp* report the same listeners,
+    and a wildcard bind is told from a loopback one."""
+    import socket
+
+    with socket.create_server(("0.0.0.0", 0)) as wide, socket.create_server(("127.0.0.1", 0)) as narrow:
+        fast, slow = servers.listening_inodes(), servers._proc_listeners()
+        mine = {l.port: l for l in servers.listening_sockets([os.getpid()], include_children=False)}
+        wide_port, narrow_port = wide.getsockname()[1], narrow.getsockname()[1]
+    ours = lambda table: {inode: a for inode, a in table.items() if a[1] in (wide_port, narrow_port)}  # noqa: E731
+    assert len(ours(fast)) == 2 and ours(fast) == ours(slow)  # (other processes' sockets may come and go)
+    assert mine[wide_port].scope == "ALL interfaces" and not mine[wide_port].loopback
+    assert mine[narrow_port].scope == "loopback" and mine[narrow_port].loopback
