@@ -8,21 +8,10 @@ import torch
 from torch.utils.tensorboard import SummaryWriter
 
 import course_utils as cu
+from check_support import assert_right, assert_wrong, first_try, one_line  # noqa: F401 - first_try is autouse
 from course_utils.check import core
 from course_utils.check.lesson08 import (DIVERGED_STEPS, LR_STEPS, LR_TAG, LR_VALUES, divergence,
                                          diverged_losses)
-
-
-@pytest.fixture(autouse=True)
-def first_try():
-    """Each test starts as a learner's first try: hints point, the solution's code is not shown."""
-    core.reset_tries()
-
-
-def one_line(verdict):
-    text = str(verdict)
-    assert "\n" not in text and "Traceback" not in text
-    return text
 
 
 # --- 8.1 log a schedule under the right tag and step ---------------------------------------------
@@ -54,6 +43,55 @@ def test_logged_schedule_right_in_both(tmp_path):
 def test_logged_schedule_right_with_keras_style_float32_values(tmp_path):
     log_tf(tmp_path, values=LR_VALUES.astype(np.float32))
     assert cu.check.logged_schedule(str(tmp_path), quiet=True)
+
+
+def test_logged_schedule_right_alternatives(tmp_path):
+    with SummaryWriter(str(tmp_path / "with")) as writer:                 # a with block closes the writer
+        for step in range(30):
+            writer.add_scalar("train/lr", 0.1 * 0.5 ** (step // 10), step)
+    assert_right(cu.check.logged_schedule, str(tmp_path / "with"))
+    writer = tf.summary.create_file_writer(str(tmp_path / "flushed"))   # flushed, not closed
+    with writer.as_default():
+        for step in range(30):
+            tf.summary.scalar("train/lr", 0.1 * 0.5 ** (step // 10), step=step)
+    writer.flush()
+    assert_right(cu.check.logged_schedule, str(tmp_path / "flushed"))
+    torch_flushed = log_torch(tmp_path / "torch-flushed", close=False)
+    torch_flushed.flush()
+    assert_right(cu.check.logged_schedule, tmp_path / "torch-flushed")
+    torch_flushed.close()
+
+
+def test_logged_schedule_tf_without_as_default_names_it(tmp_path):
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    for step in range(30):
+        assert tf.summary.scalar(LR_TAG, 0.1, step=step) is False or True   # no default writer: writes nothing
+    writer.flush()
+    verdict = assert_wrong(cu.check.logged_schedule, str(tmp_path), "as_default()")
+    assert "SummaryWriter" not in str(verdict)
+
+
+def test_logged_schedule_torch_advice_names_no_tf_api(tmp_path):
+    writer = log_torch(tmp_path, close=False)
+    try:
+        verdict = assert_wrong(cu.check.logged_schedule, str(tmp_path), "close it")
+        assert "tf." not in str(verdict) and "as_default" not in str(verdict)
+    finally:
+        writer.close()
+
+
+def test_logged_schedule_steps_read_as_plain_numbers(tmp_path):
+    log_torch(tmp_path, steps=LR_STEPS + 1)
+    verdict = assert_wrong(cu.check.logged_schedule, str(tmp_path), "1, 2, 3, 4, ..., 30")
+    assert "np.int64" not in str(verdict)
+
+
+def test_logged_schedule_third_try_shows_the_tf_code_for_a_tf_folder(tmp_path):
+    folders = [str(tmp_path / str(i)) for i in range(3)]   # kept alive: a new object is a new try
+    for folder in folders:
+        log_tf(folder, tag="lr")
+        verdict = cu.check.logged_schedule(folder, quiet=True)
+    assert "create_file_writer" in verdict.code and "SummaryWriter" not in verdict.code
 
 
 def test_the_right_answer_really_shows_in_tensorboard(tmp_path):

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..arrays import is_tensor_like
-from .core import Wrong, as_array, describe, exercise
+from .core import Wrong, as_array, describe, exercise, one_line
 
 # Exercise 8.1: the tag, the steps and the schedule to log.
 LR_TAG = "train/lr"
@@ -51,47 +51,75 @@ def _read(folder: Path):
         raise Wrong(str(exc)) from None
 
 
-@exercise("8.1", solution="with SummaryWriter(answer_dir) as w: for step in range(30): "
-                          "w.add_scalar('train/lr', 0.1 * 0.5 ** (step // 10), step)  — then answer = answer_dir")
+def _writer_framework(answer: Any) -> str:
+    """Which writer filled the folder: TensorFlow's event files end in ".v2", torch's SummaryWriter's do not."""
+    if is_tensor_like(answer) or not isinstance(answer, (str, Path)) or not Path(answer).is_dir():
+        return "any"
+    files = [f.name for f in Path(answer).rglob("events.out.tfevents.*")]
+    if not files:
+        return "any"
+    return "tensorflow" if any(name.endswith(".v2") for name in files) else "torch"
+
+
+def _steps_text(steps: np.ndarray) -> str:
+    """A few steps as plain numbers (not np.int64(...) reprs)."""
+    shown = [int(s) for s in steps]
+    return ", ".join(map(str, shown[:4])) + (f", ..., {shown[-1]}" if len(shown) > 4 else "")
+
+
+@exercise("8.1", framework=_writer_framework, solution={
+    "torch": ("with SummaryWriter(answer_dir) as writer:\n"
+              "    for step in range(30):\n"
+              "        writer.add_scalar(\"train/lr\", 0.1 * 0.5 ** (step // 10), global_step=step)\n"
+              "answer = answer_dir"),
+    "tensorflow": ("writer = tf.summary.create_file_writer(answer_dir)\n"
+                   "with writer.as_default():\n"
+                   "    for step in range(30):\n"
+                   "        tf.summary.scalar(\"train/lr\", 0.1 * 0.5 ** (step // 10), step=step)\n"
+                   "writer.close()\n"
+                   "answer = answer_dir")})
 def logged_schedule(answer: Any) -> str:
     """``answer``: the folder the learner logged ``train/lr`` into, with either framework."""
     if is_tensor_like(answer) or not isinstance(answer, (str, Path)):
-        raise Wrong(f"your answer is {describe(answer)}; hand in the folder you logged into: answer = answer_dir.")
+        what = "the writer" if hasattr(answer, "flush") and hasattr(answer, "close") else describe(answer)
+        raise Wrong(f"your answer is {what}; hand in the folder you logged into (answer_dir).")
     folder = Path(answer)
     if not folder.is_dir():
-        raise Wrong(f"there is no folder {folder}; run the cell that makes answer_dir, log into it, then answer = answer_dir.")
+        raise Wrong(f"there is no folder {one_line(str(folder), 50)}: run the cell that makes answer_dir, log into it.")
     if not any(folder.rglob("events.out.tfevents.*")):
-        raise Wrong("the folder holds no event file: create the writer with this folder "
-                    "(SummaryWriter(answer_dir) / tf.summary.create_file_writer(answer_dir)).")
+        raise Wrong("the folder holds no event file: create the writer with answer_dir as its folder.")
     table = _read(folder)
     if table.empty:
-        raise Wrong("the event file holds no scalar yet: the writer buffers events — close it (a with block, "
-                    "writer.close()) or flush it before checking.")
+        if _writer_framework(folder) == "tensorflow":
+            raise Wrong("the event file holds no scalar: tf.summary.scalar writes only under writer.as_default(), "
+                        "then flush() or close().")
+        raise Wrong("the event file holds no scalar yet: the writer buffers events; close it (a with block) "
+                    "or flush it first.")
     runs = sorted(table.run.unique())
     if runs != ["."]:
-        raise Wrong(f"the scalars are in sub-folder(s) {[r for r in runs if r != '.']}, not in answer_dir itself: "
-                    "pass answer_dir to the writer as it is.")
+        raise Wrong(f"the scalars are in sub-folder(s) {[r for r in runs if r != '.'][:3]}, not in answer_dir "
+                    "itself: log into answer_dir as it is.")
     tags = sorted(table.tag.unique())
     if LR_TAG not in tags:
-        raise Wrong(f"found the tag(s) {tags}, but TensorBoard groups this one as '{LR_TAG}' (section/name).")
+        raise Wrong(f"found the tag(s) {tags[:3]}, but the exercise asks for '{LR_TAG}' (section/name).")
     rows = table[table.tag == LR_TAG]
     steps, values = rows.step.to_numpy(), rows.value.to_numpy()
     if len(np.unique(steps)) < len(steps):
-        repeated = sorted({int(s) for s in steps if (steps == s).sum() > 1})[:5]
-        raise Wrong(f"steps {repeated} were logged more than once (a cell run twice into the same folder, or every "
-                    "value at one step?): run the answer_dir cell again for a fresh folder, pass the step each time.")
+        repeated = sorted({int(s) for s in steps if (steps == s).sum() > 1})
+        raise Wrong(f"step(s) {_steps_text(np.array(repeated))} were logged more than once: pass each value's "
+                    "own step, into a fresh answer_dir.")
     if list(steps) != list(LR_STEPS):
-        raise Wrong(f"the steps are {list(steps[:4])}...{list(steps[-1:])} ({len(steps)} of them), "
-                    f"expected 0, 1, ..., 29 — pass step / global_step = the loop's step.")
+        raise Wrong(f"the steps are {_steps_text(steps)} ({len(steps)} of them), expected 0, 1, ..., 29: "
+                    "pass the loop's step.")
     wrong = np.flatnonzero(~np.isclose(values, LR_VALUES, rtol=1e-6, atol=0.0))
     if len(wrong):
         i = int(wrong[0])
         raise Wrong(f"at step {i} the logged value is {values[i]:.6g}, expected {LR_VALUES[i]:.6g}: "
-                    "the rate halves every 10 steps (integer division step // 10).")
+                    "the rate halves every 10 steps (integer division).")
     return "TensorBoard shows train/lr in the 'train' section, one point per step."
 
 
-@exercise("8.2", solution="t = dashboards.read_scalars(diverged_dir); "
+@exercise("8.2", accepts=("any",), solution="t = dashboards.read_scalars(diverged_dir); "
                           "answer = int(t.step[t.value > 2 * t.value.cummin().shift(1)].iloc[0])")
 def divergence_step(answer: Any) -> str:
     """``answer``: the step (not the index) where the loss of Exercise 8.2 diverged."""
