@@ -596,7 +596,7 @@ def index_page(decks: list[tuple[Path, Path]]) -> str:
         notes = text.count('<aside class="notes">')
         rows.append(f'<li><span class="n">{html.escape(number)}</span>'
                     f'<a href="{html.escape(deck_path.name)}">{inline_markdown(rest or title)}</a>'
-                    f'<span class="meta">{slides} slides · {notes} with notes</span></li>')
+                    f'<span class="meta">{slides} slides · {notes} speaker notes</span></li>')
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>Slides: PyTorch and TensorFlow, side by side</title><style>{INDEX_CSS}</style></head>\n"

@@ -4,7 +4,8 @@
 copy of every lesson (course_utils/learner.py: solutions replaced by ``answer = ...``, outputs
 cleared). Later runs add lessons that are new and bring every updated lesson in:
 
-- a copy the learner has not changed takes the new version in place;
+- a copy the learner has not changed takes the new version in place (one they ran and saved is first
+  copied to ``backups/``: its outputs were theirs);
 - a copy the learner changed is first saved to ``backups/NN_slug.<time>.ipynb``; the new version is
   written in its place with the learner's answer cells (the cells tagged ``placeholder``) carried
   over, so their answers are in the new lesson and nothing is duplicated in the file browser;
@@ -68,7 +69,8 @@ class Report:
         if name in self.added:
             return f"  {name}: new"
         if name in self.updated:
-            return f"  {name}: updated (you had not changed it)"
+            kept = f"; your run's outputs are in {self.backups[name]}" if name in self.backups else ""
+            return f"  {name}: updated (you had not changed it){kept}"
         if name in self.merged:
             n = self.carried.get(name, 0)
             return (f"  {name}: updated; your {n} answer{'s' if n != 1 else ''} carried over "
@@ -203,6 +205,15 @@ def _dest(dest: str | Path) -> Path:
     return out
 
 
+def _has_outputs(data: bytes) -> bool:
+    """True when a notebook was run and saved (a code cell has outputs or an execution count)."""
+    try:
+        cells = json.loads(data.decode("utf-8")).get("cells", [])
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return False
+    return any(c.get("outputs") or c.get("execution_count") for c in cells if c.get("cell_type") == "code")
+
+
 def _is_course_copy(data: bytes, known: dict[str, str] | None) -> bool:
     """True when the copy's sources are the ones the course wrote (or, for an older manifest, its bytes)."""
     return known is not None and known["written"] in (fingerprint(data), sha256(data))
@@ -260,6 +271,8 @@ def build(dest: str | Path = "workspace", notebooks: list[Path] | None = None,
             if current == new:
                 report.unchanged.append(name)
             elif _is_course_copy(data, known):  # the course's copy, run or not, never edited
+                if _has_outputs(data):  # run and saved: the outputs are the learner's, kept in backups/
+                    report.backups[name] = str(_backup(out, target).relative_to(out))
                 target.write_bytes(fresh)
                 report.updated.append(name)
             elif _built_before(out, name, known) in (new, sha256(fresh)) and not beside.exists():

@@ -135,6 +135,8 @@ def test_ran_and_saved_then_the_course_updated_no_duplicate(course):
     assert "An erratum" in ran.read_text()
     assert sorted(p.name for p in ws.glob("*.ipynb")) == [p.name for p in LESSONS], "no second copy of a lesson"
     assert all(": updated (you had not changed it)" in line for line in report.lines()[:-1])
+    assert "ran cell 0" in (ws / report.backups[ran.name]).read_text(), "the run's outputs are kept in backups/"
+    assert ran.name not in report.backups or "backups/" in report.line(ran.name)
 
 
 def test_answered_then_updated_answers_carried_over(course):
