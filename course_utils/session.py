@@ -56,6 +56,11 @@ def quiet_environment() -> None:
     os.environ.update(QUIET_ENV)
 
 
+class _NoCudaRuntimeFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "No CUDA runtime is found" not in record.getMessage()
+
+
 def _quiet_loggers() -> None:
     if "tensorflow" in sys.modules:
         import tensorflow as tf
@@ -68,6 +73,11 @@ def _quiet_loggers() -> None:
 
         # torch.compile logs a W<date> <pid> line on some graphs; it would change every run.
         torch._logging.set_logs(dynamo=logging.ERROR, inductor=logging.ERROR)
+        # torch's CUDA build on a machine without CUDA warns at every C++ build (torch.compile, lesson 10's
+        # extensions): "No CUDA runtime is found, using CUDA_HOME=...". The lessons build for the CPU.
+        cpp_logger = logging.getLogger("torch.utils.cpp_extension")
+        if not any(isinstance(f, _NoCudaRuntimeFilter) for f in cpp_logger.filters):
+            cpp_logger.addFilter(_NoCudaRuntimeFilter())
     # Keras warns (UserWarning) when Input shapes are passed to layers; lessons pass them on purpose.
     warnings.filterwarnings("ignore", message=r".*Do not pass an `input_shape`.*")
 
@@ -320,7 +330,9 @@ def setup(seed: int = 0, threads: int | None = LESSON_THREADS, gpu: bool = False
     3. unless ``gpu=True``: sets ``KERAS_TORCH_DEVICE=cpu`` in ``os.environ`` (Keras on the torch
        backend, lesson 13's worker, would otherwise pick mps/cuda by itself);
     4. if TensorFlow is imported: its Python logger and absl's log only errors;
-    5. if torch is imported: ``torch.compile``'s dynamo/inductor loggers log only errors;
+    5. if torch is imported: ``torch.compile``'s dynamo/inductor loggers log only errors, and
+       ``torch.utils.cpp_extension`` drops its "No CUDA runtime is found" warning (the CUDA build
+       on a machine without CUDA writes it at every C++ build);
     6. ignores Keras' "Do not pass an `input_shape`" warning;
     7. inside IPython, shows a ``CourseError`` as one line rather than a traceback, and every
        traceback with paths relative to site-packages, the standard library or the course

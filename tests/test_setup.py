@@ -186,3 +186,23 @@ def test_tracebacks_name_no_absolute_path_after_setup():
     assert "RuntimeError" in text and "site-packages/torch/" in text, text[-2000:]
     assert "ZeroDivisionError" in text and "course_utils/session.py" in text, text[-2000:]
     assert sys.prefix not in text and str(cu.paths.course_root()) not in text, text[-2000:]
+
+
+def test_setup_drops_the_cuda_builds_no_cuda_runtime_warning():
+    """torch's CUDA build without CUDA logs it at each C++ build (torch.compile, extensions); others pass."""
+    import logging
+
+    import torch  # noqa: F401
+
+    cu.setup(seed=0, threads=None)
+    logger = logging.getLogger("torch.utils.cpp_extension")
+    seen = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logger.addHandler(handler)
+    try:
+        logger.warning("No CUDA runtime is found, using CUDA_HOME='/usr/local'")
+        logger.warning("another cpp_extension warning")
+    finally:
+        logger.removeHandler(handler)
+    assert seen == ["another cpp_extension warning"]
