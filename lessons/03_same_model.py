@@ -630,6 +630,11 @@ grid.set(yscale="log")
 plt.show()
 
 # %% [markdown]
+# *Figure:* the training loss (log scale) at each step for the MLP (left) and the CNN (right), one
+# line per run (PyTorch loop, TF loop, Keras `fit`); the three lines lie on top of each other, which
+# is what the same losses from the same weights and batches look like.
+
+# %% [markdown]
 # ### PyTorch: evaluate
 #
 # Accuracy on the held-out 359 images: the share whose largest logit is at the label. The evaluation
