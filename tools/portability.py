@@ -341,7 +341,7 @@ def main(argv: list[str]) -> int:
         command = ["taskset", "-c", spec["cpus"], *command]
     shown = " ".join(f"{k}={v}" for k, v in variant_env(name).items() if k != "TORCHINDUCTOR_CACHE_DIR")
     print(f"portability variant {name!r}: {spec['about']}\n  {shown}"
-          + (f"\n  taskset -c {spec['cpus']}" if spec["cpus"] else ""), flush=True)
+          + (f"\n  taskset -c {spec['cpus']}" if spec["cpus"] else "") + f"\n  proof: {spec['proof']}", flush=True)
     if spec.get("other_python"):
         python, said = find_other_python()
         if python is None:
