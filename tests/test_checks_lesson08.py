@@ -237,3 +237,21 @@ def test_the_code_comes_only_after_three_wrong_tries(capsys):
         assert "SummaryWriter(answer_dir)" in str(core.hint("8.1"))
     finally:
         core.reset_tries()
+
+
+@pytest.mark.parametrize("framework", ["torch", "tensorflow"])
+def test_each_solution_runs_after_the_lessons_setup_and_passes(tmp_path, framework):
+    namespace = {"torch": torch, "tf": tf, "np": np, "SummaryWriter": SummaryWriter, "answer_dir": str(tmp_path)}
+    exec(core.SOLUTIONS["8.1"][framework], namespace)
+    assert_right(cu.check.logged_schedule, namespace["answer"])
+
+
+def test_the_8_2_solution_runs_and_passes(tmp_path):
+    from course_utils.lessons import dashboards
+
+    with SummaryWriter(str(tmp_path)) as writer:
+        for step, value in zip(DIVERGED_STEPS, diverged_losses()):
+            writer.add_scalar("train/loss", value, global_step=int(step))
+    namespace = {"dashboards": dashboards, "diverged_dir": str(tmp_path)}
+    exec(core.SOLUTIONS["8.2"]["any"], namespace)
+    assert_right(cu.check.divergence_step, namespace["answer"])

@@ -79,19 +79,43 @@ def make_resume_checkpoint_tf(path: str | Path) -> Path:
     return path
 
 
-@exercise("9.1", solution="load_state_dict for the model and the optimizer (Keras: keras.models.load_model), "
-                          "one optimizer step, answer = model.weight (Keras: the Dense kernel)")
+def _weight_framework(answer: Any) -> str:
+    """torch for torch's (3, 4) layout, TensorFlow for Keras' (4, 3) kernel (a NumPy copy included)."""
+    kind = framework_of(answer)
+    if kind in ("torch", "tensorflow"):
+        return kind
+    shape = tuple(getattr(answer, "shape", ()))
+    return {(3, 4): "torch", (4, 3): "tensorflow"}.get(shape, "any")
+
+
+def _optimizer_advice(kind: str) -> str:
+    if kind == "tensorflow":
+        return "load the whole .keras file, optimizer included."
+    return "restore the optimizer's state too."
+
+
+@exercise("9.1", framework=_weight_framework, solution={
+    "torch": ("checkpoint = torch.load(resume_pt, weights_only=True)\n"
+              "tiny = nn.Linear(4, 3)\n"
+              "tiny.load_state_dict(checkpoint[\"model\"])\n"
+              "tiny_opt = torch.optim.SGD(tiny.parameters(), lr=0.5, momentum=0.9)\n"
+              "tiny_opt.load_state_dict(checkpoint[\"optimizer\"])\n"
+              "tiny_opt.zero_grad()\n"
+              "nn.CrossEntropyLoss()(tiny(torch.from_numpy(X_resume)), torch.from_numpy(y_resume)).backward()\n"
+              "tiny_opt.step()\n"
+              "answer = tiny.weight.detach()"),
+    "tensorflow": ("tiny_tf = keras.models.load_model(resume_tf)   # the model, compiled, with its optimizer\n"
+                   "tiny_tf.train_on_batch(X_resume, y_resume)\n"
+                   "answer = tiny_tf.get_layer(\"dense\").kernel")})
 def resume_step(answer: Any) -> str:
-    """The weight after one resumed step: torch (3, 4) or Keras (4, 3)."""
-    if isinstance(answer, (np.ndarray, np.generic)):
-        raise Wrong("that is a NumPy array; hand in the framework's own weight (model.weight / the Dense layer's "
-                    "kernel), not a copy.")
+    """The weight after one resumed step: torch (3, 4) or Keras (4, 3), as a tensor, a variable or a NumPy copy."""
+    kind = _weight_framework(answer)
     arr = as_array(answer, what="your weight")
     if arr.shape == (4, 3):
         arr = arr.T                               # Keras' kernel (in, out)
     elif arr.shape != (3, 4):
-        raise Wrong(f"your weight has shape {arr.shape}; expected torch's weight (3, 4) or Keras' kernel (4, 3). "
-                    "Hint: the bias has shape (3,); hand in the weight.")
+        raise Wrong(f"your weight has shape {arr.shape}; expected the weight, (3, 4) in torch or (4, 3) in Keras"
+                    + (" (the bias has shape (3,))." if arr.shape == (3,) else "."))
     expect_finite(arr, "your weight")
     states = _resume_states()
 
@@ -103,8 +127,8 @@ def resume_step(answer: Any) -> str:
     if near("checkpoint"):
         raise Wrong("that is the weight stored in the checkpoint: it is restored, but the step was not taken.")
     if near("no momentum"):
-        raise Wrong("the step started from the right weights but without the momentum buffer: restore the "
-                    "optimizer's state too (its state_dict, or the optimizer inside the .keras file).")
+        raise Wrong("right weights, but the step ran without the momentum buffer: "
+                    + _optimizer_advice(kind))
     if near("from scratch") or near("initial"):
         raise Wrong("that starts from the untrained weights: load the checkpoint's weights before the step.")
     raise Wrong("that matches no single resumed step on X_resume, y_resume. Did you take more than one step?")
@@ -147,11 +171,11 @@ def _caller(answer: Any) -> Any:
         if hasattr(answer, "module") and hasattr(answer, "graph_signature"):   # an ExportedProgram
             answer = answer.module()
         if isinstance(answer, torch.jit.ScriptModule):
-            raise Wrong("that is a TorchScript module (torch.jit, deprecated); this exercise asks for torch.export: "
-                        "export with dynamic_shapes, torch.export.save, and hand in torch.export.load(path).")
+            raise Wrong("that is a TorchScript module (torch.jit, deprecated); this exercise asks for torch.export, "
+                        "saved and loaded back.")
         if isinstance(answer, torch.nn.Module) and not isinstance(answer, torch.fx.GraphModule):
-            raise Wrong("that is the eager model itself; export it (torch.export.export), save it, and hand in "
-                        "what torch.export.load gives back.")
+            raise Wrong("that is the eager model itself; export it, save it, and hand in what torch.export.load "
+                        "gives back.")
         if not callable(answer):
             raise Wrong(f"your answer is {describe(answer)}; expected an exported program.")
 
@@ -180,14 +204,25 @@ def _caller(answer: Any) -> Any:
     raise Wrong(f"your answer is {describe(answer)}; expected torch.export.load(...) or tf.saved_model.load(...).")
 
 
-@exercise("9.2", solution="export with dynamic_shapes={'x': {0: torch.export.Dim('batch', min=1, max=64)}}, "
-                          "torch.export.save, answer = torch.export.load(path) (or mlp_ex_tf.export(d); "
-                          "answer = tf.saved_model.load(d))")
+def _batch_advice(kind: str) -> str:
+    if kind == "tensorflow":
+        return "Hint: a TensorSpec with None as the batch size."
+    return "Hint: dynamic_shapes for the batch axis, max >= 64."
+
+
+@exercise("9.2", solution={
+    "torch": ("exported = torch.export.export(mlp_ex_pt, (torch.zeros(32, 64),),\n"
+              "                               dynamic_shapes={\"x\": {0: torch.export.Dim(\"batch\", min=1, max=64)}})\n"
+              "torch.export.save(exported, WORK / \"mlp_any_batch.pt2\")\n"
+              "answer = torch.export.load(WORK / \"mlp_any_batch.pt2\")"),
+    "tensorflow": ("mlp_ex_tf.export(str(WORK / \"mlp_any_batch_tf\"), verbose=False)   # the batch axis stays None\n"
+                   "answer = tf.saved_model.load(str(WORK / \"mlp_any_batch_tf\"))")})
 def any_batch_export(answer: Any) -> str:
     """A loaded exported program that reproduces Exercise 9.2's MLP for batches of 1, 5, 33 and 64."""
     if answer is None:
         raise Wrong("your answer is None — assign what you loaded back, e.g. answer = torch.export.load(path).")
     call = _caller(answer)
+    kind = "tensorflow" if framework_of(answer) in ("tensorflow", "keras") else "torch"
     rng = np.random.default_rng(7)
     for n in (32, 1, 5, 33, 64):
         X = rng.random((n, 64), dtype=np.float32)
@@ -196,15 +231,14 @@ def any_batch_export(answer: Any) -> str:
         except Exception as exc:
             if n == 32:
                 raise Wrong(f"it fails even for a batch of 32 ({type(exc).__name__}); feed it float32 rows of 64.")
-            raise Wrong(f"it fails for a batch of {n} ({type(exc).__name__}): the export fixed the batch size. "
-                        "Hint: torch.export needs dynamic_shapes for the batch axis (with max >= 64); Keras' "
-                        "model.export keeps it free.") from None
+            raise Wrong(f"it fails for a batch of {n} ({type(exc).__name__}): the export fixed the batch. "
+                        + _batch_advice(kind)) from None
         arr = as_array(out, what="its output")
         if arr.shape != (n, 10):
             raise Wrong(f"for a batch of {n} it returns shape {arr.shape}, expected ({n}, 10).")
         if not np.allclose(arr, _reference(X), atol=1e-4):
-            raise Wrong("it runs, but its outputs are not those of mlp_ex_pt: export that model (with its weights), "
-                        "not a freshly built one.")
+            raise Wrong(f"it runs, but its outputs are not those of {'mlp_ex_tf' if kind == 'tensorflow' else 'mlp_ex_pt'}: "
+                        "export that model, with its weights.")
     return "batches of 1, 5, 33 and 64 all ran through the same loaded program."
 
 
@@ -215,14 +249,13 @@ WHY = {
     "b": "b: pickle.load calls whatever the file names, as the payload above would have.",
     "c": "c: safetensors holds a JSON header and raw bytes; there is nothing to execute.",
     "d": "d: safe_mode=False lets Keras deserialize a Lambda's Python bytecode.",
-    "e": "e: a SavedModel holds a graph of TensorFlow ops, no Python: loading restores variables, calling it runs "
-         "those ops (which can still read and write files: sandbox models you do not trust), never Python code.",
+    "e": "e: a SavedModel holds TensorFlow ops, no Python; its ops can still touch files (sandbox untrusted models).",
     "f": "f: allow_pickle=True lets np.load unpickle object arrays.",
     "g": "g: an ONNX file is a graph of ONNX operators; ONNX Runtime executes no code from it.",
 }
 
 
-@exercise("9.3", solution='answer = {"b", "d", "f"}')
+@exercise("9.3", accepts=("any",), solution='answer = {"b", "d", "f"}')
 def unsafe_loads(answer: Any) -> str:
     """The set of letters (a-g) of the loads that can run code from the file."""
     if answer is None:
@@ -242,7 +275,7 @@ def unsafe_loads(answer: Any) -> str:
         raise Wrong(f"{wrongly_unsafe[0]} is safe. " + WHY[wrongly_unsafe[0]].split(": ", 1)[1])
     missing = sorted(UNSAFE - chosen)
     if missing:
-        raise Wrong(f"one or more unsafe loads are missing ({len(missing)} of {len(UNSAFE)}). Hint: look for the "
-                    "options that switch a safety default off, or that unpickle.")
+        raise Wrong(f"unsafe loads are missing ({len(missing)} of {len(UNSAFE)}). Hint: look for the options that "
+                    "switch a safety default off, or that unpickle.")
     return ("pickle, np.load(allow_pickle=True) and Keras with safe_mode=False can run Python code from the file; "
             "the rest cannot.")
