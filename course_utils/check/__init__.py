@@ -17,6 +17,8 @@ from .lesson10 import extra_tf_lines, silu_backward, squareplus_backward
 from .lesson11 import replica_losses, scaled_batch_and_lr, set_epoch_orders
 from .lesson12 import fraction_of_peak, median_speedup, unfair_benchmark
 from .lesson13 import batchnorm_match, ported_sequence_model
+from .lesson14 import attention_mask, gru_port, lstm_one_step
+from . import lesson14
 
 __all__ = [
     "PLACEHOLDER", "Verdict", "Wrong", "exercise", "hint",
@@ -46,4 +48,6 @@ __all__ = [
     "unfair_benchmark", "fraction_of_peak", "median_speedup",
     # 13_claims_checked
     "batchnorm_match", "ported_sequence_model",
+    # 14_sequences_attention
+    "lstm_one_step", "gru_port", "attention_mask",
 ]
