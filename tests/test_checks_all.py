@@ -153,7 +153,8 @@ def test_the_third_try_shows_the_code_of_the_learners_framework():
     core.reset_tries()
     for framework, answer in (("torch", torch.zeros(2)), ("tensorflow", tf.zeros(2))):
         core.reset_tries()
-        tries = [cu.check.arange_matrix(answer + i, quiet=True) for i in range(3)]
+        answers = [answer + i for i in range(3)]  # kept alive: a new object each, so three tries
+        tries = [cu.check.arange_matrix(a, quiet=True) for a in answers]
         assert tries[2].code == core.SOLUTIONS["1.1"][framework], str(tries[2])
         shown = cu.check.hint("1.1")
         assert shown.code == core.SOLUTIONS["1.1"][framework]

@@ -113,3 +113,11 @@ def test_channel_axis_wrong(answer, words):
 def test_check_prints_one_line(capsys):
     cu.check.arange_matrix(RIGHT_1_1[0])
     assert capsys.readouterr().out == "Exercise 1.1 — correct.\n"
+
+
+def test_channel_axis_right_alternatives():
+    """Other right forms of 1.3: indexing with None, reshape, a Keras-style tf.newaxis."""
+    images = cu.load_digits().X_train[:5]
+    assert cu.check.channel_axis(torch.from_numpy(images)[:, None], quiet=True)
+    assert cu.check.channel_axis(torch.tensor(images).reshape(5, 1, 8, 8), quiet=True)
+    assert cu.check.channel_axis(tf.constant(images)[..., tf.newaxis], quiet=True)

@@ -172,3 +172,19 @@ def test_matching_loss_refuses_a_typed_literal_of_the_right_number():
     fixed = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(LABELS, LOGITS)
     assert cu.check.matching_loss(fixed, quiet=True)
     assert cu.check.matching_loss(tf.cast(fixed, tf.float64), quiet=True)   # float64 still accepted
+
+
+def test_flatten_reorder_right_alternatives():
+    """NumPy's own moveaxis and einsum forms of 3.2 are as right as the reshape-transpose."""
+    H, W, C = FLATTEN_HWC
+    K = DENSE_KERNEL.reshape(H, W, C, 4)
+    assert cu.check.flatten_reorder(np.moveaxis(K, (3, 2), (0, 1)).reshape(4, 12), quiet=True)
+    assert cu.check.flatten_reorder(torch.einsum("hwco->ochw", torch.from_numpy(K)).reshape(4, 12), quiet=True)
+
+
+def test_matching_loss_right_alternatives():
+    """3.3: the functional form averaged, and float64 inputs, are the fixed Keras loss too."""
+    per_sample = keras.losses.sparse_categorical_crossentropy(LABELS, LOGITS, from_logits=True)
+    assert cu.check.matching_loss(tf.reduce_mean(per_sample), quiet=True)
+    as64 = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(LABELS, LOGITS.astype(np.float64))
+    assert cu.check.matching_loss(as64, quiet=True)

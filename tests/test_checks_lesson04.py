@@ -148,3 +148,12 @@ def test_no_graph_break_wrong(answer, words):
 def test_check_prints_one_line(capsys):
     cu.check.tracing_count(4)
     assert capsys.readouterr().out.count("\n") <= core.MAX_LINES
+
+
+def test_one_trace_reduce_shape_is_right_too():
+    """4.2 with reduce_sum over the last axis and a scalar spec built from a shape tuple."""
+    @tf.function(input_signature=[tf.TensorSpec(shape=(None, 4), dtype=tf.float32),
+                                  tf.TensorSpec(shape=(), dtype=tf.float32)])
+    def row_sums(x, scale):
+        return tf.reduce_sum(x, axis=-1) * scale
+    assert cu.check.one_trace_row_sums(row_sums, quiet=True)

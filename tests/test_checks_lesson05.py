@@ -126,3 +126,9 @@ def test_first_bad_layer_wrong(answer, words):
 def test_check_prints_one_line(capsys):
     cu.check.first_bad_layer("block3")
     assert capsys.readouterr().out.startswith("Exercise 5.3 — correct.")
+
+
+def test_first_bad_layer_right_alternatives():
+    """5.3: the name as the loop found it (a NumPy string, in capitals) is right too."""
+    assert cu.check.first_bad_layer(np.str_("block3"), quiet=True)
+    assert cu.check.first_bad_layer("BLOCK3", quiet=True)

@@ -111,6 +111,12 @@ for i in range(2):
         parts.append(X[2 * i:2 * i + 2] @ W)
 cu.check.split_over_logical_cpus(parts)
 cu.check.split_over_logical_cpus(tuple(parts))  # a tuple is as right as a list
+parts = []
+for name in ("/CPU:0", "/device:CPU:1"):  # the long device name, tf.matmul on float64 copies
+    with tf.device(name):
+        k = len(parts)
+        parts.append(tf.matmul(tf.cast(X[2 * k:2 * k + 2], tf.float64), tf.cast(W, tf.float64)))
+cu.check.split_over_logical_cpus(parts)
 """
 
 
@@ -119,7 +125,7 @@ def test_split_over_logical_cpus_right():
     out = subprocess.run([sys.executable, "-c", RIGHT_6_3], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-500:]
     assert out.stdout.startswith("Exercise 6.3 — correct."), out.stdout
-    assert out.stdout.count("Exercise 6.3 — correct.") == 2, out.stdout
+    assert out.stdout.count("Exercise 6.3 — correct.") == 3, out.stdout
 
 
 def test_split_over_logical_cpus_same_device():

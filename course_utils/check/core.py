@@ -419,7 +419,7 @@ def describe(x: Any) -> str:
         name = type(x).__name__
         return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
     if inspect.isgenerator(x):
-        return "a generator — wrap it in list(...) or build a tensor"
+        return "a generator, not a list"
     if isinstance(x, type):
         return f"the class {x.__name__} itself, not an object made from it"
     if callable(x):

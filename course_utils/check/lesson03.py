@@ -62,7 +62,7 @@ def flatten_reorder(answer: Any) -> str:
     K = DENSE_KERNEL
     if arr.shape == K.shape:
         raise Wrong("that has Keras' kernel shape (in, out) = (12, 4); nn.Linear stores its weight as (out, in) = (4, 12).")
-    expect_shape(arr, (4, 12), hint="nn.Linear(12, 4).weight has shape (out, in) = (4, 12).")
+    expect_shape(arr, (4, 12), hint="a torch Linear weight is (out, in) = (4, 12).")
     expect_finite(arr)
     if _same(arr, K.T):
         raise Wrong("you only transposed: torch flattens (C, H, W), Keras (H, W, C). "

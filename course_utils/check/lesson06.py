@@ -68,8 +68,7 @@ def to_is_not_in_place(answer: Any) -> str:
     """After ``t.to("meta")`` and ``lin.to("meta")``: (t's device type, lin.weight's device type), as a
     tuple or list of two strings or ``torch.device`` objects."""
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        raise Wrong(f"your answer is {describe(answer)}; expected a pair of two device types, "
-                    "e.g. (\"cpu\", \"cpu\"): first t's, then lin.weight's.")
+        raise Wrong(f"your answer is {describe(answer)}; expected a pair of device types: (t's, lin.weight's).")
     items = [device_type_name(a) for a in answer]
     if not all(isinstance(a, str) for a in items):
         raise Wrong("both items should be device types such as \"cpu\" or \"meta\" (a string or a torch.device). "
