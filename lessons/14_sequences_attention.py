@@ -808,11 +808,11 @@ for w, a, b in zip(gru_tf.weights, stepped_pt, bridge["weights"]):
 #
 # ## Claims settled
 #
-# | claim | verdict | evidence |
-# |---|---|---|
-# | "Dynamic neural nets like RNNs can benefit from this dynamic approach" | **true, narrowly** | Eager ran every length with nothing to trace (§Eager vs a compiled graph). A graph handled them too, when written for it: one `tf.function` trace for 3 lengths, with a `None` time dimension and a `while_loop`. `torch.compile` captured one graph per length of a Python-loop RNN and none of `nn.GRU`. The benefit is writing the loop in Python and running any length at once; speed depends on the machine (the timing cell). |
-# | Variable-size models are handled by both (claim 3) | **true** | Packed (torch) and masked (Keras) GRUs agreed on a batch of 4-8 steps, and a padded sequence gave what the cut one gave (§Variable-length batches). |
-# | Switching from one framework to the other is seamless (claim 17) | **partly** | The maths carried over: three model kinds equal within 1e-5, step included, and Keras ran on torch with the same numbers (§The bridge). Every layer had a silent trap in between (§Port the LSTM, §A GRU, §Self-attention, §A Transformer encoder block, §Two more defaults): compare outputs after every port. |
+# | claim | verdict | evidence | sections |
+# |---|---|---|---|
+# | "Dynamic neural nets like RNNs can benefit from this dynamic approach" (this lesson's own) | **true, narrowly** | Eager ran every length with nothing to trace or compile. A graph handled them too when written for it: one `tf.function` trace for 3 lengths, with a `None` time dimension and a `while_loop`; `torch.compile` captured one graph per length of a Python-loop RNN and none of `nn.GRU`. The benefit is the loop written in plain Python and any length run at once; speed depends on the machine (the timing cell). | 14 §Eager vs a compiled graph, with lengths that change |
+# | Dynamic graphs make variable-size and recursive models simpler | **true, but not a PyTorch-only point** | Variable-length batches took the same care in both: packed (torch) and masked (Keras) GRUs agreed on sequences of 4-8 steps, a padded sequence gave what the cut one gave, and forgetting either gave wrong numbers with no error. Eager TensorFlow ran every length as eager PyTorch did. | 14 §Variable-length batches; 14 §Eager vs a compiled graph, with lengths that change |
+# | Switching from one framework to the other is seamless | **partly** | The maths carried over: an LSTM, a GRU and an attention model equal within 1e-5, one SGD step included, and Keras ran on torch with the same numbers. Every layer had a silent trap in between: two LSTM biases, GRU gate order, inverted masks, LayerNorm's epsilon, `same` padding and pooling. Compare outputs after every port. | 14 §Port the LSTM: the two-bias trap; 14 §A GRU: the gate-order trap; 14 §Self-attention: layouts and the mask trap; 14 §A Transformer encoder block; 14 §The bridge: the Keras model on Keras' torch backend |
 #
 # ## Further reading
 #

@@ -46,6 +46,14 @@ CLAIMS: tuple[tuple[str, str], ...] = (
     ("Switching from one framework to the other is seamless", "03, 13"),
 )
 
+# Lessons that settle a claim beyond the ones COURSE.md names (its table is the course's, copied above as is):
+# lesson 14 (sequence and attention models) adds evidence to claims 3 and 17. ``more_evidence()`` checks that
+# each such lesson has a row for the claim, that its citations are headings, and that its verdict is lesson 13's.
+MORE_EVIDENCE: dict[str, tuple[str, ...]] = {
+    "Dynamic graphs make variable-size and recursive models simpler": ("14",),
+    "Switching from one framework to the other is seamless": ("14",),
+}
+
 THIS_LESSON = "13"
 TABLE_HEADING = "The claims, and where they were settled"   # lesson 13's table of all 17
 
@@ -293,3 +301,28 @@ def verify(lesson13: str | Path | None = None) -> list[Checked]:
     print(f"{len(results)} claims: " + ", ".join(f"{n} {v}" for v, n in counts.items())
           + f" | problems: {len(bad)}")
     return results
+
+
+def more_evidence(lesson13: str | Path | None = None) -> list[str]:
+    """Problems with ``MORE_EVIDENCE`` (empty when all is well): for each claim and each extra lesson, the lesson's
+    "Claims settled" table must have the claim's row, cite only its own headings, and agree with lesson 13's verdict.
+
+    Used in: tests/test_claims_lesson14.py.
+    """
+    rows13 = claims_table(Path(lesson13) if lesson13 is not None else notebook(THIS_LESSON), TABLE_HEADING)
+    problems = []
+    for claim, lessons in MORE_EVIDENCE.items():
+        row13 = find_row(rows13, claim)
+        for lesson in lessons:
+            path = notebook(lesson)
+            row = find_row(claims_table(path), claim)
+            if row is None:
+                problems.append(f"lesson {lesson} has no row for {claim!r}")
+                continue
+            cites = [c for cell in row.cells for c in cited_sections(cell)]
+            missing = [f"{n} §{sec}" for n, sec in cites if sec not in headings(notebook(n))]
+            if not cites or missing:
+                problems.append(f"lesson {lesson}, {claim!r}: cites {'; '.join(missing) or 'no section'}")
+            if row13 is not None and row.verdict != row13.verdict:
+                problems.append(f"lesson {lesson} says {row.verdict!r} for {claim!r}, lesson 13 {row13.verdict!r}")
+    return problems
