@@ -6,13 +6,8 @@ import tensorflow as tf
 import torch
 
 import course_utils as cu
+from check_support import assert_right, assert_wrong, first_try, one_line  # noqa: F401 - first_try is autouse
 from course_utils.lessons import extensions
-
-
-def one_line(verdict):
-    text = str(verdict)
-    assert "\n" not in text and "Traceback" not in text
-    return text
 
 
 # --- helpers: an op from a forward and a backward rule, in each framework ------------------------
@@ -74,6 +69,8 @@ def test_squareplus_right_in_both():
     (torch_op(lambda x: torch.relu(x), lambda g, x: g), "forward changed"),
     (sp_pt, "framework derived it"),
     (sp_tf, "framework derived it"),          # a plain TF composite: no hand-written gradient
+    (tf_op(sp_tf, lambda g, x: g * (1 + x / tf.sqrt(x * x + 4)) / 2 + 0.01), "differs from upstream"),
+    (torch_op(sp_pt, lambda g, x: g * x / torch.sqrt(x * x + 4) / 2), "differs from grad"),
 ])
 def test_squareplus_wrong(answer, words):
     verdict = cu.check.squareplus_backward(answer, quiet=True)
@@ -127,11 +124,32 @@ def test_silu_right_in_both():
     (torch_op(torch.sigmoid, lambda g, x: g), "forward changed"),
     (silu_pt, "framework derived it"),
     (silu_tf, "framework derived it"),
+    (tf.nn.silu, "TensorFlow's own op"),          # built with a custom gradient, but not the learner's
+    (tf.keras.activations.silu, "TensorFlow's own op"),
+    (torch.nn.functional.silu, "torch's own op"),
+    (tf_op(silu_tf, lambda g, x: g * tf.sigmoid(x) * (1 + x * tf.sigmoid(x))), "compute_gradient rejects"),
 ])
 def test_silu_wrong(answer, words):
     verdict = cu.check.silu_backward(answer, quiet=True)
     assert not verdict
     assert words in one_line(verdict)
+
+
+def test_silu_advice_speaks_the_answers_framework():
+    tf_bug = tf_op(silu_tf, lambda g, x: g * tf.sigmoid(x) * (1 + x * tf.sigmoid(x)))
+    text = str(assert_wrong(cu.check.silu_backward, tf_bug, "still the colleague's"))
+    assert "gradcheck" not in text and "tf.test.compute_gradient" in text
+    torch_bug = torch_op(silu_pt, lambda g, x: g * torch.sigmoid(x) * (1 + x * torch.sigmoid(x)))
+    text = str(assert_wrong(cu.check.silu_backward, torch_bug, "still the colleague's"))
+    assert "gradcheck" in text and "tf." not in text
+
+
+def test_no_solution_formula_on_a_first_wrong_try():
+    for check, answer in ((cu.check.squareplus_backward, tf_op(sp_tf, lambda g, x: g * (1 + x / tf.sqrt(x * x + 4)))),
+                          (cu.check.squareplus_backward, torch_op(sp_pt, lambda g, x: g * x)),
+                          (cu.check.silu_backward, torch_op(silu_pt, lambda g, x: g * x))):
+        text = str(check(answer, quiet=True))
+        assert "1 + x / sqrt" not in text and "(1 + x(1 - σ(x)))" not in text and "the code:" not in text, text
 
 
 def test_op_that_fails_in_both_frameworks_is_one_line():
@@ -166,8 +184,22 @@ def test_extra_lines_right_in_any_container():
     (lambda n: str(n), "expected a whole number"),
     (lambda n: n + 1, "not it"),
     (lambda n: None, "None"),
+    (lambda n: n - 1, "not it"),
+    (lambda n: [n], "not it"),
 ])
 def test_extra_lines_wrong(make, words):
     verdict = cu.check.extra_tf_lines(make(expected_difference()), quiet=True)
     assert not verdict
     assert words in one_line(verdict)
+
+
+# --- every solution runs in a namespace holding what the lesson defines before it, and passes ------
+
+@pytest.mark.parametrize("exercise, framework", [("10.1", "torch"), ("10.1", "tensorflow"), ("10.2", "torch"),
+                                                 ("10.2", "tensorflow"), ("10.3", "any")])
+def test_each_solution_runs_after_the_lessons_setup_and_passes(exercise, framework):
+    namespace = {"torch": torch, "tf": tf, "np": np, "extensions": extensions}
+    exec(cu.check.core.SOLUTIONS[exercise][framework], namespace)
+    check = {"10.1": cu.check.squareplus_backward, "10.2": cu.check.silu_backward,
+             "10.3": cu.check.extra_tf_lines}[exercise]
+    assert_right(check, namespace["answer"])
