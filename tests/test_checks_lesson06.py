@@ -82,7 +82,7 @@ def test_to_is_not_in_place_right():
 
 @pytest.mark.parametrize("answer, words", [
     (..., "not attempted yet"),
-    (None, "expected a pair of two device types"),
+    (None, "expected a pair of device types"),
     (("cpu",), "expected a pair"),
     ((1, 2), "should be device types"),
     ([torch.device("meta"), torch.device("cpu")], "other way round"),
