@@ -32,6 +32,7 @@ from pathlib import Path
 import psutil
 import pytest
 import yaml
+from listen_watch import Watch  # noqa: E402  (tests/ is on the path: conftest.py)
 
 REPO = Path(__file__).resolve().parents[1]
 HUB_DIR = REPO / "tools" / "hub"
@@ -121,6 +122,10 @@ class Room:
     def __init__(self):
         shutil.rmtree(STATE, ignore_errors=True)
         self.hub = room_mod.Hub(STATE)
+        # Issue 26, from the OS: every socket the hub, its proxy, the servers and their kernels listen on,
+        # sampled for the whole module (the processes are found by their COURSE_HUB_STATE mark, walked
+        # only when a listener beyond loopback appears); test_everything... fails on any.
+        self.watch = Watch(lambda: [p.pid for p in room_mod.marked_processes(self.hub.state)])
         self.admin = None
         self.names = [f"learner{i:02d}" for i in range(1, N_LEARNERS + 1)] + ["late"]
         self.learners = []
@@ -137,6 +142,7 @@ def room():
     if not (REPO / "node_modules" / ".bin" / "configurable-http-proxy").exists():
         pytest.fail("configurable-http-proxy is not installed: run `npm ci` (make test-hub does)")
     r = Room()
+    r.watch.start()
     try:
         r.hub.start()
         r.admin, r.instructor = room_mod.admin_token(r.hub)
@@ -144,7 +150,18 @@ def room():
         yield r
     finally:
         left = r.stop()
+        r.watch.stop()
         assert not left, f"processes left running (now killed): {left}"
+        wrong = [f.line() for f in r.watch.findings]
+        assert not wrong, "listening beyond loopback (127.0.0.0/8, ::1):\n" + "\n".join(wrong)
+
+
+@pytest.fixture(autouse=True)
+def _label_the_listeners(request):
+    """The socket sampler names the test that was running when it saw a listener."""
+    if "room" in request.fixturenames:
+        request.getfixturevalue("room").watch.where = request.node.nodeid
+    yield
 
 
 @run_hub
@@ -335,3 +352,7 @@ def test_everything_the_test_started_is_stopped(room):
     assert not room_mod.marked_processes(room.hub.state)
     busy = [p for p in room.hub.ports.values() if not room_mod.port_free(p)]
     assert not busy, f"ports still in use: {busy}"
+    room.watch.stop()
+    assert room.watch.samples > 10, "the socket sampler ran all along"
+    assert not room.watch.findings, "listening beyond loopback:\n" + "\n".join(f.line() for f in room.watch.findings)
+    print(f"hub sockets: all on loopback; sampler: {room.watch.cost()}")

@@ -236,15 +236,7 @@ def read_scalars(logdir: str | Path):
 
 
 def listening_addresses(service: Service) -> list[str]:
-    """The IP addresses the service and its children listen on (``['127.0.0.1']`` for the course's servers)."""
-    import psutil
-
+    """The IP addresses the service and its children listen on (``['127.0.0.1']`` for the course's servers),
+    read from the operating system (``servers.listening_sockets``)."""
     service = _service(service, "listening_addresses")
-    root = psutil.Process(service.process.pid)
-    found = set()
-    for proc in [root, *root.children(recursive=True)]:
-        try:
-            found |= {c.laddr.ip for c in proc.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
-        except psutil.NoSuchProcess:
-            pass
-    return sorted(found)
+    return sorted({listener.address for listener in servers.listening_sockets([service.process.pid])})
