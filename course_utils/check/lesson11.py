@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..arrays import framework_of
 from .core import Wrong, as_array, describe, expect_close, expect_finite, expect_shape, exercise
 
 # 11.3: one process trained with this batch size and learning rate; then WORKERS workers, each
@@ -35,7 +36,8 @@ def _number(value: Any, what: str) -> float:
     return float(arr.reshape(()))
 
 
-@exercise("11.3", solution="answer = (4 * 32, 0.05 * 4)  # every worker loads its own 32; lr grows with the batch")
+@exercise("11.3", accepts=("any",),
+          solution="answer = (4 * 32, 0.05 * 4)  # every worker loads its own 32; lr grows with the batch")
 def scaled_batch_and_lr(answer: Any) -> str:
     """(global batch, learning rate) after moving from 1 process to WORKERS DDP workers (linear scaling rule)."""
     if isinstance(answer, Mapping):
@@ -43,8 +45,7 @@ def scaled_batch_and_lr(answer: Any) -> str:
         batch_key = next((k for k in keys if "batch" in k), None)
         lr_key = next((k for k in keys if "lr" in k or "learning" in k), None)
         if batch_key is None or lr_key is None:
-            raise Wrong("your dict needs a batch entry and a learning-rate entry, e.g. "
-                        "{'global_batch': ..., 'lr': ...}.")
+            raise Wrong("your dict needs a batch entry and a learning-rate entry, e.g. {'global_batch': ..., 'lr': ...}.")
         answer = (keys[batch_key], keys[lr_key])
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         raise Wrong(f"your answer is {describe(answer)}; expected two numbers: (global batch size, learning rate).")
@@ -53,31 +54,43 @@ def scaled_batch_and_lr(answer: Any) -> str:
     if np.isclose(batch, want_lr) and np.isclose(lr, want_batch):
         raise Wrong("the two numbers are swapped: the batch size first, then the learning rate.")
     if batch == SINGLE_BATCH:
-        raise Wrong(f"{batch:g} is one worker's batch. DataLoader(batch_size=...) is per process in DDP: "
-                    "every step averages the gradients of all the workers' batches.")
+        raise Wrong(f"{batch:g} is one worker's batch. In DDP batch_size is per process, and every step "
+                    "averages all the workers' gradients.")
     if batch == SINGLE_BATCH / WORKERS:
         raise Wrong(f"{batch:g} would be right if the batch were split over the workers; in DDP each "
-                    "process loads its own batch_size samples per step.")
+                    "process loads its own batch.")
     if batch != want_batch:
         raise Wrong(f"a global batch of {batch:g} is not what {WORKERS} workers × batch_size={SINGLE_BATCH} give.")
     if np.isclose(lr, SINGLE_LR):
-        raise Wrong(f"the global batch is right; the learning rate is unchanged. The gradient is now a mean over "
-                    f"{WORKERS}× more samples (less noisy): the linear scaling rule scales lr with the batch.")
+        raise Wrong(f"the global batch is right; the learning rate is unchanged, though each step now averages "
+                    f"{WORKERS}× more samples. Scale it with the batch.")
     if np.isclose(lr, SINGLE_LR / WORKERS):
         raise Wrong("the global batch is right; the learning rate goes the other way: it grows with the batch.")
     if not np.isclose(lr, want_lr, rtol=1e-6, atol=1e-9):
-        raise Wrong(f"the global batch is right; lr={lr:g} is not the linear scaling rule's "
-                    f"(lr × global batch / old batch).")
+        raise Wrong(f"the global batch is right; lr={lr:g} is not what the linear scaling rule gives.")
     return (f"{WORKERS} × {SINGLE_BATCH} = {want_batch} samples per step, lr {SINGLE_LR:g} × {WORKERS} = "
             f"{want_lr:g} (with a warm-up, in practice).")
 
 
-@exercise("11.1", solution="for epoch in range(2): sampler.set_epoch(epoch); orders.append(list(sampler)) — "
-                            "then answer = torch.tensor(orders)")
+NO_SHUFFLE_RANK0 = np.arange(0, SAMPLER_N, SAMPLER_REPLICAS)   # DistributedSampler(shuffle=False) on rank 0
+
+
+@exercise("11.1", accepts=("torch",), solution=(
+    "sampler = DistributedSampler(range(16), num_replicas=2, rank=0, shuffle=True, seed=0)\n"
+    "orders = []\n"
+    "for epoch in range(2):\n"
+    "    sampler.set_epoch(epoch)\n"
+    "    orders.append(list(sampler))\n"
+    "answer = torch.tensor(orders)"))
 def set_epoch_orders(answer: Any) -> str:
     """Rank 0's sample order in epochs 0 and 1 from a DistributedSampler with set_epoch, shape (2, 8)."""
-    if isinstance(answer, np.ndarray):
-        raise Wrong("your answer is a NumPy array; hand in a tensor, e.g. torch.tensor(orders).")
+    if isinstance(answer, (np.ndarray, list, tuple)):
+        try:
+            right = np.array_equal(np.asarray(answer), RANK0_ORDERS)
+        except Exception:  # noqa: BLE001 - ragged
+            right = False
+        raise Wrong(f"your answer is {describe(answer)}" + ("; the numbers are right" if right else "")
+                    + ": hand in a tensor of the orders, shape (2, 8).")
     arr = as_array(answer)
     if arr.dtype.kind not in "iu":
         raise Wrong(f"your answer holds {arr.dtype.name} values; expected sample indices (integers).")
@@ -86,17 +99,22 @@ def set_epoch_orders(answer: Any) -> str:
         raise Wrong(f"each row holds all {SAMPLER_N} samples: with num_replicas={SAMPLER_REPLICAS} rank 0 "
                     f"sees only {half} per epoch. Keep the sampler's num_replicas and rank.")
     expect_shape(arr, (2, half), hint="one row per epoch, the indices rank 0 sees: list(sampler).")
+    if np.array_equal(arr[0], arr[1]) and np.array_equal(arr[0], NO_SHUFFLE_RANK0):
+        raise Wrong("both epochs are 0, 2, 4, ...: the sampler does not shuffle at all. Keep the cell's "
+                    "sampler, shuffle=True.")
     if np.array_equal(arr[0], arr[1]):
-        raise Wrong("both epochs have the same order: the sampler shuffles with seed + epoch, and its "
-                    "epoch only changes when you tell it. Call the one method it needs at the top of each epoch.")
+        raise Wrong("both epochs have the same order: the sampler shuffles with seed + epoch, and its epoch "
+                    "changes only when you set it.")
     if np.array_equal(arr, RANK1_ORDERS):
         raise Wrong("those are rank 1's samples; the exercise asks for rank 0's.")
     if np.array_equal(arr[:, ::-1], RANK0_ORDERS) or np.array_equal(arr[::-1], RANK0_ORDERS):
         raise Wrong("the right samples in the wrong order: one row per epoch, epoch 0 first, in the sampler's order.")
+    if np.array_equal(arr[0], RANK0_ORDERS[1]):
+        raise Wrong("epoch 0 holds epoch 1's order: the epoch is set one too high (count from 0).")
     if not np.array_equal(arr, RANK0_ORDERS):
         raise Wrong("these are not the orders the sampler gives with seed=0 on rank 0. "
                     "Hint: the same sampler as in the cell, iterated once per epoch.")
-    return "set_epoch(epoch) gives every epoch a new shuffle, the same on every rank (seed + epoch)."
+    return "a new shuffle every epoch, the same on every rank (seed + epoch)."
 
 
 @exercise("11.2", solution={
@@ -105,8 +123,10 @@ def set_epoch_orders(answer: Any) -> str:
 def replica_losses(answer: Any) -> str:
     """Each replica's loss, scaled so that summing the replicas' gradients gives the global batch's mean."""
     if isinstance(answer, np.ndarray):
-        raise Wrong("your answer is a NumPy array; hand in a tensor (torch or TF), as a training step would "
-                    "compute it.")
+        right = answer.shape == (2,) and np.allclose(answer, PER_EXAMPLE.sum(axis=1) / GLOBAL_BATCH, rtol=1e-4)
+        raise Wrong("your answer is a NumPy array" + ("; the numbers are right" if right else "")
+                    + ": hand in the framework's tensor, as a training step computes it.")
+    kind = framework_of(answer)
     arr = as_array(answer)
     if arr.dtype.kind not in "fiu":
         raise Wrong(f"your answer holds {arr.dtype.name} values; expected two losses.")
@@ -120,12 +140,13 @@ def replica_losses(answer: Any) -> str:
     arr = arr.reshape(2).astype(np.float64)
     sums, means = PER_EXAMPLE.sum(axis=1), PER_EXAMPLE.mean(axis=1)
     if np.allclose(arr, means, rtol=1e-4):
-        raise Wrong("each replica took its own mean: the strategy SUMS the replicas' gradients, so the "
-                    "result is twice the global mean's. Divide by the GLOBAL batch size instead.")
+        raise Wrong("each replica took its own mean: summed over the replicas, that is twice the global mean. "
+                    "Divide by the GLOBAL batch size.")
     if np.allclose(arr, sums, rtol=1e-4):
         raise Wrong("these are plain sums: the gradients would be 64 times too large. Divide by the global batch size.")
     if np.allclose(arr, sums / (GLOBAL_BATCH * 2), rtol=1e-4):
         raise Wrong("divided twice: the global batch size already counts both replicas.")
     expect_close(arr, sums / GLOBAL_BATCH, hint="sum of the replica's per-example losses / the global batch size.")
-    return ("sum over replicas = the global mean; tf.nn.compute_average_loss(per_example, "
-            "global_batch_size=64) does it in TF, DDP averages gradients itself.")
+    if kind == "tensorflow":
+        return "summed over the replicas, they give the global mean, as compute_average_loss does."
+    return "summed over the replicas, they give the global mean (DDP averages the gradients itself)."
