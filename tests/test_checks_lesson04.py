@@ -157,3 +157,16 @@ def test_one_trace_reduce_shape_is_right_too():
     def row_sums(x, scale):
         return tf.reduce_sum(x, axis=-1) * scale
     assert cu.check.one_trace_row_sums(row_sums, quiet=True)
+
+
+def test_no_graph_break_refuses_item_and_a_branch_on_any_input():
+    """Compiled with fullgraph=True and run on every input: .item() and a branch taken only on some inputs fail."""
+    with_item = lambda x: torch.relu(x) if x.sum().item() > 0 else -x
+    assert_graph_break = lambda f: "breaks the graph" in one_line(cu.check.no_graph_break(f, quiet=True))
+    assert assert_graph_break(with_item)
+
+    def branch_on_2d_only(x):
+        if x.dim() == 2 and bool(x.sum() > 0):  # a data-dependent branch hidden behind a shape test
+            return torch.relu(x)
+        return torch.where(x.sum() > 0, torch.relu(x), -x)
+    assert assert_graph_break(branch_on_2d_only)

@@ -92,9 +92,11 @@ def stable_bce(answer: Any) -> str:
     return "log σ(z) = -softplus(-z) never takes the log of 0."
 
 
-@exercise("5.3", accepts=("any",), solution=(
-    "x = torch.from_numpy(X_suspect)\nfor name, layer in suspect_pt.named_children():\n"
-    "    x = layer(x)\n    if not torch.isfinite(x).all():\n        answer = name\n        break"))
+@exercise("5.3", solution={  # the answer is a name: the learner may have searched either twin
+    "torch": "x = torch.from_numpy(X_suspect)\nfor name, layer in suspect_pt.named_children():\n"
+             "    x = layer(x)\n    if not torch.isfinite(x).all():\n        answer = name\n        break",
+    "tensorflow": "x = tf.constant(X_suspect)\nfor layer in suspect_tf.layers:\n    x = layer(x)\n"
+                  "    if not tf.reduce_all(tf.math.is_finite(x)):\n        answer = layer.name\n        break"})
 def first_bad_layer(answer: Any) -> str:
     """The name of the first layer of the suspect model whose output holds a NaN or inf."""
     if answer is None:
