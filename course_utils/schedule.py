@@ -303,9 +303,10 @@ def fit_day(items: list[Lesson], first: bool, room: int = ROOM, what: str = "thi
     grew = True
     while grew:  # lessons shortened above come back first, then the day's spare minutes go to exercises
         grew = False
+        short_of_slot = any(given[x.name] < x.slot for x in items)
         for l in sorted(items, key=lambda l: given[l.name] - l.slot):
-            if given[l.name] >= l.slot + MAX_EXTRA:
-                continue
+            if given[l.name] >= l.slot + MAX_EXTRA or (short_of_slot and given[l.name] >= l.slot):
+                continue  # no extra exercise time for one lesson while another is cut short
             given[l.name] += 5
             trial = pack()
             if trial is not None and badness(trial) < badness(rows):
