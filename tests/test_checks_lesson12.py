@@ -5,22 +5,9 @@ import tensorflow as tf
 import torch
 
 import course_utils as cu
+from check_support import assert_right, assert_wrong, first_try, one_line  # noqa: F401 - first_try is autouse
 from course_utils.check import core
 from course_utils.check.lesson12 import EAGER_MS, GRAPH_MS, PEAK_FACTORS, PEAK_N, PEAK_SECONDS
-
-
-@pytest.fixture(autouse=True)
-def first_try():
-    """Each test starts as a learner's first try: hints point, the solution's code is not shown."""
-    core.reset_tries()
-
-
-def one_line(verdict):
-    text = str(verdict)
-    assert "\n" not in text and "Traceback" not in text
-    if not verdict and core._TRIES.get(verdict.exercise, 0) < core.TRIES_BEFORE_SOLUTION:
-        assert "the code:" not in text and "np.median(eager_ms)" not in text, f"a first try shows the solution: {text}"
-    return text
 
 
 def test_the_solution_comes_after_three_wrong_tries():
@@ -108,6 +95,9 @@ def test_median_speedup_right():
     (float(min(EAGER_MS) / min(GRAPH_MS)), "fastest rounds"),
     (3.0, "not it"),
     ([4.0], "a list"),
+    (float(np.mean(np.array(EAGER_MS) / np.array(GRAPH_MS))), "not it"),   # mean of per-round ratios
+    (9.80 / 3.90, "not it"),                                                # the disturbed round alone
+    ("4.1", "a str"),
 ])
 def test_median_speedup_wrong(answer, words):
     verdict = cu.check.median_speedup(answer, quiet=True)
@@ -118,4 +108,21 @@ def test_median_speedup_wrong(answer, words):
 def test_check_prints_one_line(capsys):
     cu.check.fraction_of_peak(right_fraction())
     out = capsys.readouterr().out
-    assert out.startswith("Exercise 12.2 — correct.") and out.count("\n") == 1
+    assert out.startswith("Exercise 12.2 — correct.") and out.count("\n") <= 2
+
+
+def test_no_formula_before_the_third_try():
+    for answer in (0.5, PEAK_N**2 * 2 / PEAK_SECONDS / 1e9 / 384):             # tries 1 and 2
+        text = str(cu.check.fraction_of_peak(answer, quiet=True)) + str(cu.check.median_speedup(answer, quiet=True))
+        assert "2·n³ / seconds" not in text and "np.median" not in text and "the code:" not in text, text
+
+
+# --- every solution runs in a namespace holding what the lesson defines before it, and passes ------
+
+@pytest.mark.parametrize("exercise", ["12.1", "12.2", "12.3"])
+def test_each_solution_runs_after_the_lessons_setup_and_passes(exercise):
+    namespace = {"np": np, "eager_ms": list(EAGER_MS), "graph_ms": list(GRAPH_MS)}
+    exec(core.SOLUTIONS[exercise]["any"], namespace)
+    check = {"12.1": cu.check.unfair_benchmark, "12.2": cu.check.fraction_of_peak,
+             "12.3": cu.check.median_speedup}[exercise]
+    assert_right(check, namespace["answer"])
