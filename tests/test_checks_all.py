@@ -228,6 +228,9 @@ def test_helpers_describe_and_device():
     assert "forget to call it" in core.describe(torch.nn.MSELoss())
     assert "forget to call it" in core.describe(tf.keras.losses.MeanSquaredError())
     assert "forget to call" in core.describe(len)
+    # a class handed in is no function that was not called (issue 30, 13.1)
+    assert "class Linear itself" in core.describe(torch.nn.Linear) and "forget" not in core.describe(torch.nn.Linear)
+    assert "class BatchNormalization itself" in core.describe(tf.keras.layers.BatchNormalization)
     assert core.device_of(torch.zeros(1)) == "cpu" and core.device_of(tf.zeros(1)) == "cpu"
     core.expect_device(torch.zeros(1), "cpu")
     with pytest.raises(core.Wrong, match="on cpu, expected cuda"):

@@ -386,6 +386,9 @@ def answer_framework(answer: Any) -> str:
     kind = framework_of(answer)
     if kind in FRAMEWORKS:
         return kind
+    if isinstance(answer, type):  # a class handed in (nn.BatchNorm1d itself): the library it comes from
+        root = (answer.__module__ or "").split(".")[0]
+        return {"torch": "torch", "tensorflow": "tensorflow", "keras": "tensorflow"}.get(root, "any")
     items = answer.values() if isinstance(answer, dict) else answer if isinstance(answer, (list, tuple)) else ()
     kinds = {framework_of(x) for x in list(items)[:100]} & set(FRAMEWORKS)
     return kinds.pop() if len(kinds) == 1 else "any"

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..arrays import is_tensor_like
-from .core import MAX_QUOTE, Wrong, as_array, describe, expect_equal, expect_finite, exercise, one_line
+from .core import Wrong, as_array, describe, expect_equal, expect_finite, exercise, one_line
 
 # Exercise 4.1: the calls in the notebook, and how many traces they cost.
 TRACE_CALLS = ("f(tf.constant(1.0))", "f(tf.constant(2.0))", "f(1.0)", "f(2.0)",
