@@ -42,7 +42,7 @@ help:
 	@echo "make regen [NB=...]  re-execute notebooks in place, exactly as the tests run them"
 	@echo "make sync            bring notebooks/*.ipynb and their text twins lessons/*.py in step"
 	@echo "make clean           remove .venv and build/ (never workspace/, your copies)"
-	@echo "make learner         add new lessons to workspace/ without serving it; never overwrites a copy you changed"
+	@echo "make learner         add new lessons and updates to workspace/ without serving it; a copy you changed gets the update with your answers carried over (yours kept in workspace/backups/)"
 	@echo "make learner-refresh LESSON=03  replace your copy of lesson 03 by the current one (yours goes to workspace/backups/)"
 	@echo "make slides          a Reveal.js deck per lesson in build/slides/ that opens offline (needs npm)"
 	@echo "make site            the course as a static website in build/site/ (offline, searchable; SITE_SOLUTIONS=1: instructor site)"
@@ -92,8 +92,8 @@ install: $(STAMP) $(LAB_SETTINGS)
 # this very command on copies of the notebooks, with its own port, token and settings.
 # Keep ip=127.0.0.1 and the token: tests/test_safety.py checks both.
 # `make lab` serves the learner's own copies in WORKSPACE (course_utils/workspace.py): built the first
-# time, later runs add new lessons and update only copies the learner never changed; a changed copy is
-# kept and its update arrives beside it (NN_slug.updated.ipynb). `make clean` never touches it.
+# time, later runs add new lessons and bring updates: a copy the learner changed is copied to backups/ and
+# the update gets their answer cells carried over (one line per lesson says so). `make clean` never touches it.
 WORKSPACE ?= workspace
 LAB_DIR ?= $(WORKSPACE)
 LAB_ARGS ?=

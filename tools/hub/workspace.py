@@ -3,7 +3,7 @@
 The hub (tools/hub/jupyterhub_config.py) calls :func:`learner_copies` once when it starts and
 :func:`populate` before every spawn. ``populate`` is ``make lab``'s workspace builder
 (course_utils.workspace.build) on the prebuilt copies: a notebook the learner changed is never
-replaced (an update arrives beside it as ``.updated.ipynb``); a lesson added to the course later
+lost (it is copied to ``backups/`` and the update gets their answer cells carried over); a lesson added to the course later
 appears in their folder on their next start; a lesson they deleted comes back.
 
 The learner copies are the ones ``python -m course_utils learner --out DIR`` writes (solutions replaced
@@ -33,8 +33,9 @@ def populate(home: str | Path, source: str | Path, uid: int | None = None, gid: 
     """Bring ``home`` up to date from the learner copies in ``source``, never overwriting the learner's work.
 
     The same rules as ``make lab``'s workspace (course_utils.workspace.build, one piece of code for
-    both): a missing copy is written; a copy the learner changed stays, and a newer version lands
-    beside it as ``NN_slug.updated.ipynb``. ``uid``/``gid``: owner of the folder and its files (the
+    both): a missing copy is written; a copy the learner changed is copied to
+    ``backups/`` and the newer version gets their answer cells carried over (``NN_slug.updated.ipynb``
+    only beside a copy that cannot be read as a notebook). ``uid``/``gid``: owner of the folder and its files (the
     system-user mode, run as root); the folder is then private to that user (mode 0700). Returns the
     copies added.
     """
