@@ -298,6 +298,11 @@ ax.set(yscale="log", ylabel="train/loss", title="The same run, logged by both fr
 plt.show()
 
 # %% [markdown]
+# *Figure:* the training loss (log scale) at each step as read back from the event files, PyTorch's
+# run as a solid line and TensorFlow's dashed; the dashes trace the solid line all the way, because
+# both frameworks logged the same numbers.
+
+# %% [markdown]
 # The first layer's weights at the start (epoch 0) and after each epoch. They start uniform in
 # ±1/8 (torch's default initialisation of a 64-input layer, ported to Keras) and training pulls
 # them out into long tails. PyTorch's and TensorFlow's panels are the same histograms.
@@ -309,6 +314,12 @@ hist = pd.DataFrame([{"framework": name, "epoch": epoch, "weight": w}
 grid = sns.displot(data=hist, x="weight", hue="epoch", col="framework", kind="hist", element="step", fill=False,
                    stat="density", common_norm=False, bins=60, height=3, aspect=1.3, palette="viridis")
 plt.show()
+
+# %% [markdown]
+# *Figure:* histograms of the first layer's weights at epoch 0 (a flat block within ±1/8, the
+# initialisation) and after epochs 1 to 3 (dark to light colours), PyTorch on the left and
+# TensorFlow on the right; the two panels are the same, and training spreads the weights into long
+# tails.
 
 # %% [markdown]
 # A confusion matrix per model on the 359 test digits: rows are true labels, columns predictions.
@@ -328,6 +339,11 @@ for ax, (name, y_pred) in zip(axes, predicted.items()):
     ax.set(title=name, xlabel="predicted", ylabel="true")
 plt.show()
 print("same predictions:", np.array_equal(predicted["PyTorch"], predicted["TensorFlow"]))
+
+# %% [markdown]
+# *Figure:* the confusion matrices of the PyTorch and the TensorFlow model on the 359 test digits,
+# true label by row and predicted label by column, each cell a count; almost every count sits on the
+# diagonal, and the two matrices are the same because the predictions are.
 
 # %% [markdown]
 # ### Exercise 8.1 ★☆☆ (~4 min)
