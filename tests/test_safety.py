@@ -277,6 +277,7 @@ def test_the_sampler_catches_a_child_on_all_interfaces_and_passes_loopback():
     if has_ipv6():
         assert (children["::"].pid, "::") in caught, [f.line() for f in watch.findings]
     assert all(f.address in ("0.0.0.0", "::") for f in watch.findings), "a loopback listener was flagged"
+    assert any(address == "127.0.0.1" and "-c import socket" in process for process, address in watch.loopback)
     line = next(f for f in watch.findings if f.address == "0.0.0.0").line()
     assert line.startswith("planted wrong bind: pid ") and "-c import socket" in line and "0.0.0.0:" in line
     assert watch.samples >= 2 and not watch._thread.is_alive(), "the sampler ran and was stopped"
