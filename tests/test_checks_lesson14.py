@@ -8,23 +8,15 @@ import torch
 
 import course_utils as cu
 from course_utils import porting
-from course_utils.check import core
+from check_support import first_try, one_line  # noqa: F401 (first_try is autouse)
 from course_utils.check.lesson14 import (GRU_PARAMS, LSTM_LR, LSTM_X, LSTM_Y, MASK_STEPS, PAD, exercise_lstm)
 
 
-@pytest.fixture(autouse=True)
-def first_try():
-    core.reset_tries()
-
-
 def short(verdict):
-    """The verdict's text fits the message rules, and a first try does not show the solution's code."""
-    text = str(verdict)
+    """The verdict's diagnosis, joined (check_support holds the message rules on every verdict)."""
+    text = one_line(verdict)
     assert "Traceback" not in text
-    lines = text.splitlines()
-    assert len(lines) <= 2 and all(len(line) <= 100 for line in lines), text
-    assert "the code:" not in text
-    return " ".join(text.split())
+    return text
 
 
 # --- 14.1 one LSTM step as Keras takes it -------------------------------------------------------
@@ -200,6 +192,7 @@ def test_mask_right_alternatives():
     (np.full((3, 8, 8), 0.5), "other than 0/1"),
     (np.ones((8, 8), bool), "expected (3, 8, 8)"),
     ("mask", "expected a NumPy array"),
+    ([[True], [False, True]], "ragged"),
 ])
 def test_mask_wrong(answer, words):
     verdict = cu.check.attention_mask(answer, quiet=True)

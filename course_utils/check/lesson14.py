@@ -96,7 +96,7 @@ def lstm_one_step(answer: Any) -> str:
     if _close(got, right):
         return "bias_hh_l0 stayed at 0, so the gates' bias moved as Keras' one bias does."
     if _close(got, start, atol=1e-8):
-        raise Wrong("the weights are those before the step: call optimizer.step() after backward().")
+        raise Wrong("the weights are those before the step: the optimizer has not stepped yet.")
     if _close(got, _stepped(freeze=False)):
         raise Wrong("both torch biases took the step: their sum moved twice as far as Keras' bias. Freeze bias_hh_l0.")
     if _close(got, _stepped(freeze=True, steps=2)) or _close(got, _stepped(freeze=False, steps=2)):
@@ -175,6 +175,11 @@ def gru_port(answer: Any) -> str:
 def attention_mask(answer: Any) -> str:
     """The Keras ``attention_mask`` (batch, query, key), True = attend, equivalent to torch's
     ``key_padding_mask=PAD`` (True = ignore that key); (3, 1, 8) broadcasts and is accepted."""
+    if isinstance(answer, (list, tuple)):
+        try:
+            answer = np.asarray(answer)
+        except ValueError:
+            raise Wrong("your list is ragged: its rows differ in length; expected a (3, 8, 8) mask.") from None
     arr = as_array(answer, tensor=False)
     keep = ~PAD
     if arr.dtype.kind == "f" and (np.isinf(arr).any() or (arr < 0).any()):
@@ -190,7 +195,7 @@ def attention_mask(answer: Any) -> str:
     full = np.broadcast_to(arr, (3, MASK_STEPS, MASK_STEPS))
     want = np.broadcast_to(keep[:, None, :], full.shape)
     if np.array_equal(full, want):
-        return "True = attend in Keras, True = ignore in nn.MultiheadAttention: inverted, per key."
+        return "Keras' True = attend; torch's key_padding_mask True = ignore: inverted, per key."
     if np.array_equal(full, ~want):
         raise Wrong("that is torch's meaning (True = ignore); in Keras True = may attend: invert the mask.")
     if np.array_equal(full, np.broadcast_to(keep[:, :, None], full.shape)):
