@@ -16,6 +16,20 @@ Known exceptions (``KNOWN_EXCEPTIONS``) are reported in the run's summary, never
 silently: a library that cannot bind loopback on these pins, and lesson 11's deliberate demonstration
 of the default. ``tests/test_safety.py`` proves a wrong bind fails a real nbval run.
 
+Measured with it (Linux, torch 2.13, TF 2.21; address from the OS, ports vary):
+
+    kernels (nbval, JupyterLab's)          127.0.0.1   ZMQ ports
+    TensorBoard (05, 08)                   127.0.0.1   --host 127.0.0.1
+    Visdom (08)                            127.0.0.1   -bind_local
+    model service, uvicorn (09)            127.0.0.1
+    torch rendezvous store (11, 13)        127.0.0.1   rank 0 binds it: ddp_worker.rendezvous_store
+    gloo pairs (11, 13)                    127.0.0.1   GLOO_SOCKET_IFNAME = the loopback device
+    JupyterLab (make lab)                  127.0.0.1   tests/test_safety.py
+    JupyterHub, proxy, user servers        127.0.0.1   tests/test_hub.py (make test-hub)
+    TF gRPC servers, MultiWorker (11)      [::]        KNOWN EXCEPTION: no option on TF 2.21
+    torch TCPStore as env:// makes it      [::]        lesson 11's "before" only (KNOWN EXCEPTION)
+    torchrun's agent store                 [::]        not run by a notebook (tests/test_distributed.py)
+
 Loaded by ``conftest.py``; ``python -m pytest -p listen_watch --nbval NB`` with ``tests/`` on the path.
 """
 from __future__ import annotations
