@@ -226,8 +226,9 @@ class Visit:
         self.page.on("requestfailed", lambda r: self.failed.append(r.url))
 
     def open(self, url: str):
-        self.page.goto(url, wait_until="load")
-        self.page.wait_for_load_state("networkidle")
+        self.page.goto(url, wait_until="load")   # images, scripts and styles loaded (or failed)
+        if not url.startswith("file:"):   # then every later request too; file:// has no network state
+            self.page.wait_for_load_state("networkidle")
         return self.page
 
     def outside(self) -> list[str]:
