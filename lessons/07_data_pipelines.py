@@ -430,6 +430,12 @@ grid.set_axis_labels("workers (torch) / parallel calls (tf)", "samples / s")
 plt.show()
 
 # %% [markdown]
+# *Figure:* samples per second (the median of 3 runs, the bar their range) against the number of
+# workers (torch) or parallel calls (tf), for the augmentation pipelines on the left and the
+# plain-Python work on the right; the values depend on this machine, so look at whether a line rises
+# from 1 to 2.
+
+# %% [markdown]
 # **Prefetching overlaps loading with the training step.** Both pipelines read the same simulated slow
 # disk, `pipelines_pt.slow_read` (each sample waits 0.3 ms and returns the time it was read): torch
 # through the `SlowReads` Dataset, tf.data through `tf.py_function`. A wait, like real I/O, needs no CPU
@@ -439,8 +445,11 @@ plt.show()
 # whereas a busy Python loop would hold the GIL and stall any producer that needs it (`tf.py_function`).
 #
 # First a property that does not depend on the machine's speed: with a long step (60 ms, far more than
-# the ~10 ms a batch takes to read), how many of batches 2-6 were **already read when the loop asked
-# for them**? 0 of 5 means loading waits for the loop; 5 of 5 means it ran during the step.
+# the ~10 ms a batch takes to read), were any of batches 2-6 **already read when the loop asked for
+# them**? A pipeline that loads only when asked can never be ahead (always 0 of 5: "no"); one that
+# loads during the step is ahead ("yes"). On a quiet machine it is ahead for all 5 batches; on a busy
+# one a producer thread sometimes wakes up late (4 of 5, even 2 of 5), so the exact counts are
+# printed in the cell after, not compared.
 #
 # The trap in tf.data: "no `prefetch`" is not "no overlap". TensorFlow rewrites the pipeline's graph
 # before running it (`tf.data.Options().experimental_optimization`, on by default): `map_and_batch_fusion`
@@ -468,9 +477,21 @@ prefetch_demo = {   # a persistent worker, started once: the epochs below pay no
     "tf.data, no prefetch, map_and_batch_fusion on": fusion_only_tf.batch(32).with_options(fusion_only),
     "tf.data, prefetch(AUTOTUNE), default rewrites": serial_tf.batch(32).prefetch(tf.data.AUTOTUNE),
 }
+ready_counts = {}
 for name, batches in prefetch_demo.items():
     pipelines_pt.epoch_with_step(batches, 0.0, expected=192)              # warm-up (and start the worker)
-    _, ready, asked = pipelines_pt.epoch_with_step(batches, 0.06, expected=192)
+    for attempt in range(3):  # a late wake-up on a busy machine can hide one epoch's overlap; never a serial
+        _, ready, asked = pipelines_pt.epoch_with_step(batches, 0.06, expected=192)  # one's: it stays at 0
+        if ready:
+            break
+    ready_counts[name] = (ready, asked)
+    print(f"{name:46} read ahead while the loop stepped: {'yes' if ready else 'no'}")
+assert ready_counts["torch, num_workers=0"][0] == ready_counts["tf.data, no prefetch, rewrites off"][0] == 0
+
+# %% tags=["nbval-ignore-output"]
+# The exact counts move with the machine's load (a producer thread that wakes up late misses a batch):
+# this output is not compared; the yes/no above is.
+for name, (ready, asked) in ready_counts.items():
     print(f"{name:46} batches read before the loop asked: {ready} of {asked}")
 
 # %% [markdown]

@@ -75,7 +75,7 @@ cu.compare("mlp logits", mlp_pt(torch.from_numpy(X_batch)), mlp_tf(X_batch))
 # |---|---|---|---|---|
 # | 1 | TensorFlow uses static graphs; PyTorch dynamic graphs | **outdated** | 04 §Eager by default, in both; 04 §Trace a function with `tf.function`; 04 §Capture PyTorch graphs | 13 §Graphs and debugging |
 # | 2 | PyTorch also uses static graphs / TorchScript lets models run without Python | **partly** | 04 §Capture PyTorch graphs; 04 §Legacy graph formats, in both; 09 §Whole programs without the model code; 09 §Beyond Python: C and C++ | 13 §Graphs and debugging |
-# | 3 | Dynamic graphs make variable-size and recursive models simpler | **true** | 04 §Dynamic models: a recursive tree network | 13 §Graphs and debugging |
+# | 3 | Dynamic graphs make variable-size and recursive models simpler | **true** | 04 §Dynamic models: a recursive tree network; 14 §Variable-length batches; 14 §Eager vs a compiled graph, with lengths that change | 13 §Graphs and debugging |
 # | 4 | TensorFlow needs a special debugger (tfdbg); PyTorch works with pdb | **outdated** | 05 §Bug 1: stop inside the forward pass with pdb; 05 §The TF1 debugger that older articles mean | 13 §Graphs and debugging |
 # | 5 | TensorFlow moves to the GPU automatically; PyTorch needs explicit placement | **partly** | 06 §Placement: who decides; 06 §Mixed devices | 13 §Devices |
 # | 6 | TensorFlow gives no control over GPU memory / takes all of it | **partly** | 06 §Memory; 06 §Configure before the first operation | 13 §Devices |
@@ -89,7 +89,7 @@ cu.compare("mlp logits", mlp_pt(torch.from_numpy(X_batch)), mlp_tf(X_batch))
 # | 14 | Both support distributed training | **true** | 11 §Proven equal across the frameworks; 11 §`all_reduce` on its own | 13 §Extensions, distributed training, speed |
 # | 15 | TensorFlow is faster and scales better; PyTorch uses memory more efficiently | **partly** | 12 §Eager, graph and compiled; 12 §Memory; 12 §Matmul against the peak; 11 §Scaling, honestly | 13 §Extensions, distributed training, speed |
 # | 16 | PyTorch is essentially a GPU-enabled NumPy | **partly** | 01 §Is PyTorch a GPU-enabled NumPy?; 01 §Reduce along an axis | 13 §Tensors |
-# | 17 | Switching from one framework to the other is seamless | **partly** | 03 §Proven equal: loss, gradients, one optimizer step; 03 §Port the CNN, and the flatten trap; 13 §Switching, checked: what a port must handle; 13 §Keras 3 on the torch backend | 13 §Switching, checked: what a port must handle |
+# | 17 | Switching from one framework to the other is seamless | **partly** | 03 §Proven equal: loss, gradients, one optimizer step; 03 §Port the CNN, and the flatten trap; 13 §Switching, checked: what a port must handle; 13 §Keras 3 on the torch backend; 14 §Port the LSTM: the two-bias trap; 14 §Self-attention: layouts and the mask trap | 13 §Switching, checked: what a port must handle |
 #
 # The cell reads this table and each lesson's own "Claims settled" table from the notebooks as they are
 # now, and checks every citation against the lessons' headings:
@@ -442,6 +442,7 @@ print("and what NumPy lacks: d(w²)/dw at 3 =", w.grad.item())
 # | 6. loss argument order | torch `loss_fn(input, target)`, Keras `loss_fn(y_true, y_pred)` | the *losses* cell |
 # | 7. train/eval | torch: a mode on the module, `train()` by default; Keras: `training=` per call | the *train/eval* cell |
 # | 8. defaults | `from_logits=False` in Keras losses; `torch.std` unbiased | the *losses* cell; 01 §Reduce along an axis |
+# | 9. sequence and attention layers | two LSTM biases; GRU gates r,z,n vs z,r,h; `in_proj_weight` vs per-head kernels; a boolean mask means the opposite; LayerNorm eps 1e-5 vs 1e-3 | 14 §Port the LSTM: the two-bias trap; 14 §A GRU: the gate-order trap; 14 §Self-attention: layouts and the mask trap |
 
 # %%
 # Claim 17, checklist 1-2 · layouts and the flatten order: the naive port of the CNN (transpose only) vs porting.py's.
@@ -688,7 +689,8 @@ assert not claims.check_table("Which framework when")
 # - **Port checklist:** layouts, flatten order, initialisation, optimizer conventions, BatchNorm, loss
 #   argument order, train/eval and defaults each showed a difference that a port must handle; the naive
 #   ports tried here (transposed only, swapped loss arguments, Keras' BatchNorm defaults) raised no error.
-#   Momentum SGD, written two ways, gave the same weights.
+#   Momentum SGD, written two ways, gave the same weights. Recurrent and attention layers add their own
+#   traps (item 9): lesson 14 shows each as a wrong number, then fixed.
 # - **Keras on torch:** the lesson-03 Keras CNN ran on the torch backend as a `torch.nn.Module`; its logits
 #   agreed with `torch.nn`'s and Keras-on-TensorFlow's within 1e-5, and so did the weights after one SGD step.
 # - **Which framework when:** every row of the table cites the lesson sections that measured or showed it,
@@ -713,7 +715,7 @@ assert not claims.check_table("Which framework when")
 #
 # | claim | verdict | evidence |
 # |---|---|---|
-# | Switching from one framework to the other is seamless | **partly** | The arithmetic carries over: lesson 03's models agree within 1e-5 after a port, this lesson's 1-D conv net within the check's 1e-4, and Keras 3 runs one Keras model on the TensorFlow and torch backends with logits and a training step that agree within 1e-5 (§Keras 3 on the torch backend). The conventions do not: the eight items of the checklist differ, and the naive ports tried here raise no error — the flatten order gives wrong logits, swapped loss arguments a wrong loss, Keras' BatchNorm defaults a running mean that takes 1 % of each batch where torch takes 10 % (§Switching, checked: what a port must handle). Close to seamless for a model written in Keras 3 (one backend to another, shown for TensorFlow and torch only); between `torch.nn` and Keras, mechanical but never automatic. |
+# | Switching from one framework to the other is seamless | **partly** | The arithmetic carries over: lesson 03's models agree within 1e-5 after a port, this lesson's 1-D conv net within the check's 1e-4, and Keras 3 runs one Keras model on the TensorFlow and torch backends with logits and a training step that agree within 1e-5 (§Keras 3 on the torch backend). The conventions do not: the nine items of the checklist differ (the ninth, sequence and attention layers, shown in lesson 14), and the naive ports tried here raise no error — the flatten order gives wrong logits, swapped loss arguments a wrong loss, Keras' BatchNorm defaults a running mean that takes 1 % of each batch where torch takes 10 % (§Switching, checked: what a port must handle). Close to seamless for a model written in Keras 3 (one backend to another, shown for TensorFlow and torch only); between `torch.nn` and Keras, mechanical but never automatic. |
 #
 # All 17 claims, with their verdicts and live cells: the table in §The claims, and where they were settled.
 #
