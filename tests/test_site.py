@@ -279,6 +279,11 @@ def test_lesson_page_from_file_url(browser, site):
         page = visit.open((site / "lessons" / f"{LESSON_PAGES[0]}.html").as_uri())
         assert page.locator(".site-stamp").count() == 1
         assert not visit.broken_images()
+        query, lesson = next(iter(SEARCHES.items()))   # the search index is a script: it works from disk too
+        page = visit.open((site / "search.html").as_uri() + f"?q={query}")
+        page.wait_for_selector("#search-results ul li a")
+        found = page.eval_on_selector_all("#search-results ul li a", "as => as.map(a => a.href)")
+        assert any(f"lessons/{lesson}.html" in href for href in found), f"file:// search {query!r}: {found[:8]}"
         assert not visit.outside(), f"requests outside file://: {visit.outside()}"
     finally:
         visit.close()
