@@ -107,6 +107,12 @@ def test_learner_site_shows_no_solution_and_no_verdict(site):
         page = text_of((site / "lessons" / f"{nb.stem}.html").read_text())
         shown = [line for line in solution_lines(nb) if line in page]
         assert not shown, f"{nb.stem}: solution lines on the learner page: {shown[:3]}"
+    # nor in any other file of the site: downloads, search index, scripts
+    others = "\n".join(p.read_text(errors="replace") for p in site.rglob("*")
+                       if p.is_file() and p.suffix in (".ipynb", ".js", ".txt", ".json"))
+    for nb in NOTEBOOKS:
+        leaked = [line for line in solution_lines(nb) if line in others or json.dumps(line)[1:-1] in others]
+        assert not leaked, f"{nb.stem}: solution lines in the site's files: {leaked[:3]}"
 
 
 def test_instructor_build_keeps_solutions(tmp_path):
