@@ -23,13 +23,20 @@
 #
 # `course_utils` is the course's helper package. Importing it imports neither framework; its
 # `setup()` call quiets the frameworks' start-up logs, seeds the random generators and prints one
-# line of versions. The doctor module holds the checks this notebook runs.
+# line: the pinned versions and the devices the lesson computes on, the same on every machine.
+# What differs from machine to machine (Python's exact version, torch's build, a GPU) is printed by
+# `cu.environment()`. The doctor module holds the checks this notebook runs.
 
 # %%
 import course_utils as cu
 from course_utils import data, doctor, paths
 
 cu.setup(seed=0)
+
+# %% tags=["nbval-ignore-output"]
+# Not compared with the stored notebook (tag nbval-ignore-output): these facts differ from laptop
+# to laptop, and every one of them is fine when the checks below say OK.
+cu.environment()
 
 # %% [markdown]
 # ## Python and the pinned packages
@@ -43,9 +50,13 @@ cu.setup(seed=0)
 # kernel (*Kernel → Restart*). Four pins serve only the course's own tests (`make test`), never a
 # lesson: a missing or different version of those is reported, but never as a FAIL.
 
+# %% tags=["nbval-ignore-output"]
+# Not compared: the exact Python version differs between laptops (3.10, 3.11 and 3.12 all work).
+doctor.show([doctor.check_python])
+
 # %%
 print("test-only tools, never a FAIL:", ", ".join(sorted(doctor.TEST_ONLY)))
-doctor.show([doctor.check_python, doctor.check_packages])
+doctor.show([doctor.check_packages])
 
 # %% [markdown]
 # ## The two frameworks
@@ -61,6 +72,19 @@ doctor.show([lambda: doctor.check_import("torch"), lambda: doctor.check_import("
              lambda: doctor.check_import("tensorboard")])
 
 # %% [markdown]
+# Every lesson imports both frameworks into one kernel. With PyPI's torch on Linux (the CUDA build,
+# which brings `triton`), loading `triton` after TensorFlow crashes the process; the course kernel
+# avoids it by importing `course_utils` at start, which loads `triton` first. The doctor checks the
+# combination the way a lesson meets it: in a fresh process, the lesson's imports, then one
+# optimizer step (the first step is what loads `triton`).
+#
+# **If it says FAIL:** start Jupyter with `make lab` (its kernel does the import above), or install
+# torch's CPU build with the command shown.
+
+# %%
+doctor.show([doctor.check_torch_with_tensorflow])
+
+# %% [markdown]
 # ## Devices
 #
 # Each framework lists the devices it can compute on, and the doctor **runs one small op on each
@@ -73,7 +97,8 @@ doctor.show([lambda: doctor.check_import("torch"), lambda: doctor.check_import("
 # PyTorch reports CUDA GPUs through `torch.cuda` and Apple-silicon GPUs through `torch.backends.mps`.
 # The line also says which build of torch is installed (`torch.version.cuda` is `None` in a CPU build).
 
-# %%
+# %% tags=["nbval-ignore-output"]
+# Not compared: the devices and torch's build (CPU or CUDA) differ from machine to machine.
 doctor.show([doctor.check_torch_devices])
 
 # %% [markdown]
@@ -81,7 +106,8 @@ doctor.show([doctor.check_torch_devices])
 #
 # TensorFlow lists physical devices by type (`CPU`, `GPU`).
 
-# %%
+# %% tags=["nbval-ignore-output"]
+# Not compared: the devices differ from machine to machine.
 doctor.show([doctor.check_tf_devices])
 
 # %% [markdown]
@@ -132,7 +158,8 @@ for name, problem in data.verify_all(scratch):
 # macOS). A notebook kernel needs up to about 2.5 GB of memory; checkpoints, logs and
 # compile caches need some disk.
 
-# %%
+# %% tags=["nbval-ignore-output"]
+# Not compared: the compiler (g++ on Linux, clang++ on macOS), free memory and disk differ per machine.
 doctor.show([doctor.check_compiler, doctor.check_memory, doctor.check_disk])
 
 # %% [markdown]
