@@ -37,6 +37,8 @@ _SCRUB = [
     (re.compile(r"0x[0-9a-f]{8,16}"), "0x<addr>"),
     # The standard library's own files (pdb can stop in them, e.g. under torch.compile): where Python is installed.
     (re.compile(re.escape(sysconfig.get_paths()["stdlib"]) + r"[/\\]"), "<stdlib>/"),
+    # ... and its line numbers move between Python versions (random.py's getstate: 166 in 3.11, 173 in 3.12).
+    (re.compile(r"(<stdlib>/[^\s()]+\.py)\(\d+\)"), r"\1(…)"),
     # AutoGraph writes the converted code of a tf.function to a randomly named temporary file.
     (re.compile(r"(?:[^\s'\"(<>]*?[/\\])?__autograph_generated_file\w+\.py"), "<autograph>.py"),
 ]
@@ -58,6 +60,8 @@ def scrub(text: str) -> str:
 
     >>> scrub("> /tmp/ipykernel_4242/123456.py(3)forward()")
     '> <cell>(3)forward()'
+    >>> import sysconfig; scrub(f"> {sysconfig.get_paths()['stdlib']}/random.py(166)getstate()")
+    '> <stdlib>/random.py(…)getstate()'
     """
     for pattern, replacement in _SCRUB:
         text = pattern.sub(replacement, text)
