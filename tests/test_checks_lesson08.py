@@ -217,7 +217,7 @@ def test_divergence_step_right_from_the_event_file(tmp_path):
     (220.5, "not a whole number"),
     ("220", "expected one whole number"),
     (None, "expected one whole number"),
-    ([215, 220], "has 2 values"),
+    ([215, 220], "of 2 items"),
     (True, "bool"),
     (float("nan"), "not a whole number"),
 ])

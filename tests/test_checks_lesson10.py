@@ -185,7 +185,7 @@ def test_extra_lines_right_in_any_container():
     (lambda n: n + 1, "not it"),
     (lambda n: None, "None"),
     (lambda n: n - 1, "not it"),
-    (lambda n: [n], "not it"),
+    (lambda n: [n], "expected a whole number"),
 ])
 def test_extra_lines_wrong(make, words):
     verdict = cu.check.extra_tf_lines(make(expected_difference()), quiet=True)

@@ -146,7 +146,9 @@ def full_shuffle(answer: Any) -> str:
     if kind is None:
         if is_tensor_like(answer) or isinstance(answer, (list, tuple, np.ndarray)):
             raise Wrong(f"your answer is {describe(answer)}: hand in the pipeline itself, not its output.")
-        raise Wrong(f"your answer is {describe(answer)}; expected a tf.data.Dataset or a torch DataLoader.")
+        expected = {"torch": "a DataLoader", "tensorflow": "a tf.data.Dataset"}.get(
+            framework_of(answer), "a tf.data.Dataset or a torch DataLoader")
+        raise Wrong(f"your answer is {describe(answer)}; expected {expected}.")
     expected = _digits_labels()
     batches = _one_epoch(answer, len(expected))
     if not batches:
@@ -307,7 +309,7 @@ def reproducible_noise(answer: Any) -> str:
     from ..data import load_digits
 
     if answer is None:
-        raise Wrong("your answer is None — assign the Dataset itself: answer = ReproducibleNoise(X_clean).")
+        raise Wrong("your answer is None — assign the Dataset itself, built on X_clean.")
     if isinstance(answer, type):
         raise Wrong("that is the class; hand in an instance of it, built on X_clean.")
     is_function = not hasattr(answer, "__getitem__")

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arrays import is_tensor_like
+from ..arrays import framework_of, is_tensor_like
 from .core import Wrong, as_array, describe, exercise, one_line
 
 # Exercise 8.1: the tag, the steps and the schedule to log.
@@ -54,7 +54,8 @@ def _read(folder: Path):
 def _writer_framework(answer: Any) -> str:
     """Which writer filled the folder: TensorFlow's event files end in ".v2", torch's SummaryWriter's do not."""
     if is_tensor_like(answer) or not isinstance(answer, (str, Path)) or not Path(answer).is_dir():
-        return "any"
+        kind = framework_of(answer)       # a tensor or a writer handed in: its framework
+        return kind if kind in ("torch", "tensorflow") else "any"
     files = [f.name for f in Path(answer).rglob("events.out.tfevents.*")]
     if not files:
         return "any"
@@ -125,6 +126,8 @@ def divergence_step(answer: Any) -> str:
     """``answer``: the step (not the index) where the loss of Exercise 8.2 diverged."""
     if isinstance(answer, (str, bytes)) or answer is None:
         raise Wrong(f"your answer is {describe(answer)}; expected one whole number, the step.")
+    if isinstance(answer, (list, tuple)) and (len(answer) != 1 or not isinstance(answer[0], (int, float))):
+        raise Wrong(f"your answer is {describe(answer)} of {len(answer)} items; expected one step.")
     arr = as_array(answer, tensor=False)
     if arr.dtype.kind not in "biuf" or arr.dtype.kind == "b":
         raise Wrong(f"your answer holds {arr.dtype.name} values; expected one whole number, the step.")

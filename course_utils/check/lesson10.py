@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..arrays import framework_of
+from ..arrays import framework_of, is_tensor_like
 from .core import Wrong, as_array, describe, expect_equal, exercise
 
 # The inputs every op check uses, and the upstream gradient fed to backward.
@@ -94,6 +94,9 @@ def op_framework(answer: Any) -> str:
     torch, tf = sys.modules.get("torch"), sys.modules.get("tensorflow")
     if torch is not None and isinstance(answer, type) and issubclass(answer, torch.autograd.Function):
         return "torch"
+    if not callable(answer):                       # a tensor or a dtype handed in: its framework
+        kind = framework_of(answer)
+        return kind if kind in ("torch", "tensorflow") else "any"
     for name, module, make in (("torch", torch, lambda m: m.zeros(2, dtype=m.float64)),
                                ("tensorflow", tf, lambda m: m.zeros(2, dtype=m.float64))):
         if module is None or not callable(answer):
@@ -118,8 +121,9 @@ def _value_and_gradient(answer: Any, name: str) -> tuple[np.ndarray, np.ndarray,
     if torch is not None and isinstance(answer, type) and issubclass(answer, torch.autograd.Function):
         raise Wrong(f"that is the Function class; hand in its .apply: answer = {answer.__name__}.apply.")
     if not callable(answer) or (torch is None and tf is None):
-        raise Wrong(f"your answer is {describe(answer)}; expected the op, a function of one tensor "
-                    "(a Function's .apply, or a tf.custom_gradient function).")
+        op = {"torch": "your Function's .apply", "tensorflow": "your tf.custom_gradient function"}.get(
+            framework_of(answer), "a function of one tensor")
+        raise Wrong(f"your answer is {describe(answer)}; expected the op: {op}.")
     own = _own_op(answer)
     if own is not None:
         raise Wrong(f"that is {own}'s own op, whose gradient {own} wrote; hand in your op with your backward.")
@@ -271,7 +275,7 @@ def extra_tf_lines(answer: Any) -> str:
     tf_src, pt_src = extensions.source("logcosh_tf.cc"), extensions.source("logcosh_torch.cpp")
     expected = extensions.count_lines(tf_src) - extensions.count_lines(pt_src)
     raw = len(tf_src.splitlines()) - len(pt_src.splitlines())
-    if isinstance(answer, (str, bytes)):
+    if isinstance(answer, (str, bytes)) or not (isinstance(answer, (int, float, np.number)) or is_tensor_like(answer)):
         raise Wrong(f"your answer is {describe(answer)}; expected a whole number of lines, e.g. answer = 12.")
     if isinstance(answer, float) and float(answer).is_integer():
         answer = int(answer)
@@ -284,6 +288,6 @@ def extra_tf_lines(answer: Any) -> str:
         if answer == extensions.count_lines(tf_src):
             raise Wrong("that is TensorFlow's whole count; the question asks for the difference.")
     expect_equal(answer, expected, what="your count",
-                 hint="count each file's lines of code with extensions.count_lines, then subtract.")
+                 hint="count each file with extensions.count_lines, then subtract.")
     return (f"{expected} more lines, mostly the REGISTER_OP interface with its shape functions and the "
             "OpKernel classes; the maths is the same header in both.")

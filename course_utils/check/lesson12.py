@@ -63,7 +63,7 @@ def _number(answer: Any, what: str) -> float:
     if isinstance(answer, (str, bytes)) or isinstance(answer, (bool, np.bool_)):
         raise Wrong(f"your answer is {describe(answer)}; expected one number ({what}).")
     if not (is_tensor_like(answer) or isinstance(answer, (int, float, np.integer, np.floating))):
-        raise Wrong(f"your answer is {describe(answer)}; expected one number ({what}), a float or a 0-d tensor.")
+        raise Wrong(f"your answer is {describe(answer)}; expected one number ({what}).")
     arr = as_array(answer, tensor=False)
     if arr.dtype.kind not in "fiu":
         raise Wrong(f"your answer holds {arr.dtype.name} values; expected one number ({what}).")

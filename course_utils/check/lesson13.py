@@ -37,7 +37,7 @@ def _bn_kind(answer: Any) -> str:
     if name == "BatchNormalization":
         return "keras"
     layer = {"torch": "nn.BatchNorm1d(...)", "tensorflow": "keras.layers.BatchNormalization(...)"}.get(
-        kind, "a Keras BatchNormalization or a torch BatchNorm1d")
+        kind, "Keras' or torch's")
     raise Wrong(f"your answer is {describe(answer)}; expected a BatchNorm layer: {layer}.")
 
 
