@@ -107,3 +107,30 @@ def test_notebook_leaves_no_worker_process():
                 client.execute_cell(cell, index)
         kernel = psutil.Process(client.km.provisioner.process.pid)
         assert [p for p in kernel.children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE] == []
+
+
+def test_exercise_7_2_check_runs_real_workers_and_leaves_none(tmp_path):
+    """The 7.2 check forks 2 DataLoader workers (Linux) to grade a Dataset: they ran, and they stop."""
+    import course_utils as cu
+
+    pids = tmp_path / "pids"
+
+    class PerIndex(torch.utils.data.Dataset):
+        def __init__(self, X, seed=0):
+            self.X, self.seed = torch.from_numpy(X), seed
+
+        def __len__(self):
+            return len(self.X)
+
+        def __getitem__(self, i):
+            with open(pids, "a") as out:                # which process served this sample
+                out.write(f"{os.getpid()}\n")
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + i)
+            return self.X[i] + 0.1 * torch.randn(self.X[i].shape, generator=g)
+
+    verdict = cu.check.reproducible_noise(PerIndex(cu.load_digits().X_train[:32]), quiet=True)
+    assert verdict, str(verdict)
+    served = set(pids.read_text().split())
+    if os.sys.platform.startswith("linux"):
+        assert len(served - {str(os.getpid())}) == 2, served     # two worker processes served samples
+    assert workers_left() == []
