@@ -22,6 +22,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -227,15 +228,37 @@ class Visit:
         self.context = browser.new_context(viewport={"width": 1280, "height": 900})
         self.context.set_default_timeout(PAGE_TIMEOUT_MS)   # generous: other jobs may load the machine
         self.page = self.context.new_page()
-        self.allowed, self.requests, self.failed = allowed, [], []
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.on("requestfailed", lambda r: self.failed.append(r.url))
+        self.allowed, self.requests, self.failed, self.pending = allowed, [], [], set()
+        self.page.on("request", self._started)
+        self.page.on("requestfinished", lambda r: self.pending.discard(r))
+        self.page.on("requestfailed", self._failed)
+
+    def _started(self, request):
+        self.requests.append(request.url)
+        self.pending.add(request)
+
+    def _failed(self, request):
+        self.failed.append(request.url)
+        self.pending.discard(request)
 
     def open(self, url: str):
         self.page.goto(url, wait_until="load")   # images, scripts and styles loaded (or failed)
-        if not url.startswith("file:"):   # then every later request too; file:// has no network state
-            self.page.wait_for_load_state("networkidle")
+        self.settle()
         return self.page
+
+    def settle(self, quiet_s: float = 0.5):
+        """Wait until no request has been in flight for ``quiet_s`` (what the page asks for after load too)."""
+        deadline, quiet_since = time.monotonic() + PAGE_TIMEOUT_MS / 1000, None
+        while time.monotonic() < deadline:
+            self.page.wait_for_timeout(100)   # lets Playwright deliver the request events
+            if self.pending:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= quiet_s:
+                return
+        pytest.fail(f"requests still in flight after {PAGE_TIMEOUT_MS / 1000:.0f} s: "
+                    f"{[r.url for r in self.pending][:5]}")
 
     def outside(self) -> list[str]:
         return [u for u in self.requests if not (u.startswith(self.allowed) or u.startswith(("data:", "blob:")))]
