@@ -263,6 +263,20 @@ def test_reproducible_noise_wrong(answer, words):
     assert_wrong(cu.check.reproducible_noise, answer, words)
 
 
+def test_reproducible_noise_bounds_error_rates():
+    """7.2's noise bounds: a right answer (2048 draws of N(0, 0.1)) falls outside them with p < 1e-9; the
+    plausible wrong scales (std 0.01, 0.05, 0.2, 1; uniform noise) fall outside them always."""
+    from scipy import stats
+
+    n, (low, high), max_mean = 32 * 64, lesson07.NOISE_STD_BAND, lesson07.NOISE_MAX_MEAN
+    std_outside = stats.chi2.cdf((n - 1) * (low / 0.1) ** 2, n - 1) + stats.chi2.sf((n - 1) * (high / 0.1) ** 2, n - 1)
+    mean_outside = 2 * stats.norm.sf(max_mean / (0.1 / math.sqrt(n)))
+    assert std_outside + mean_outside < 1e-9, (std_outside, mean_outside)
+    for scale in (0.01, 0.05, 0.2, 1.0):   # the sample std of 2048 draws is within 10 % of the scale (6 sd)
+        assert scale * 1.1 <= low or scale * 0.9 >= high, scale
+    assert 0.1 * 0.5 > max_mean * 3          # torch.rand's mean, 0.05, is over 3 times the bound
+
+
 @pytest.mark.skipif(not os.sys.platform.startswith("linux"), reason="real workers are forked on Linux only")
 def test_reproducible_noise_runs_real_workers():
     """A seed from the process passes every in-process test; only real DataLoader workers catch it."""
