@@ -4,13 +4,16 @@ COURSE.md: every notebook executes in <= 60 s on 2 CPU cores. That budget is a m
 the report (a busy machine takes longer without anything being wrong), not a failure; a notebook
 over NOTEBOOK_HARD_LIMIT_S (default 600 s, ten times the budget) fails the run: that is a hang.
 The per-notebook times go to build/notebook_times.json (the workshop schedule reads them), or to
-build/notebook_times.<variant>.json inside a portability run (tools/portability.py).
+build/notebook_times.<variant>.json inside a portability run (tools/portability.py). The date of each
+notebook's last native run in which every cell passed goes to build/strict_passed.json (the website's
+version stamp reads it: make site).
 
 It also loads tests/listen_watch.py: every socket a notebook's kernel or its children listen on, read
 from the operating system, must be on loopback (issue 26).
 """
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import sys
@@ -25,12 +28,15 @@ pytest_plugins = ["listen_watch"]
 NOTEBOOK_BUDGET_S = float(os.environ.get("NOTEBOOK_BUDGET_S", "60"))
 NOTEBOOK_HARD_LIMIT_S = float(os.environ.get("NOTEBOOK_HARD_LIMIT_S", "600"))
 _times: dict[str, float] = defaultdict(float)
+_failed: set[str] = set()
 
 
 def pytest_runtest_logreport(report):
     path = report.nodeid.split("::")[0]
     if path.endswith(".ipynb"):
         _times[path] += report.duration
+        if report.failed:
+            _failed.add(path)
 
 
 def times_file(root: Path) -> Path:
@@ -54,6 +60,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     previous = json.loads(out.read_text()) if out.exists() else {}
     previous.update({Path(p).name: round(s, 1) for p, s in _times.items()})
     out.write_text(json.dumps(previous, indent=1, sort_keys=True) + "\n")
+    if not os.environ.get("COURSE_PORTABILITY_VARIANT"):
+        record_strict_passes(Path(config.rootpath) / "build" / "strict_passed.json")
+
+
+def record_strict_passes(out: Path) -> None:
+    """Today's date for every notebook whose cells all passed in this (native) run; others keep theirs."""
+    passed = json.loads(out.read_text()) if out.exists() else {}
+    today = datetime.date.today().isoformat()
+    passed.update({Path(p).name: today for p in _times if p not in _failed})
+    out.write_text(json.dumps(passed, indent=1, sort_keys=True) + "\n")
 
 
 def pytest_sessionfinish(session, exitstatus):
