@@ -229,6 +229,7 @@ slides: install slides-assets
 # The course as a website (website/build.py): build/site/ from the committed, executed notebooks, never
 # re-executed; learner version (solutions removed) unless SITE_SOLUTIONS=1. Any Sphinx warning fails it.
 # SITE_REPO_URL: the repository that "report a problem with this page" and links to files point at.
+# Default: the git remote "origin"; with none, pages name the file and say how to report (no address made up).
 # Open build/site/index.html, or serve it: python -m http.server -d build/site -b 127.0.0.1 8000
 SITE_SOLUTIONS ?=
 SITE_REPO_URL ?= $(shell git remote get-url origin 2>/dev/null | sed -E 's#^git@([^:]+):#https://\1/#; s#\.git$$##')

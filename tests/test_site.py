@@ -40,13 +40,14 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 LESSON_PAGES = ("03_same_model", "08_visualization")     # both with figures; 03 with tqdm widget outputs
 PAGE_TIMEOUT_MS = 120_000
 SEARCHES = {"MirroredStrategy": "11_distributed", "Visdom": "08_visualization"}
+REPO_URL = "https://example.org/course"   # what `make site SITE_REPO_URL=...` passes
 
 
 @pytest.fixture(scope="module")
 def site() -> Path:
     """``make site``'s build, with the outbound network off (tests/netoff.py)."""
     done = subprocess.run([sys.executable, str(ROOT / "tests" / "netoff.py"), sys.executable,
-                           str(ROOT / "website" / "build.py"), "--out", "build/site"],
+                           str(ROOT / "website" / "build.py"), "--out", "build/site", "--repo-url", REPO_URL],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"the site did not build:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     print(done.stdout.strip().splitlines()[-1])
@@ -75,7 +76,7 @@ def test_lesson_page_carries_stamp_downloads_and_report_link(site):
         assert any(d.endswith(f"/{nb.name}") for d in downloads), nb.stem
         for d in downloads:
             assert (site / "lessons" / d).resolve().is_file(), d
-        assert re.search(rf'href="{re.escape(site_build.DEFAULT_REPO_URL)}/issues/new\?title=[^"]*{nb.stem}',
+        assert re.search(rf'href="{re.escape(REPO_URL)}/issues/new\?title=[^"]*{nb.stem}',
                          html.replace("&amp;", "&")), f"{nb.stem}: no 'report a problem' link"
 
 
@@ -114,6 +115,18 @@ def test_learner_site_shows_no_solution_and_no_verdict(site):
     for nb in NOTEBOOKS:
         leaked = [line for line in solution_lines(nb) if line in others or json.dumps(line)[1:-1] in others]
         assert not leaked, f"{nb.stem}: solution lines in the site's files: {leaked[:3]}"
+
+
+def test_without_a_repository_address_no_link_is_made_up(tmp_path):
+    nb = ROOT / "notebooks" / "03_same_model.ipynb"
+    for sub in ("lessons", "downloads"):
+        (tmp_path / sub).mkdir()
+    site_build.stage_lesson(nb, tmp_path, site_build.DEFAULT_REPO_URL, solutions=False)
+    page = (tmp_path / "lessons" / nb.name).read_text()
+    assert "issues/new" not in page and "built without a repository address" in page
+    fix = site_build.link_fixer("", "", set())
+    assert site_build.LINK.sub(fix, "see [the tests](tests/README.md)") == \
+        "see the tests (`tests/README.md` in the course's repository)"
 
 
 def test_instructor_build_keeps_solutions(tmp_path):

@@ -42,7 +42,8 @@ from course_utils import learner  # noqa: E402
 from course_utils.lessons import claims  # noqa: E402
 
 SITE_DIR = Path(__file__).resolve().parent
-DEFAULT_REPO_URL = "https://github.com/pt-tf-course/pytorch-tensorflow-side-by-side"
+# No made-up address: without SITE_REPO_URL (or a git remote) the pages say how to report instead of linking.
+DEFAULT_REPO_URL = ""
 INSTRUCTOR_DOCS = ("guide.md", "hub.md", "schedule.md")
 WIDGET_MIME = ("application/vnd.jupyter.widget-view+json", "application/vnd.jupyter.widget-state+json")
 # The stamp's versions: the pins in requirements.txt (what the site's outputs were made with).
@@ -86,7 +87,9 @@ def stamp_cell(notebook: Path, learner_copy: str, shown_copy: str, repo_url: str
     title = quote(f"Site page {notebook.stem}: ")
     body = quote(f"Page: lessons/{notebook.stem}\nBuild: {'instructor' if solutions else 'learner'}\n\n"
                  f"What is wrong:\n")
-    report = f"{repo_url.rstrip('/')}/issues/new?title={title}&body={body}"
+    report = (f"[report a problem with this page]({repo_url.rstrip('/')}/issues/new?title={title}&body={body})"
+              if repo_url else "to report a problem with this page, tell your instructor or the course's "
+              "maintainers (this site was built without a repository address: `make site SITE_REPO_URL=...`)")
     shown = "the instructor notebook, executed, with solutions" if solutions else \
         "this page's notebook (executed, solutions removed)"
     text = (f"```{{admonition}} About this page\n:class: note site-stamp\n"
@@ -94,7 +97,7 @@ def stamp_cell(notebook: Path, learner_copy: str, shown_copy: str, repo_url: str
             f"**Download:** {{download}}`{shown} <../downloads/{shown_copy}>` · "
             f"{{download}}`the learner copy, to run (outputs cleared, solutions to write) "
             f"<../downloads/{learner_copy}>` · "
-            f"[report a problem with this page]({report})\n```")
+            f"{report}\n```")
     return nbformat.v4.new_markdown_cell(text, metadata={"tags": ["site-stamp"]})
 
 
@@ -177,6 +180,8 @@ def link_fixer(here: str, repo_url: str, lesson_names: set[str]):
             return f"[{text}]({site_path(here, 'instructors/' + name)}{'#' + anchor if anchor else ''})"
         if repo_path == "README.md":
             return f"[{text}]({site_path(here, 'index.md')})"
+        if not repo_url:  # no address to link to: name the file instead
+            return f"{text} (`{repo_path}` in the course's repository)"
         return f"[{text}]({repo_url.rstrip('/')}/blob/main/{repo_path}{'#' + anchor if anchor else ''})"
 
     return fix
