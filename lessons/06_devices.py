@@ -116,7 +116,8 @@ print(f"intra-op threads {tf.config.threading.get_intra_op_parallelism_threads()
 # %%
 print(f"CUDA available: {torch.cuda.is_available()} ({torch.cuda.device_count()} device(s))")
 print(f"MPS available:  {torch.backends.mps.is_available()}")
-print(f"accelerator:    {torch.accelerator.current_accelerator()}")
+# check_available=True: the accelerator usable here; without it torch's CUDA build names cuda even with no GPU
+print(f"accelerator:    {torch.accelerator.current_accelerator(check_available=True)}")
 
 # %% [markdown]
 # ### TensorFlow
