@@ -108,6 +108,51 @@ if enforce_message_rules not in core.OBSERVERS:
     core.OBSERVERS.append(enforce_message_rules)
 
 
+# Every verdict of this session (exercise, status, what was handed in, the test): tests/test_hints_run.py
+# counts each exercise's distinct wrong answers and right alternatives from them. With
+# CHECK_VERDICTS_LOG=path they are also written there, one JSON line each.
+RECORDED: list[dict] = []
+VERDICTS_LOG = os.environ.get("CHECK_VERDICTS_LOG")
+
+
+def answer_fingerprint(answer: Any) -> str:
+    """Equal for the same answer handed in twice; for an object whose value cannot be read (a model, a
+    loader), the test and the object, so that the same object re-checked counts once."""
+    import hashlib
+
+    import numpy as np
+
+    from course_utils.arrays import is_tensor_like, to_numpy
+    try:
+        if isinstance(answer, np.ndarray) or is_tensor_like(answer):
+            values = np.ascontiguousarray(to_numpy(answer))
+            digest = hashlib.sha1(values.tobytes()).hexdigest()[:12]
+            return f"{type(answer).__name__}{values.shape}{values.dtype}:{digest}"
+    except Exception:  # noqa: BLE001 - a tensor that cannot be read: fall through to the generic keys
+        pass
+    code = getattr(answer, "__code__", None)
+    if code is not None:
+        digest = hashlib.sha1(code.co_code + repr(code.co_consts).encode()).hexdigest()[:12]
+        return f"function {getattr(answer, '__qualname__', '?')}:{digest}"
+    if isinstance(answer, (int, float, str, bytes, bool, type(None), tuple, frozenset, set, type)) or answer is ...:
+        return f"{type(answer).__name__}:{re.sub(r'0x[0-9a-f]+', '', repr(answer))[:300]}"
+    return f"{os.environ.get('PYTEST_CURRENT_TEST', '').split(' ')[0]}:{type(answer).__qualname__}@{id(answer)}"
+
+
+def record_verdict(verdict: core.Verdict, answer: Any = None) -> None:
+    record = {"exercise": verdict.exercise, "status": verdict.status, "answer": answer_fingerprint(answer),
+              "test": os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[0]}
+    RECORDED.append(record)
+    if VERDICTS_LOG:
+        import json
+        with open(VERDICTS_LOG, "a") as out:
+            out.write(json.dumps(record) + "\n")
+
+
+if record_verdict not in core.OBSERVERS:
+    core.OBSERVERS.append(record_verdict)
+
+
 @pytest.fixture(autouse=True)
 def first_try():
     """Each test starts as a learner's first try: hints point, the solution's code is not shown."""
