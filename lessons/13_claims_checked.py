@@ -675,6 +675,7 @@ cu.check.ported_sequence_model(answer)
 # | a small process footprint | for the training step measured, the PyTorch process peaked lower (mostly what each framework loads) | 12 §Memory |
 # | control of GPU memory | TensorFlow's switches (`memory_limit`, memory growth) are accepted only before the first op; what it takes by default is measured only where a GPU exists | 06 §Configure before the first operation; 06 §Memory |
 # | Keras code inside a PyTorch stack | Keras 3 on the torch backend: the model is a `torch.nn.Module`, same logits and the same step as `torch.nn` | 13 §Keras 3 on the torch backend |
+# | recurrent and attention models | either: an LSTM, a GRU and an attention model were ported and proven equal within 1e-5 through one SGD step; every layer hid a silent trap (two LSTM biases, GRU gates r,z,n vs z,r,h, a boolean mask that means the opposite, LayerNorm eps 1e-5 vs 1e-3); variable lengths took the same care in both (packing, masking); compiled, `tf.function` traced once for 3 lengths, `torch.compile` made one graph per length of a Python-loop GRU and none of `nn.GRU` | 14 §Port the LSTM: the two-bias trap; 14 §A GRU: the gate-order trap; 14 §Self-attention: layouts and the mask trap; 14 §Variable-length batches; 14 §Eager vs a compiled graph, with lengths that change |
 # | to move a model across | mechanical with `port_weights` and the checklist, never silent: compare outputs every time | 03 §Port the CNN, and the flatten trap; 13 §Switching, checked: what a port must handle |
 
 # %%

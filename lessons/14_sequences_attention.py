@@ -358,13 +358,16 @@ def make_masked_gru_tf(source):
 
 
 masked_gru_tf = make_masked_gru_tf(gru_tf)
-cu.compare("padded, naive", gru_last_state_pt(gru_pt, X_padded), masked_gru_tf(X_padded))
+cu.compare("torch not packed", gru_last_state_pt(gru_pt, X_padded), masked_gru_tf(X_padded))
+cu.compare("Keras not masked", logits_pad_pt, gru_tf(X_padded))
 cu.compare("packed vs masked", logits_pad_pt, masked_gru_tf(X_padded))
-cu.compare("masked vs cut", masked_gru_tf(X_padded[:1, :lengths[0]]), masked_gru_tf(X_padded[:1]))
+short = int(np.argmin(lengths))                                     # a sequence of 4 real rows
+cu.compare(f"packed vs cut to {lengths[short]} rows", logits_pad_pt[short:short + 1], gru_tf(X_padded[short:short + 1, :lengths[short]]))
 
 # %% [markdown]
-# Unpacked, torch ran the GRU over the zero rows too and its last state moved on. Packed and masked, both read
-# each sequence to its own end, and a padded sequence gives what the cut one gives.
+# Unpacked (torch) or unmasked (Keras), the GRU ran over the zero rows too and its last state moved on. Packed
+# and masked, both read each sequence to its own end: the packed torch GRU on a padded sequence gives what the
+# Keras GRU gives on the same sequence cut to its real rows.
 #
 # ## Eager vs a compiled graph, with lengths that change
 #
@@ -413,7 +416,7 @@ with torch.no_grad():
         for n in length_runs:
             x = torch.from_numpy(batches_by_length[n])
             same.append(cu.compare(f"{name}, {n} steps", compiled(x), model(x), quiet=True).allclose)
-print("compiled equals eager at every length (<= 1e-05):", all(same))
+print("compiled equals eager at every length (<= 1e-05):", all(same), "| dynamo allow_rnn:", torch._dynamo.config.allow_rnn)
 print({name: f"{len(g)} graphs for {len(set(length_runs))} lengths" for name, g in graphs.items()})
 
 # %% [markdown]
@@ -446,7 +449,7 @@ print({"Keras GRU": f"{gru_graph.experimental_get_tracing_count()} trace",
 # %% [markdown]
 # | | new length, eager | new length, compiled |
 # |---|---|---|
-# | torch `nn.GRU` | runs | `torch.compile` captures **no** graph (dynamo skips `nn.GRU`: it runs eagerly, one fused kernel) |
+# | torch `nn.GRU` | runs | `torch.compile` captures **no** graph: dynamo declines RNN modules on purpose (`torch._dynamo.config.allow_rnn` is False) and here leaves the whole `forward` to eager, the fused `nn.GRU` kernel included |
 # | torch Python loop | runs | a new graph per length (the loop is unrolled: `range(x.shape[1])` fixes the length) |
 # | Keras GRU / `tf.range` loop | runs | **one** trace for every length (`None` time dimension, a `while_loop` inside) |
 #
@@ -548,9 +551,10 @@ cu.check.attention_mask(answer)
 # ### PyTorch
 
 # %%
-print({k: v for k, v in vars(nn.TransformerEncoderLayer(E, heads)).items()
-       if k in ("norm_first", "batch_first")}, "| feed-forward", nn.TransformerEncoderLayer(E, heads).linear1,
-      "| dropout", nn.TransformerEncoderLayer(E, heads).dropout.p, "| eps", nn.TransformerEncoderLayer(E, heads).norm1.eps)
+default_layer = nn.TransformerEncoderLayer(E, heads)
+print("dim_feedforward", default_layer.linear1.out_features, "| dropout", default_layer.dropout.p,
+      "| activation", default_layer.activation.__name__, "| norm_first", default_layer.norm_first,
+      "| eps", default_layer.norm1.eps, "| batch_first", default_layer.self_attn.batch_first)
 torch.manual_seed(3)
 encoder_pt = nn.TransformerEncoderLayer(E, heads, dim_feedforward=32, dropout=0.0, batch_first=True).eval()
 
@@ -717,7 +721,7 @@ def train_loop_pt(model):
 
 
 losses_pt = train_loop_pt(train_pt)
-f"first {losses_pt[0]:.4f}, last {losses_pt[-1]:.3f}"
+f"first {losses_pt[0]:.3f}, last {losses_pt[-1]:.3f}"
 
 # %% [markdown]
 # ### TensorFlow
@@ -737,7 +741,7 @@ def train_loop_tf(model):
 
 
 losses_tf = train_loop_tf(train_tf)
-f"first {losses_tf[0]:.4f}, last {losses_tf[-1]:.3f}"
+f"first {losses_tf[0]:.3f}, last {losses_tf[-1]:.3f}"
 
 # %%
 cu.compare("loss curves", losses_pt, losses_tf, check_dtype=False, atol=1e-4)
@@ -810,7 +814,7 @@ for w, a, b in zip(gru_tf.weights, stepped_pt, bridge["weights"]):
 #
 # | claim | verdict | evidence | sections |
 # |---|---|---|---|
-# | "Dynamic neural nets like RNNs can benefit from this dynamic approach" (this lesson's own) | **true, narrowly** | Eager ran every length with nothing to trace or compile. A graph handled them too when written for it: one `tf.function` trace for 3 lengths, with a `None` time dimension and a `while_loop`; `torch.compile` captured one graph per length of a Python-loop RNN and none of `nn.GRU`. The benefit is the loop written in plain Python and any length run at once; speed depends on the machine (the timing cell). | 14 §Eager vs a compiled graph, with lengths that change |
+# | "Dynamic neural nets like RNNs can benefit from this dynamic approach" (this lesson's own) | **true, narrowly** | Eager ran every length with nothing to trace or compile. A graph handled them too when written for it: one `tf.function` trace for 3 lengths, with a `None` time dimension and a `while_loop`; `torch.compile(dynamic=True)` captured 3 graphs for 3 lengths of a Python-loop RNN (the define-by-run loop is unrolled, so each new length costs a new graph) and none of `nn.GRU`. The benefit is the loop written in plain Python and any length run at once, in eager TensorFlow as in eager PyTorch; compiled, the graph-style `while_loop` handled new lengths better. Speed depends on the machine (the timing cell). | 14 §Eager vs a compiled graph, with lengths that change |
 # | Dynamic graphs make variable-size and recursive models simpler | **true, but not a PyTorch-only point** | Variable-length batches took the same care in both: packed (torch) and masked (Keras) GRUs agreed on sequences of 4-8 steps, a padded sequence gave what the cut one gave, and forgetting either gave wrong numbers with no error. Eager TensorFlow ran every length as eager PyTorch did. | 14 §Variable-length batches; 14 §Eager vs a compiled graph, with lengths that change |
 # | Switching from one framework to the other is seamless | **partly** | The maths carried over: an LSTM, a GRU and an attention model equal within 1e-5, one SGD step included, and Keras ran on torch with the same numbers. Every layer had a silent trap in between: two LSTM biases, GRU gate order, inverted masks, LayerNorm's epsilon, `same` padding and pooling. Compare outputs after every port. | 14 §Port the LSTM: the two-bias trap; 14 §A GRU: the gate-order trap; 14 §Self-attention: layouts and the mask trap; 14 §A Transformer encoder block; 14 §The bridge: the Keras model on Keras' torch backend |
 #
