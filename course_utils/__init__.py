@@ -4,11 +4,13 @@
 framework-free helpers live here; ``course_utils.pt_utils`` and ``course_utils.tf_utils`` hold the
 mirrored framework helpers and are imported only when a lesson asks for them.
 """
-from .session import load_triton_before_tensorflow
+from .session import load_triton_before_tensorflow, quiet_cuda_warning
 
 # Before anything else: where torch's CUDA build is installed, triton must load before TensorFlow
-# (session.TRITON_CRASH). Without triton installed (torch's CPU build) this does nothing.
+# (session.TRITON_CRASH), and its no-GPU warnings are silenced before any lesson cell triggers them.
+# With torch's CPU build neither has anything to do.
 load_triton_before_tensorflow()
+quiet_cuda_warning()
 
 from . import check  # noqa: E402
 from .arrays import framework_of, to_numpy

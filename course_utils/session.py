@@ -73,11 +73,6 @@ def _quiet_loggers() -> None:
 
         # torch.compile logs a W<date> <pid> line on some graphs; it would change every run.
         torch._logging.set_logs(dynamo=logging.ERROR, inductor=logging.ERROR)
-        # torch's CUDA build on a machine without CUDA warns at every C++ build (torch.compile, lesson 10's
-        # extensions): "No CUDA runtime is found, using CUDA_HOME=...". The lessons build for the CPU.
-        cpp_logger = logging.getLogger("torch.utils.cpp_extension")
-        if not any(isinstance(f, _NoCudaRuntimeFilter) for f in cpp_logger.filters):
-            cpp_logger.addFilter(_NoCudaRuntimeFilter())
     # Keras warns (UserWarning) when Input shapes are passed to layers; lessons pass them on purpose.
     warnings.filterwarnings("ignore", message=r".*Do not pass an `input_shape`.*")
 
@@ -309,9 +304,15 @@ CPU_ENV = {"KERAS_TORCH_DEVICE": "cpu"}
 
 
 def quiet_cuda_warning() -> None:
-    """Ignore torch's "CUDA initialization" UserWarning: the CUDA build on a machine without a GPU
-    writes it at the first device query, and the lessons compute on the CPU anyway."""
+    """Silence what torch's CUDA build writes on a machine without CUDA, and only that: the
+    "CUDA initialization" UserWarning at the first device query, and torch.utils.cpp_extension's
+    "No CUDA runtime is found" log line at every C++ build (torch.compile, lesson 10's extensions).
+    The lessons compute and build for the CPU. Called by ``import course_utils`` (the course kernel
+    imports it at start, before any lesson cell) and by ``setup``; needs no torch import."""
     warnings.filterwarnings("ignore", message=r"CUDA initialization", category=UserWarning)
+    cpp_logger = logging.getLogger("torch.utils.cpp_extension")
+    if not any(isinstance(f, _NoCudaRuntimeFilter) for f in cpp_logger.filters):
+        cpp_logger.addFilter(_NoCudaRuntimeFilter())
 
 
 def setup(seed: int = 0, threads: int | None = LESSON_THREADS, gpu: bool = False) -> None:
@@ -325,14 +326,13 @@ def setup(seed: int = 0, threads: int | None = LESSON_THREADS, gpu: bool = False
     1. sets ``TF_CPP_MIN_LOG_LEVEL=2`` and ``TF_ENABLE_ONEDNN_OPTS=0`` in ``os.environ`` (TensorFlow
        reads them when imported, so ``make lab`` and ``make test`` also set them for the kernel;
        child processes inherit them);
-    2. ignores torch's "CUDA initialization" UserWarning (the CUDA build on a machine without a
-       GPU writes it at its first device query);
+    2. ignores torch's "CUDA initialization" UserWarning and drops torch.utils.cpp_extension's
+       "No CUDA runtime is found" line (``quiet_cuda_warning``: what the CUDA build writes on a
+       machine without a GPU; ``import course_utils`` does it too);
     3. unless ``gpu=True``: sets ``KERAS_TORCH_DEVICE=cpu`` in ``os.environ`` (Keras on the torch
        backend, lesson 13's worker, would otherwise pick mps/cuda by itself);
     4. if TensorFlow is imported: its Python logger and absl's log only errors;
-    5. if torch is imported: ``torch.compile``'s dynamo/inductor loggers log only errors, and
-       ``torch.utils.cpp_extension`` drops its "No CUDA runtime is found" warning (the CUDA build
-       on a machine without CUDA writes it at every C++ build);
+    5. if torch is imported: ``torch.compile``'s dynamo/inductor loggers log only errors;
     6. ignores Keras' "Do not pass an `input_shape`" warning;
     7. inside IPython, shows a ``CourseError`` as one line rather than a traceback, and every
        traceback with paths relative to site-packages, the standard library or the course
