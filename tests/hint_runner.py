@@ -1,18 +1,22 @@
 """Run every exercise hint of one lesson after the lesson's own setup (tests/test_hints_run.py).
 
-    python tests/hint_runner.py notebooks/07_data_pipelines.ipynb   # prints one JSON line
+    python tests/hint_runner.py notebooks/07_data_pipelines.ipynb   # prints one HINT-RESULTS JSON line
 
 The instructor notebook's code cells run in order in this one fresh process, as plain Python in one
-namespace (``display`` imported, matplotlib on Agg). Only the cells an exercise needs run: walking
-back from the exercise, a cell runs when it binds (or calls a method on, or assigns into) a name
-that the exercise's hint code, its solution cell, its check cell or an earlier needed cell reads;
-the ``cu.setup()`` cell always runs. That the skipped cells are unrelated is shown per exercise:
-the lesson's own solution cell must also reach "correct" from the same prepared namespace.
+namespace (``display`` imported, matplotlib on Agg, each cell's source registered as IPython does).
+Only the cells the exercises need run: walking back from an exercise, a cell runs when it binds (or
+calls a method on, or assigns into) a name that the exercise's hint code, its solution cell, its check
+cell or an earlier needed cell reads before binding it; the ``cu.setup()`` cell and cells that change
+a framework's process-wide settings always run. A needed cell that raises (a file an unneeded cell
+wrote) gets every skipped cell before it run, then runs again. That the skipped cells are unrelated
+is shown per exercise: the lesson's own solution cell must also reach "correct" from the same
+prepared namespace.
 
 At an exercise, before its solution cell runs, each code ``cu.check.hint(id)`` shows for a framework
-the exercise accepts is pasted into a shallow copy of the namespace with ``answer`` removed, then
-the exercise's check cell runs there; the verdict is read through ``core.OBSERVERS``. Then the
-lesson's solution cell is tried the same way, and the lesson goes on with it in the real namespace.
+the exercise accepts is pasted into a shallow copy of the namespace with ``answer`` removed, after the
+exercise's own setup cells (below its heading) run again there, as a learner's fresh try; then the
+exercise's check cell runs there and its verdict is read through ``core.OBSERVERS``. Then the lesson's
+solution cell is tried the same way, and the lesson goes on with it in the real namespace.
 """
 from __future__ import annotations
 
@@ -39,34 +43,63 @@ MARK = "HINT-RESULTS "  # the line the test reads (cells may print too)
 
 
 def cell_names(source: str) -> tuple[set[str], set[str], set[str]]:
-    """(bound, read, imported) names of a cell's code. A name whose method is called or into which
-    something is assigned (``model.fit(...)``, ``d[k] = v``) counts as bound: the cell changes it."""
+    """(bound, read, imported) names of a cell's code. "read" holds the names read before the cell
+    binds them (free names). A name whose method is called or into which something is assigned
+    (``model.fit(...)``, ``d[k] = v``) counts as bound and read: the cell changes it."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return set(), set(re.findall(r"[A-Za-z_]\w*", source)), set()
-    bound, read, imported = set(), set(), set()
+    stored_at: dict[str, tuple[int, int]] = {}   # name -> where the cell first binds it
+    loads: list[tuple[tuple[int, int], str]] = []
+    changed, imported, local = set(), set(), set()
+    handled: set[int] = set()  # Name nodes already placed (assignment targets, comprehension variables)
+
+    def bind(name: str, where: tuple[int, int]) -> None:
+        stored_at[name] = min(stored_at.get(name, where), where)
+
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (bound if isinstance(node.ctx, (ast.Store, ast.Del)) else read).add(node.id)
+        if isinstance(node, ast.comprehension):
+            names = [n for n in ast.walk(node.target) if isinstance(n, ast.Name)]
+            local |= {n.id for n in names}
+            handled |= {id(n) for n in names}
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            # the value is read before the targets are bound: bind them at the statement's end
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            end = (node.end_lineno, node.end_col_offset)
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store):
+                        bind(name.id, end)
+                        handled.add(id(name))
+            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                loads.append(((node.lineno, node.col_offset), node.target.id))
+        elif isinstance(node, ast.Name) and id(node) not in handled:
+            where = (node.lineno, node.col_offset)
+            if isinstance(node.ctx, ast.Load):
+                loads.append((where, node.id))
+            else:
+                bind(node.id, where)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
+            bind(node.name, (node.lineno, node.col_offset))
+            for arg in ast.walk(node.args) if not isinstance(node, ast.ClassDef) else ():
+                if isinstance(arg, ast.arg):
+                    local.add(arg.arg)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
-                imported.add((alias.asname or alias.name).split(".")[0])
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            base = node.func.value
+                name = (alias.asname or alias.name).split(".")[0]
+                imported.add(name)
+                bind(name, (node.lineno, node.col_offset))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) or \
+                isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store):
+            base = node.func.value if isinstance(node, ast.Call) else node.value
             while isinstance(base, (ast.Attribute, ast.Subscript)):
                 base = base.value
             if isinstance(base, ast.Name):
-                bound.add(base.id)
-        elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store):
-            base = node.value
-            while isinstance(base, (ast.Attribute, ast.Subscript)):
-                base = base.value
-            if isinstance(base, ast.Name):
-                bound.add(base.id)
-    return bound | imported, read, imported
+                changed.add(base.id)
+    read = {name for where, name in loads
+            if name not in local and (name not in stored_at or where < stored_at[name])}
+    return set(stored_at) | changed, read | (changed - set(stored_at)), imported
 
 
 def load_cells(path: str) -> list[dict]:
@@ -96,7 +129,7 @@ def find_exercises(cells: list[dict], check_module) -> list[dict]:
 
 def needed_cells(cells: list[dict], exercises: list[dict], hints: dict[str, dict[str, str]]) -> set[int]:
     """The cells the lesson's exercises need, all together (see the module docstring)."""
-    return set().union(*(exercise_cells(cells, e, hints[e["id"]]) for e in exercises), forced_cells(cells))
+    return set().union(*(exercise_cells(cells, e, hints[e["id"]]) for e in exercises))
 
 
 def forced_cells(cells: list[dict]) -> set[int]:
@@ -179,7 +212,7 @@ def main(path: str) -> None:
     from IPython.display import display
     namespace = {"__name__": "__main__", "display": display}
     at_solution = {e["solution"] if e["solution"] is not None else e["check"]: e for e in exercises}
-    results, cell_errors, previous_check = [], [], -1
+    results, cell_errors, previous_check, ran, widened = [], [], -1, set(), []
     started = time.perf_counter()
     for index, cell in enumerate(cells):
         exercise = at_solution.get(index)
@@ -203,10 +236,20 @@ def main(path: str) -> None:
         if index in keep or (exercise is not None and index in keep | {exercise["solution"]}):
             error = run_source(cell["source"], namespace, f"<cell {index}>")
             if error and "raises-exception" not in cell["tags"]:
-                cell_errors.append(f"cell {index}: {error}")
+                # a dependency the names do not show (a file an earlier cell wrote): run every
+                # skipped cell before it, in order, then this one again
+                widened.append(index)
+                for earlier in range(index):
+                    if earlier not in ran and "raises-exception" not in cells[earlier]["tags"]:
+                        run_source(cells[earlier]["source"], namespace, f"<cell {earlier}>")
+                        ran.add(earlier)
+                error = run_source(cell["source"], namespace, f"<cell {index}>")
+                if error:
+                    cell_errors.append(f"cell {index}: {error}")
+            ran.add(index)
         if any(e["check"] == index for e in exercises):
             previous_check = index
-    print(MARK + json.dumps({"results": results, "ran": sorted(keep), "cells": len(cells),
+    print(MARK + json.dumps({"results": results, "ran": sorted(ran), "widened_at": widened, "cells": len(cells),
                       "cell_errors": cell_errors, "seconds": round(time.perf_counter() - started, 1),
                       "cpu_seconds": round(sum(os.times()[:4]), 1)}))
 

@@ -44,6 +44,10 @@ BROKEN_HINTS: dict[tuple[str, str], str] = {
     ("4.2", "tensorflow"): PROSE + ": '@tf.function(...) def row_sums(x, scale): ... — then answer = row_sums'",
     ("4.3", "torch"): PROSE + ": 'def relu_or_negate_fixed(x): ... — then answer = relu_or_negate_fixed'",
     ("6.3", "tensorflow"): PROSE + ": 'parts = []; for i in range(2): with tf.device(...): ... — then answer = parts'",
+    ("14.2", "any"): PROSE + ": 'r, z, n = np.split(rows, 3) → rows in the order z, r, n, ...'",
+    ("14.2", "torch"): PROSE + ": '... torch.stack([move(b_ih), move(b_hh)])]  (on torch tensors)'",
+    ("14.2", "tensorflow"): "the one-line 'def move(t): ...; return ...; answer = [...]' puts `answer =` inside "
+                            "move after its return: nothing binds answer (NameError in the check cell)",
     ("6.2", "torch"): "NameError: name 'lin' is not defined: the code only reads t and lin "
                       "('# after t.to(\"meta\") and lin.to(\"meta\")'); the lesson makes them in the solution cell",
 }
@@ -197,3 +201,16 @@ def test_exercise_has_enough_mistakes_and_alternatives(check_test_verdicts, exer
         f"tests/test_checks_lesson{lesson_of(exercise_id)}.py hands check {exercise_id} "
         f"{counts['mistakes']} distinct wrong answers and {counts['alternatives']} right ones "
         f"(issue 30: at least {MIN_MISTAKES} and {MIN_ALTERNATIVES})")
+
+
+def test_counts_reuse_this_sessions_verdicts_only_when_every_check_test_ran_before():
+    from types import SimpleNamespace
+
+    def session(*files):
+        return SimpleNamespace(session=SimpleNamespace(items=[SimpleNamespace(fspath=TESTS / f) for f in files]))
+    lessons_files = [p.name for p in CHECK_TEST_FILES]
+    here = Path(__file__).name
+    assert ran_earlier_in_this_session(session(*lessons_files, here))
+    assert not ran_earlier_in_this_session(session(*lessons_files[1:], here))  # one lesson's tests left out
+    assert not ran_earlier_in_this_session(session(here, *lessons_files))      # they run after this file
+    assert not ran_earlier_in_this_session(session(here))
