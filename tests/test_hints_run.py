@@ -37,19 +37,6 @@ RUNNER_TIMEOUT_S = 900  # one lesson, on a loaded machine
 # (exercise, framework) -> why its hint does not run today. Strict xfail: a fix turns it red.
 PROSE = "the registered code is prose, not Python (SyntaxError when pasted)"
 BROKEN_HINTS: dict[tuple[str, str], str] = {
-    ("2.1", "torch"): PROSE + ": '... .backward() — then return w.grad'",
-    ("2.1", "tensorflow"): PROSE + ": 'per batch: with tf.GradientTape() ... — then return total'",
-    ("2.2", "tensorflow"): PROSE + ": 'two nested GradientTapes on x = tf.Variable(TANH_X): ...'",
-    ("2.3", "tensorflow"): PROSE + ": 'x = tf.Variable(ROUND_X); in a GradientTape: ...'",
-    ("4.2", "tensorflow"): PROSE + ": '@tf.function(...) def row_sums(x, scale): ... — then answer = row_sums'",
-    ("4.3", "torch"): PROSE + ": 'def relu_or_negate_fixed(x): ... — then answer = relu_or_negate_fixed'",
-    ("6.3", "tensorflow"): PROSE + ": 'parts = []; for i in range(2): with tf.device(...): ... — then answer = parts'",
-    ("14.2", "any"): PROSE + ": 'r, z, n = np.split(rows, 3) → rows in the order z, r, n, ...'",
-    ("14.2", "torch"): PROSE + ": '... torch.stack([move(b_ih), move(b_hh)])]  (on torch tensors)'",
-    ("14.2", "tensorflow"): "the one-line 'def move(t): ...; return ...; answer = [...]' puts `answer =` inside "
-                            "move after its return: nothing binds answer (NameError in the check cell)",
-    ("6.2", "torch"): "NameError: name 'lin' is not defined: the code only reads t and lin "
-                      "('# after t.to(\"meta\") and lin.to(\"meta\")'); the lesson makes them in the solution cell",
 }
 # exercise -> why its unit tests' count is short today (strict xfail, as above).
 SHORT_OF_CASES: dict[str, str] = {

@@ -89,12 +89,24 @@ def _split(sizes: tuple[int, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 @exercise("2.1", solution={
-    "torch": "def accumulate(batches, w): n = sum(len(y) for _, y in batches); w = torch.tensor(w, requires_grad=True); "
-             "for X_b, y_b in batches: (((torch.tensor(X_b) @ w - torch.tensor(y_b)) ** 2).mean() * len(y_b) / n)"
-             ".backward() — then return w.grad; answer = accumulate",
-    "tensorflow": "def accumulate(batches, w): n = sum(len(y) for _, y in batches); w = tf.Variable(w); total = 0; "
-                  "per batch: with tf.GradientTape() as tape: loss = tf.reduce_mean((tf.linalg.matvec(X_b, w) - y_b) ** 2)"
-                  " * len(y_b) / n; total += tape.gradient(loss, w) — then return total; answer = accumulate"})
+    "torch": ("def accumulate(batches, w):\n"
+              "    n = sum(len(y_b) for _, y_b in batches)\n"
+              "    w = torch.tensor(w, requires_grad=True)\n"
+              "    for X_b, y_b in batches:\n"
+              "        loss = ((torch.tensor(X_b) @ w - torch.tensor(y_b)) ** 2).mean() * len(y_b) / n\n"
+              "        loss.backward()  # adds into w.grad\n"
+              "    return w.grad\n\n\n"
+              "answer = accumulate"),
+    "tensorflow": ("def accumulate(batches, w):\n"
+                   "    n = sum(len(y_b) for _, y_b in batches)\n"
+                   "    w = tf.Variable(w)\n"
+                   "    total = tf.zeros_like(w)\n"
+                   "    for X_b, y_b in batches:\n"
+                   "        with tf.GradientTape() as tape:\n"
+                   "            loss = tf.reduce_mean((tf.linalg.matvec(X_b, w) - y_b) ** 2) * len(y_b) / n\n"
+                   "        total += tape.gradient(loss, w)  # tapes do not accumulate: add them yourself\n"
+                   "    return total\n\n\n"
+                   "answer = accumulate")})
 def micro_batch_gradient(answer: Any) -> str:
     """A function accumulate(batches, w) -> the full-batch MSE gradient at w, accumulated over the (X, y)
     micro-batches of any sizes; graded on hidden data split three ways."""
@@ -139,10 +151,15 @@ def micro_batch_gradient(answer: Any) -> str:
 
 
 @exercise("2.2", solution={
-    "torch": "x = torch.tensor(TANH_X, requires_grad=True); (d,) = torch.autograd.grad(torch.tanh(x).sum(), x, "
-             "create_graph=True); answer = torch.autograd.grad(d.sum(), x)[0]",
-    "tensorflow": "two nested GradientTapes on x = tf.Variable(TANH_X): d = inner.gradient(tf.reduce_sum(tf.tanh(x)), x); "
-                  "answer = outer.gradient(d, x)"})
+    "torch": ("x_ex = torch.tensor(TANH_X, requires_grad=True)\n"
+              "(dy_ex,) = torch.autograd.grad(torch.tanh(x_ex).sum(), x_ex, create_graph=True)\n"
+              "answer = torch.autograd.grad(dy_ex.sum(), x_ex)[0]"),
+    "tensorflow": ("x_ex = tf.Variable(TANH_X)\n"
+                   "with tf.GradientTape() as outer:\n"
+                   "    with tf.GradientTape() as inner:\n"
+                   "        out_ex = tf.reduce_sum(tf.tanh(x_ex))\n"
+                   "    dy_ex = inner.gradient(out_ex, x_ex)\n"
+                   "answer = outer.gradient(dy_ex, x_ex)")})
 def tanh_second_derivative(answer: Any) -> str:
     """d²/dx² tanh(x) at TANH_X, elementwise: -2 tanh(x) (1 - tanh(x)²)."""
     arr = as_array(answer, numpy=False, what="your second derivative")
@@ -165,10 +182,16 @@ def tanh_second_derivative(answer: Any) -> str:
 
 
 @exercise("2.3", solution={
-    "torch": "x = torch.tensor(ROUND_X, requires_grad=True); r = x + (torch.round(x) - x).detach(); "
-             "((r - torch.tensor(ROUND_T)) ** 2).sum().backward(); answer = x.grad",
-    "tensorflow": "x = tf.Variable(ROUND_X); in a GradientTape: r = x + tf.stop_gradient(tf.round(x) - x); "
-                  "loss = tf.reduce_sum((r - ROUND_T) ** 2); answer = tape.gradient(loss, x)"})
+    "torch": ("x_ex = torch.tensor(ROUND_X, requires_grad=True)\n"
+              "rounded = x_ex + (torch.round(x_ex) - x_ex).detach()\n"
+              "loss = ((rounded - torch.tensor(ROUND_T)) ** 2).sum()\n"
+              "loss.backward()\n"
+              "answer = x_ex.grad"),
+    "tensorflow": ("x_ex = tf.Variable(ROUND_X)\n"
+                   "with tf.GradientTape() as tape:\n"
+                   "    rounded = x_ex + tf.stop_gradient(tf.round(x_ex) - x_ex)\n"
+                   "    loss = tf.reduce_sum((rounded - ROUND_T) ** 2)\n"
+                   "answer = tape.gradient(loss, x_ex)")})
 def straight_through_gradient(answer: Any) -> str:
     """d/dx sum((round_ste(x) - t)**2) at ROUND_X, where round_ste rounds forward and passes the gradient through."""
     if answer is None:

@@ -49,23 +49,26 @@ def tracing_count(answer: Any) -> str:
             "tf.constant(2.0) and tf.constant(3.0) reuse the scalar graph.")
 
 
-def _require_function(answer: Any, framework: str, name: str, expected: str) -> Any:
+def _require_function(answer: Any, framework: str, expected: str) -> Any:
     """The framework module (already imported by the lesson) once ``answer`` is a function; else ``Wrong``."""
     if answer is None:
-        raise Wrong(f"your answer is None — assign the function itself: answer = {name}.")
+        raise Wrong("your answer is None — assign the function itself (its name, no parentheses).")
     module = sys.modules.get(framework)
     if module is None or not callable(answer):
         raise Wrong(f"your answer is {describe(answer)}; expected {expected}.")
     return module
 
 
-@exercise("4.2", accepts=("tensorflow",), solution="@tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32), tf.TensorSpec([], tf.float32)]) "
-                          "def row_sums(x, scale): return tf.reduce_sum(x, axis=1) * scale — then answer = row_sums")
+@exercise("4.2", accepts=("tensorflow",), solution={"tensorflow": (
+    "@tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32), tf.TensorSpec([], tf.float32)])\n"
+    "def row_sums(x, scale):\n"
+    "    return tf.reduce_sum(x, axis=1) * scale\n\n\n"
+    "answer = row_sums")})
 def one_trace_row_sums(answer: Any) -> str:
     """A tf.function ``(x, scale) -> row sums of x times scale`` that traces once for any batch size and scale."""
     if is_tensor_like(answer):
         raise Wrong(f"your answer is {describe(answer)}: a result, not the function. Hand in the function (no parentheses).")
-    tf = _require_function(answer, "tensorflow", "row_sums", "a function decorated with @tf.function")
+    tf = _require_function(answer, "tensorflow", "a function decorated with @tf.function")
     if not hasattr(answer, "experimental_get_tracing_count"):
         raise Wrong("that is a plain Python function; decorate it with @tf.function(input_signature=[...]).")
     before = answer.experimental_get_tracing_count()
@@ -86,14 +89,16 @@ def one_trace_row_sums(answer: Any) -> str:
     return f"{len(ROW_SUMS_BATCHES)} calls with different batch sizes and scales, {traced}: the signature covers them all."
 
 
-@exercise("4.3", accepts=("torch",), solution="def relu_or_negate_fixed(x): return torch.where(x.sum() > 0, torch.relu(x), -x) — "
-                          "then answer = relu_or_negate_fixed")
+@exercise("4.3", accepts=("torch",), solution={"torch": (
+    "def relu_or_negate_fixed(x):\n"
+    "    return torch.where(x.sum() > 0, torch.relu(x), -x)\n\n\n"
+    "answer = relu_or_negate_fixed")})
 def no_graph_break(answer: Any) -> str:
     """A function with the same results as ``relu_or_negate`` that torch.compile captures as one graph
     (graded by compiling it with ``fullgraph=True`` and calling it on four inputs)."""
     if is_tensor_like(answer):
         raise Wrong(f"your answer is {describe(answer)}: a result, not the function. Hand in the function (no parentheses).")
-    torch = _require_function(answer, "torch", "relu_or_negate_fixed", "a Python function that takes a torch tensor")
+    torch = _require_function(answer, "torch", "a Python function that takes a torch tensor")
     # [2, -2] sums to exactly 0: relu_or_negate negates it, so `x.sum() >= 0` for `> 0` is caught.
     inputs = [torch.tensor([1.0, -2.0, 3.0]), torch.tensor([-1.0, 2.0, -3.0]),
               torch.tensor([[0.5, -4.0], [1.0, 1.0]]), torch.tensor([2.0, -2.0])]

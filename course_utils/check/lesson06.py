@@ -62,8 +62,12 @@ def device_matmul(answer: Any) -> str:
     return f"It lives on {found}, the default device of {kind} here."
 
 
-@exercise("6.2", accepts=("torch",),
-          solution='answer = (t.device.type, lin.weight.device.type)  # after t.to("meta") and lin.to("meta")')
+@exercise("6.2", accepts=("torch",), solution={"torch": (
+    "t = torch.ones(3)\n"
+    "lin = torch.nn.Linear(3, 1)\n"
+    "t.to(\"meta\")    # returns a new tensor: t itself stays put\n"
+    "lin.to(\"meta\")  # moves the module's parameters in place\n"
+    "answer = (t.device.type, lin.weight.device.type)")})
 def to_is_not_in_place(answer: Any) -> str:
     """After ``t.to("meta")`` and ``lin.to("meta")``: (t's device type, lin.weight's device type), as a
     tuple or list of two strings or ``torch.device`` objects."""
@@ -87,8 +91,12 @@ def to_is_not_in_place(answer: Any) -> str:
     return "x = x.to(device) must be assigned; model.to(device) need not be."
 
 
-@exercise("6.3", accepts=("tensorflow",), solution='parts = []; for i in range(2): with tf.device(f"/CPU:{i}"): '
-                          'parts.append(tf.constant(X[2 * i:2 * i + 2]) @ tf.constant(W)) — then answer = parts')
+@exercise("6.3", accepts=("tensorflow",), solution={"tensorflow": (
+    "parts = []\n"
+    "for i in range(2):\n"
+    "    with tf.device(f\"/CPU:{i}\"):\n"
+    "        parts.append(tf.constant(X[2 * i:2 * i + 2]) @ tf.constant(W))\n"
+    "answer = parts")})
 def split_over_logical_cpus(answer: Any) -> str:
     """[rows 0-1 of X @ W computed on /CPU:0, rows 2-3 computed on /CPU:1], as TensorFlow tensors."""
     if not isinstance(answer, (list, tuple)) or len(answer) != 2:

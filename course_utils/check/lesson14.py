@@ -129,12 +129,21 @@ def _gru_arrays(answer: Any) -> list[np.ndarray]:
 
 
 @exercise("14.2", accepts=("torch", "tensorflow", "any"), solution={
-    "any": "r, z, n = np.split(rows, 3) → rows in the order z, r, n, for each of w_ih, w_hh, b_ih, b_hh; "
-           "answer = [w_ih'.T, w_hh'.T, np.stack([b_ih', b_hh'])]",
-    "torch": "def move(t): r, z, n = t.chunk(3); return torch.cat([z, r, n]); "
-             "answer = [move(w_ih).T, move(w_hh).T, torch.stack([move(b_ih), move(b_hh)])]  (on torch tensors)",
-    "tensorflow": "def move(t): r, z, n = tf.split(t, 3); return tf.concat([z, r, n], 0); "
-                  "answer = [tf.transpose(move(w_ih)), tf.transpose(move(w_hh)), tf.stack([move(b_ih), move(b_hh)])]"})
+    "any": ("def to_keras_gates(rows):\n"
+            "    r, z, n = np.split(rows, 3)\n"
+            "    return np.concatenate([z, r, n])\n\n\n"
+            "answer = [to_keras_gates(w_ih).T, to_keras_gates(w_hh).T,\n"
+            "          np.stack([to_keras_gates(b_ih_ex), to_keras_gates(b_hh_ex)])]"),
+    "torch": ("def move(t):\n"
+              "    r, z, n = t.chunk(3)\n"
+              "    return torch.cat([z, r, n])\n\n\n"
+              "w_ih_pt, w_hh_pt, b_ih_pt, b_hh_pt = (torch.from_numpy(a) for a in (w_ih, w_hh, b_ih_ex, b_hh_ex))\n"
+              "answer = [move(w_ih_pt).T, move(w_hh_pt).T, torch.stack([move(b_ih_pt), move(b_hh_pt)])]"),
+    "tensorflow": ("def move(t):\n"
+                   "    r, z, n = tf.split(t, 3)\n"
+                   "    return tf.concat([z, r, n], 0)\n\n\n"
+                   "answer = [tf.transpose(move(w_ih)), tf.transpose(move(w_hh)),\n"
+                   "          tf.stack([move(b_ih_ex), move(b_hh_ex)])]")})
 def gru_port(answer: Any) -> str:
     """GRU_PARAMS (torch nn.GRU(3, 2), gates r, z, n) as Keras GRU(2, reset_after=True) weights:
     [kernel (3, 6), recurrent_kernel (2, 6), bias (2, 6)], gates z, r, h."""
