@@ -6,6 +6,7 @@ The package is installed editable from the repository, so the root is the folder
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 
@@ -32,3 +33,35 @@ def output_dir(out_dir: str | Path) -> Path:
     out = out if out.is_absolute() else course_root() / out
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def run_scratch(name: str, fresh: bool = False) -> Path:
+    """``build/scratch/<name>/<pid>/``: this process's own folder for what a lesson writes while it runs.
+
+    Two runs of one lesson at once (a second kernel, a test, another learner on the hub) each get
+    their own folder, so neither deletes the other's files. Folders of processes that have ended are
+    removed; ``fresh=True`` also empties this process's folder (a lesson's setup cell, run again).
+
+    >>> run_scratch("demo").relative_to(course_root()).parts[:3]
+    ('build', 'scratch', 'demo')
+    """
+    base = course_root() / "build" / "scratch" / name
+    base.mkdir(parents=True, exist_ok=True)
+    for other in base.iterdir():
+        if other.name.isdigit() and int(other.name) != os.getpid() and not _alive(int(other.name)):
+            shutil.rmtree(other, ignore_errors=True)
+    mine = base / str(os.getpid())
+    if fresh:
+        shutil.rmtree(mine, ignore_errors=True)
+    mine.mkdir(exist_ok=True)
+    return mine
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process (the hub's system users): alive
+        return True
+    return True

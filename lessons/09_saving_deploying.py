@@ -43,9 +43,7 @@ from course_utils import pt_utils, servers, tf_utils
 from course_utils.lessons import deploy
 
 cu.setup(seed=0)
-WORK = deploy.cache_dir("run")
-shutil.rmtree(WORK)
-WORK.mkdir()
+WORK = deploy.run_dir()      # this kernel's own empty folder: a second run of the lesson never shares it
 logging.getLogger("torch.onnx").setLevel(logging.ERROR)   # onnx exporter progress lines
 logging.getLogger("tf2onnx").setLevel(logging.ERROR)
 

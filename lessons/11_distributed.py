@@ -223,7 +223,8 @@ print(distributed.excerpt("course_utils.lessons.ddp_worker", "all_reduce"))
 # %% [markdown]
 # `run_workers` starts `python -m course_utils.lessons.ddp_worker` twice, with the variables
 # `torchrun` would set (`RANK`, `WORLD_SIZE`, `MASTER_ADDR=127.0.0.1`, `MASTER_PORT` = a free port),
-# their output in log files under `build/lesson11/`, and returns what each rank saved:
+# their output in log files under `build/scratch/lesson11/` (in a folder of this kernel's own), and
+# returns what each rank saved:
 
 # %%
 print({k: v for k, v in distributed.torch_env(rank=1, world_size=2, port=29500).items()})
@@ -472,7 +473,8 @@ for framework, compute, alone_s, comm, fraction, speedup in rows:
 # %%
 print("DDP bucket_cap_mb default:", inspect.signature(torch.nn.parallel.DistributedDataParallel).parameters["bucket_cap_mb"].default,
       "(None = 25 MB)")
-print("torch backends:", [b for b in ("gloo", "nccl", "mpi") if getattr(torch.distributed, f"is_{b}_available")()])
+# Which backends exist depends on torch's build (the CUDA build adds nccl): only gloo, the one used here, is printed.
+print("torch's CPU backend gloo available:", torch.distributed.is_gloo_available())
 print("TF MultiWorker implementations:", [c.name for c in tf.distribute.experimental.CommunicationImplementation])
 print("TF MirroredStrategy cross-device ops:",
       [c.__name__ for c in (tf.distribute.NcclAllReduce, tf.distribute.HierarchicalCopyAllReduce, tf.distribute.ReductionToOneDevice)])

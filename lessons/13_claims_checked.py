@@ -22,7 +22,6 @@
 # %%
 import importlib.util
 import os
-import shutil
 import threading
 import time
 import warnings
@@ -39,7 +38,7 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType
 import course_utils as cu
 from course_utils import bench, devices, porting, pt_utils, tf_utils
 from course_utils.lessons import claims, dashboards, distributed, extensions, keras_backends
-from course_utils.paths import course_root
+from course_utils.paths import run_scratch
 
 cu.setup(seed=0)
 
@@ -57,9 +56,7 @@ images_pt, images_tf = data.X_train[:32, None], data.X_train[:32, ..., None]    
 mlp_pt, mlp_tf = pt_utils.build_mlp(), tf_utils.build_mlp()
 cnn_pt, cnn_tf = pt_utils.build_cnn(), tf_utils.build_cnn()
 tf_utils.port_weights(mlp_pt, mlp_tf), tf_utils.port_weights(cnn_pt, cnn_tf)
-scratch = course_root() / "build" / "lesson13"
-shutil.rmtree(scratch, ignore_errors=True)
-scratch.mkdir(parents=True)
+scratch = run_scratch("lesson13", fresh=True)   # this kernel's own empty folder under build/scratch/
 cu.compare("mlp logits", mlp_pt(torch.from_numpy(X_batch)), mlp_tf(X_batch))
 
 # %% [markdown]

@@ -43,7 +43,7 @@ from typing import Any, Callable, Sequence
 
 from .. import validate
 from ..errors import CourseError
-from ..paths import course_root
+from ..paths import course_root, run_scratch
 
 HOST = "127.0.0.1"
 SOURCES = Path(__file__).resolve().parent / "deploy_src"
@@ -62,6 +62,12 @@ def cache_dir(*parts: str) -> Path:
         course_root() / "build" / "cache" / "09_saving_deploying"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def run_dir() -> Path:
+    """This kernel's own, empty working folder for lesson 09 (``paths.run_scratch``): two runs of the
+    lesson at once never delete each other's files."""
+    return run_scratch("09_saving_deploying", fresh=True)
 
 
 def quiet_env(**extra: str) -> dict[str, str]:

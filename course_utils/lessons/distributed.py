@@ -42,7 +42,7 @@ import psutil
 
 from .. import servers, validate
 from ..errors import CourseError
-from ..paths import course_root
+from ..paths import course_root, run_scratch
 
 HOST = servers.HOST
 FRAMEWORKS = ("torch", "tensorflow")
@@ -54,7 +54,7 @@ WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0", "OMP_NU
               "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "PYTHONUNBUFFERED": "1"}
 if servers.loopback_interface():
     WORKER_ENV["GLOO_SOCKET_IFNAME"] = servers.loopback_interface()
-RUNS_DIR = Path("build") / "lesson11"
+RUNS_DIR = "lesson11"  # build/scratch/lesson11/<pid of the launching process>/<name>/ (paths.run_scratch)
 FAILURE_GRACE_S = 5.0  # after a worker fails, how long the others get to end on their own (see Workers._failure)
 
 
@@ -240,7 +240,7 @@ def start_workers(module: str, world_size: int = 2, *, framework: str = "torch",
     """Start ``python -m module --job <job.npz> --out <run dir>`` once per rank and return at once.
 
     ``job``: arrays and numbers for the workers, saved once as ``job.npz`` in the run's folder
-    (``build/lesson11/<name>/`` unless ``run_dir`` says otherwise). ``framework``: ``"torch"`` sets
+    (``build/scratch/lesson11/<pid>/<name>/``, this process's own, unless ``run_dir`` says otherwise). ``framework``: ``"torch"`` sets
     torchrun's variables (one ``MASTER_PORT``), ``"tensorflow"`` a ``TF_CONFIG`` with one port per worker.
     """
     where = "start_workers"
@@ -254,7 +254,7 @@ def start_workers(module: str, world_size: int = 2, *, framework: str = "torch",
     if args is not None and (isinstance(args, str) or not all(isinstance(a, str) for a in args)):
         raise validate.fail(where, "args", "a list of strings", args)
     name = validate.text(name, "name", where) if name is not None else module.rsplit(".", 1)[-1]
-    run_dir = Path(run_dir) if run_dir is not None else course_root() / RUNS_DIR / name
+    run_dir = Path(run_dir) if run_dir is not None else run_scratch(RUNS_DIR) / name
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     job_path = run_dir / "job.npz"

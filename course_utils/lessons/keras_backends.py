@@ -33,17 +33,15 @@ import numpy as np
 
 from .. import porting, validate
 from ..errors import CourseError
-from ..paths import course_root
+from ..paths import course_root, run_scratch
 from ..session import CPU_ENV, QUIET_ENV
 
 MODULE = "course_utils.lessons.keras_backends"
 
 
 def job_dir() -> Path:
-    """``build/lesson13/`` (git-ignored): where jobs and results go."""
-    folder = course_root() / "build" / "lesson13"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """``build/scratch/lesson13/<pid>/`` (git-ignored, this kernel's own): where jobs and results go."""
+    return run_scratch("lesson13")
 
 
 def build_cnn(image_size: int = 8, channels: int = 8, kernel_size: int = 3, num_classes: int = 10) -> Any:
