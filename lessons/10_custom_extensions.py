@@ -492,7 +492,7 @@ print(f"C++ compiler: {compiler}" if compiler else extensions.no_compiler("the C
 print(extensions.source("logcosh_torch.cpp"))
 
 # %% [markdown]
-# `load_inline` writes the source into `TORCH_EXTENSIONS_DIR` (here `build/cache/torch_extensions`),
+# `load_inline` writes the source into `TORCH_EXTENSIONS_DIR` (here `build/cache/torch_extensions/`, one folder per Python and torch build),
 # builds it with ninja and the system compiler, and loads it. The fast form:
 # `is_python_module=False` (the library registers operators; no pybind11 module to compile) and
 # `no_implicit_headers=True` (no `<torch/extension.h>`, the slow header). The library registers
@@ -502,7 +502,7 @@ print(extensions.source("logcosh_torch.cpp"))
 # one is loaded from the cache.
 
 # %%
-os.environ["TORCH_EXTENSIONS_DIR"] = str(extensions.cache_dir("torch_extensions"))
+os.environ["TORCH_EXTENSIONS_DIR"] = str(extensions.torch_extensions_dir())
 extensions.put_ninja_on_path()   # load_inline runs ninja; a kernel's PATH may lack the venv's bin/
 
 
@@ -528,7 +528,8 @@ def build_op_pt(name):
 # %%
 # The name carries the sources' hash: a new name for an edited source, the cached build otherwise.
 name_pt = "logcosh_pt_" + extensions.source_hash(extensions.source("logcosh_torch.cpp"), extensions.source("logcosh.h"))
-so_pt = extensions.cache_dir("torch_extensions") / name_pt / f"{name_pt}.so"
+so_pt = extensions.torch_extensions_dir() / name_pt / f"{name_pt}.so"
+extensions.clear_stale_build_lock(so_pt.parent)   # a killed build leaves a lock that load_inline waits on forever
 logcosh_cpp_pt = None
 if compiler:
     cached_pt, start = so_pt.is_file(), time.perf_counter()

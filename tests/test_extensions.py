@@ -162,3 +162,27 @@ def test_lesson_without_a_compiler_prints_one_line_and_finishes(tmp_path):
     assert not any(o.output_type == "error" for c in cells if c.cell_type == "code" for o in c.outputs)
     no_compiler = [line for text in texts for line in text.splitlines() if line.startswith("[no compiler]")]
     assert len(no_compiler) >= 2 and all("install" in line for line in no_compiler)
+
+
+def test_torch_extensions_dir_is_per_python_and_torch_build(monkeypatch, tmp_path):
+    import sys
+
+    import torch
+
+    monkeypatch.setenv("COURSE_ROOT", str(tmp_path))
+    folder = extensions.torch_extensions_dir()
+    assert folder.parent == tmp_path / "build" / "cache" / "torch_extensions"
+    assert folder.name == f"py{sys.version_info[0]}{sys.version_info[1]}-torch{torch.__version__}"
+
+
+def test_a_stale_build_lock_is_removed_and_a_fresh_one_kept(tmp_path):
+    import os
+    import time
+
+    lock = tmp_path / "lock"
+    lock.write_text("")
+    assert not extensions.clear_stale_build_lock(tmp_path) and lock.exists()   # a build may be running
+    old = time.time() - 3600
+    os.utime(lock, (old, old))
+    assert extensions.clear_stale_build_lock(tmp_path) and not lock.exists()
+    assert not extensions.clear_stale_build_lock(tmp_path)                      # nothing left to remove

@@ -12,6 +12,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,35 @@ def cache_dir(*parts: str) -> Path:
     folder = course_root().joinpath("build", "cache", *parts)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def torch_extensions_dir() -> Path:
+    """``build/cache/torch_extensions/py3XY-torch<version>/``: ``TORCH_EXTENSIONS_DIR`` for this Python and
+    torch build. An extension built by one does not load in another, and two environments sharing one
+    folder would rebuild over each other's files.
+
+    Used in: 10_custom_extensions.
+    """
+    import torch
+
+    return cache_dir("torch_extensions", f"py{sys.version_info[0]}{sys.version_info[1]}-torch{torch.__version__}")
+
+
+def clear_stale_build_lock(build_dir: Path, max_age_s: float = 300.0) -> bool:
+    """Remove ``build_dir/lock`` when it is older than ``max_age_s``: torch's ``load_inline`` waits forever
+    on the lock of a build that was killed (a kernel interrupted mid-build). The lesson's op builds in
+    well under that time, so an older lock has no build behind it. Returns whether one was removed.
+
+    Used in: 10_custom_extensions.
+    """
+    lock = Path(build_dir) / "lock"
+    try:
+        if time.time() - lock.stat().st_mtime > max_age_s:
+            lock.unlink()
+            return True
+    except FileNotFoundError:
+        pass
+    return False
 
 
 def source(name: str) -> str:
