@@ -217,6 +217,10 @@ def version_line(seed: int | None = None, threads: int | None = None, gpu: bool 
     No Python version (the course supports 3.10-3.12) and no build tag: ``environment()`` shows those.
     Torch always computes on the CPU unless a lesson moves a tensor; TensorFlow too unless ``gpu=True``.
     """
+    where = "version_line"
+    seed = validate.integer(seed, "seed", where, minimum=0) if seed is not None else None
+    threads = validate.integer(threads, "threads", where, minimum=1) if threads is not None else None
+    gpu = validate.flag(gpu, "gpu", where)
     parts = [f"numpy {np.__version__}"]
     devices = []
     if "torch" in sys.modules:

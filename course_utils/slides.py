@@ -145,6 +145,42 @@ def shorten_output(text: str, limit: int = MAX_OUTPUT_LINES) -> str:
     return "\n".join(lines[:limit]) + f"\n… {len(lines) - limit} more lines in the notebook\n"
 
 
+TABLE_ROWS = 8  # a markdown table longer than this continues on the next sub-slide, its header repeated
+
+
+def split_tables(text: str, rows: int = TABLE_ROWS) -> str:
+    r"""Cut a long markdown table into tables of ``rows`` rows, each with the header repeated and a blank
+    line between them (the paragraph break ``split_markdown`` cuts at).
+
+    >>> print(split_tables("| a |\n|---|\n| 1 |\n| 2 |\n| 3 |", rows=2))
+    | a |
+    |---|
+    | 1 |
+    | 2 |
+    <BLANKLINE>
+    | a |
+    |---|
+    | 3 |
+    """
+    out, lines, k = [], text.splitlines(), 0
+    while k < len(lines):
+        is_table = (lines[k].startswith("|") and k + 1 < len(lines)
+                    and re.match(r"^\|[\s:|-]+\|$", lines[k + 1].strip()))
+        if not is_table:
+            out.append(lines[k])
+            k += 1
+            continue
+        header, body, k = lines[k:k + 2], [], k + 2
+        while k < len(lines) and lines[k].startswith("|"):
+            body.append(lines[k])
+            k += 1
+        for start in range(0, max(len(body), 1), rows):
+            if start:
+                out.append("")
+            out.extend(header + body[start:start + rows])
+    return "\n".join(out)
+
+
 def split_markdown(cell) -> list:
     """A markdown cell that holds several headed sections (a lesson's ending: Summary, the table, the
     claims) becomes one cell per section, and a long one is cut at paragraph breaks, so that each
@@ -152,7 +188,7 @@ def split_markdown(cell) -> list:
     if cell.cell_type != "markdown" or _lines(cell.source) <= SCREEN_UNITS // 2:
         return [cell]
     parts, current = [], []
-    for line in cell.source.splitlines():
+    for line in split_tables(cell.source).splitlines():
         starts_section = re.match(r"#{1,3} ", line) and current
         too_long = not line.strip() and _lines("\n".join(current)) > SCREEN_UNITS // 2
         if (starts_section or too_long) and any(l.strip() for l in current):

@@ -8,7 +8,7 @@ Covered, discovered at collection time so that new helpers are covered the day t
 
 The contract: a call with a wrong argument either returns normally (e.g. ``compare`` saying
 ``allclose=False``) or raises ``CourseError`` with a message of at most a few short lines. A check
-always returns a one-line ``Verdict``. Wrong arguments are generated with hypothesis (derandomized,
+always returns a short ``Verdict`` (a diagnosis of at most two lines of 100 columns). Wrong arguments are generated with hypothesis (derandomized,
 no example database: the same examples every run): wrong types, shapes and dtypes, None, NaN, ragged
 lists, and tensors of the other framework. One parameter is made wrong at a time; the others get
 a right value where the test knows one (``GOOD`` below), so the call reaches the check under test.
@@ -209,11 +209,16 @@ def test_course_utils_functions(name, param, kind, data, capsys):
 @pytest.mark.parametrize("name", sorted(CHECKS))
 @SETTINGS
 @given(wrong=wrong_values)
-def test_checks_answer_in_one_line(name, wrong):
+def test_checks_answer_in_a_short_verdict(name, wrong):
+    """Issue 30's rule: on a first try the diagnosis fits two lines of 100 columns (the third try adds the
+    code on its own lines), and no traceback. Each generated answer is checked as a learner's first try."""
+    core.reset_tries()
     verdict = CHECKS[name](wrong, quiet=True)
     assert isinstance(verdict, core.Verdict), f"{name} returned {type(verdict).__name__}"
     text = str(verdict)
-    assert "\n" not in text and "Traceback" not in text, f"{name}: {text!r}"
+    head = core.wrap(f"Exercise {verdict.exercise} — {verdict.message}")
+    assert len(head) <= core.MAX_LINES and max(map(len, head)) <= core.WIDTH, f"{name}: {text!r}"
+    assert "Traceback" not in text, f"{name}: {text!r}"
     assert verdict.status in ("correct", "wrong"), f"{name}({wrong!r}) said {verdict.status}"
 
 

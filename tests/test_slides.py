@@ -343,3 +343,14 @@ def test_decks_have_notes_and_no_tracebacks_or_absolute_paths(path, decks):
     assert '<aside class="notes">' in body
     assert "Traceback (most recent call last)" not in body and "ipython-input" not in body
     assert not re.search(r"(/home/|/Users/|/root/|/work/)[^\s\"<]*", body), "an absolute path in a deck"
+
+
+def test_a_long_table_continues_with_its_header_repeated():
+    from course_utils import slides
+
+    rows = "\n".join(f"| row {k} | x |" for k in range(17))
+    text = slides.split_tables(f"intro\n\n| a | b |\n|---|---|\n{rows}\nafter", rows=8)
+    tables = [t for t in text.split("\n\n") if t.lstrip("intro\n").startswith("|")]
+    assert [t.count("| row") for t in tables] == [8, 8, 1]
+    assert all(t.splitlines()[0] == "| a | b |" and t.splitlines()[1] == "|---|---|" for t in tables)
+    assert text.startswith("intro\n\n| a | b |") and text.endswith("| row 16 | x |\nafter")

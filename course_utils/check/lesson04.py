@@ -42,7 +42,8 @@ def tracing_count(answer: Any) -> str:
         5: "tf.constant(3.0) has the same shape and dtype as tf.constant(1.0): no new trace.",
     }
     if answer != TRACE_COUNT:
-        raise Wrong(f"{int(answer)} is not it. Hint: " + hints.get(int(answer),
+        shown = int(answer) if abs(int(answer)) < 10**9 else f"{float(answer):.3g}"  # a huge one would fill lines
+        raise Wrong(f"{shown} is not it. Hint: " + hints.get(int(answer),
                     "a trace happens for each new input signature: tensor shape+dtype, or Python value."))
     expect_equal(int(answer), TRACE_COUNT)
     return ("Scalar tensor, 1.0, 2.0 and the length-2 vector each trace; "

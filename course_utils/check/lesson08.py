@@ -153,7 +153,8 @@ def divergence_step(answer: Any) -> str:
         raise Wrong("that is the lowest loss, where the trouble starts; the question asks for the first step whose loss "
                     "is more than twice that low.")
     if step not in set(int(s) for s in DIVERGED_STEPS):
-        raise Wrong(f"step {step} was never logged: the run logged every 5th step (0, 5, 10, ...).")
+        shown = step if abs(step) < 10**9 else f"{value:.3g}"  # a huge number would fill lines
+        raise Wrong(f"step {shown} was never logged: the run logged every 5th step (0, 5, 10, ...).")
     if step < expected:
         raise Wrong(f"at step {step} the loss was not yet twice the lowest before it. Hint: a cumulative minimum "
                     "(cummin) of the losses before each step.")
