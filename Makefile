@@ -91,7 +91,7 @@ install: $(STAMP) $(LAB_SETTINGS)
 # LAB_DIR, LAB_ARGS: the folder served and extra options; the browser test (tests/labserver.py) runs
 # this very command on copies of the notebooks, with its own port, token and settings.
 # Keep ip=127.0.0.1 and the token: tests/test_safety.py checks both.
-# `make lab` serves the learner's own copies in WORKSPACE (course_utils/workspace.py): built the first
+# `make lab` serves the learner's own copies in WORKSPACE (course_utils/kit/workspace.py): built the first
 # time, later runs add new lessons and bring updates: a copy the learner changed is copied to backups/ and
 # the update gets their answer cells carried over (one line per lesson says so). `make clean` never touches it.
 WORKSPACE ?= workspace
@@ -99,7 +99,7 @@ LAB_DIR ?= $(WORKSPACE)
 LAB_ARGS ?=
 # The kernels' C-level output reaches this terminal (tools/kernel.json: capture_fd_output=False); the
 # lines TensorFlow's C++ runtime writes at import on a machine without CUDA, whatever the log level, are
-# dropped here (LAB_NOISE; the same list as course_utils/doctor.py's TF_NOISE). Everything else passes.
+# dropped here (LAB_NOISE; the same list as course_utils/kit/doctor.py's TF_NOISE). Everything else passes.
 LAB_NOISE := absl::InitializeLog|cudart_stub|cuInit|cuda_platform|cuda_(dnn|fft|blas)\.cc|Unable to register cu(DNN|FFT|BLAS) factory|computation_placer|TF-TRT Warning|oneDNN custom operations
 lab: install
 	@if [ "$(LAB_DIR)" = "$(WORKSPACE)" ]; then $(BIN)/python -m course_utils workspace --out $(WORKSPACE); fi
@@ -237,7 +237,7 @@ site: install
 	$(BIN)/python website/build.py --out build/site $(if $(filter 1 yes true,$(SITE_SOLUTIONS)),--solutions) \
 	  $(if $(SITE_REPO_URL),--repo-url "$(SITE_REPO_URL)")
 
-# Tracks and the two-day course from the lessons, course_utils/tracks.py and the measured times:
+# Tracks and the two-day course from the lessons, course_utils/kit/tracks.py and the measured times:
 # build/browser/times.json (make test-browser: Run All in the browser), else build/notebook_times.json
 # (make test-notebooks) scaled. Writes docs/instructors/schedule.md only when it changes.
 # WORKSHOP_ROOM: learners in the room (sizes the setup slot).

@@ -1,8 +1,8 @@
 """course_utils: the helper package of the PyTorch & TensorFlow side-by-side course.
 
-``import course_utils as cu`` imports neither framework (tests/test_imports.py checks it):
-framework-free helpers live here; ``course_utils.pt_utils`` and ``course_utils.tf_utils`` hold the
-mirrored framework helpers and are imported only when a lesson asks for them.
+``import course_utils as cu`` imports neither framework (tests/test_imports.py checks it). The top
+level is the learner's API; the rooms below it are ``check/`` (exercise checks), ``lessons/`` (one
+lesson's helpers), ``kit/`` (the instructor's tools) and ``base/`` (internals): see README.md here.
 """
 from .session import load_triton_before_tensorflow, quiet_cuda_warning
 
@@ -13,11 +13,11 @@ load_triton_before_tensorflow()
 quiet_cuda_warning()
 
 from . import check  # noqa: E402
-from .arrays import framework_of, to_numpy
+from .base.arrays import framework_of, to_numpy
 from .compare import Comparison, compare
 from .data import Digits, load_digits
-from .debugging import post_mortem, run_pdb
-from .errors import CourseError
+from .lessons.debugging import post_mortem, run_pdb
+from .base.errors import CourseError
 from .session import environment, setup, version_line
 
 __version__ = "0.1.0"

@@ -14,7 +14,7 @@ import sys
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from . import doctor
+    from .kit import doctor
 
     return doctor.main()
 
@@ -27,13 +27,13 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 
 
 def cmd_learner(args: argparse.Namespace) -> int:
-    from . import learner
+    from .kit import learner
 
     return learner.main(args.out, args.notebooks)
 
 
 def cmd_workspace(args: argparse.Namespace) -> int:
-    from . import workspace
+    from .kit import workspace
 
     return workspace.main(args.out, args.refresh)
 
@@ -45,13 +45,13 @@ def _workspace_args(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_slides(args: argparse.Namespace) -> int:
-    from . import slides
+    from .kit import slides
 
     return slides.main(args.out, args.notebooks)
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    from . import schedule
+    from .kit import schedule
 
     return schedule.main(args.times, args.out, args.memory)
 

@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import CourseError
+from .base.errors import CourseError
 
 
 def _fail(where: str, name: str, expected: str, value: Any) -> CourseError:
@@ -423,7 +423,7 @@ def inductor_cache_dir() -> Path:
 
     Used in: 12_performance.
     """
-    from .paths import course_root
+    from .base.paths import course_root
 
     keys = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_CBWR", "OPENBLAS_CORETYPE")
     tag = "-".join(os.environ.get(k, "") for k in keys).strip("-").replace("/", "_") or "native"

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from .arrays import framework_of, to_numpy
-from . import validate
-from .errors import CourseError
+from .base.arrays import framework_of, to_numpy
+from .base import validate
+from .base.errors import CourseError
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import validate
-from .errors import CourseError
-from .paths import data_dir
+from .base import validate
+from .base.errors import CourseError
+from .base.paths import data_dir
 
 RESTORE_HINT = "run `git checkout -- data/` in the course folder to restore it"
 

@@ -12,8 +12,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import porting, validate
-from .errors import CourseError
+from .lessons import porting
+from .base import validate
+from .base.errors import CourseError
 
 
 def seed(seed: int) -> None:
@@ -370,7 +371,7 @@ def graph_nodes(graph: Any) -> list[tuple[str, str, list[str]]]:
 
     ``graph`` is a ``torch.fx.GraphModule`` (from ``torch.fx.symbolic_trace`` or a ``torch.compile``
     backend) or a ``torch.export.ExportedProgram``. The op is the called function's or module's
-    name; inputs are ``"input"`` and the result is ``"output"``. Feed it to ``cu.graphs.draw_graph``.
+    name; inputs are ``"input"`` and the result is ``"output"``. Feed it to ``course_utils.lessons.graphs.draw_graph``.
 
     >>> graph_nodes(torch.fx.symbolic_trace(torch.nn.ReLU()))
     [('input_1', 'input', []), ('relu', 'relu', ['input_1']), ('output', 'output', ['relu'])]

@@ -14,9 +14,9 @@ import warnings
 
 import numpy as np
 
-from . import validate
+from .base import validate
 from .check import core as check_core
-from .errors import CourseError
+from .base.errors import CourseError
 
 # Read by TensorFlow's C++ runtime when it is imported: hide INFO/WARNING lines and the oneDNN
 # notice (which ignores the log level). Set for the kernel and inherited by every child process.
@@ -113,7 +113,7 @@ def _path_prefixes() -> list[tuple[str, str]]:
     import site
     import sysconfig
 
-    from .paths import course_root
+    from .base.paths import course_root
 
     paths = sysconfig.get_paths()
     pairs = {paths["purelib"]: "site-packages", paths["platlib"]: "site-packages",
@@ -265,7 +265,7 @@ def environment_lines() -> list[str]:
     lines = [f"python {platform.python_version()} ({platform.python_implementation()}), "
              f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores"]
     if "torch" in sys.modules:
-        from .doctor import torch_build
+        from .kit.doctor import torch_build
 
         gpu = _torch_accelerator()
         lines.append(f"torch {sys.modules['torch'].__version__} ({torch_build()}): "

@@ -12,8 +12,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import porting, validate
-from .errors import CourseError
+from .lessons import porting
+from .base import validate
+from .base.errors import CourseError
 
 
 def seed(seed: int) -> None:
@@ -333,7 +334,7 @@ def graph_nodes(graph: Any) -> list[tuple[str, str, list[str]]]:
     """The nodes of a traced TensorFlow graph as plain ``(name, op, input names)`` tuples, in order.
 
     ``graph`` is a ``ConcreteFunction`` (``f.get_concrete_function(...)``), a ``FuncGraph`` or a
-    ``GraphDef``. Control inputs (``^name``) are left out. Feed it to ``cu.graphs.draw_graph``.
+    ``GraphDef``. Control inputs (``^name``) are left out. Feed it to ``course_utils.lessons.graphs.draw_graph``.
 
     >>> f = tf.function(tf.nn.relu).get_concrete_function(tf.TensorSpec([2]))
     >>> graph_nodes(f)

@@ -29,7 +29,9 @@
 
 # %%
 import course_utils as cu
-from course_utils import data, doctor, paths
+from course_utils import data
+from course_utils.kit import doctor
+from course_utils.base import paths
 
 cu.setup(seed=0)
 

@@ -19,7 +19,7 @@
 # Both frameworks compute on the CPU: `cu.setup` hides any GPU from TensorFlow, which would
 # otherwise place its ops there by itself (with TF32 matmuls) while torch stays on the CPU.
 # Then one thread for each framework (explained in the cell), and `torch.compile`'s kernel cache
-# in the course's `build/` folder. `course_utils.graphs` holds three framework-free helpers (a log
+# in the course's `build/` folder. `course_utils.lessons.graphs` holds three framework-free helpers (a log
 # collector, a graph drawing, a tree flattener); `pt_utils.graph_nodes` and
 # `tf_utils.graph_nodes` turn each framework's graph into the same plain list of nodes;
 # `course_utils.bench` is lesson 12's fair timer.
@@ -41,7 +41,8 @@ import torch
 from torch import nn
 
 import course_utils as cu
-from course_utils import bench, graphs, pt_utils, tf_utils
+from course_utils import bench, pt_utils, tf_utils
+from course_utils.lessons import graphs
 
 cu.setup(seed=0)
 # One thread for each framework (cu.setup pinned 2): "Measure what graphs buy" times per-call

@@ -570,7 +570,7 @@ with DebugDataReader(dump_dir) as reader:
     host, frames = reader.read_execution_stack_trace(bad)
     file_name, line_no, func_name = [f for f in frames if "ipykernel_" in f[0]][-1]  # our innermost frame
     # The dump stores source files from disk; a notebook cell lives only in memory (linecache).
-    print(f"  created by {func_name}() at {cu.debugging.scrub(file_name)}:{line_no}: {linecache.getline(file_name, line_no).strip()}")
+    print(f"  created by {func_name}() at {cu.lessons.debugging.scrub(file_name)}:{line_no}: {linecache.getline(file_name, line_no).strip()}")
 
 # %% [markdown]
 # **The same dump in TensorBoard's Debugger V2.** `tensorboard --logdir <dump_dir> --host 127.0.0.1`

@@ -23,7 +23,7 @@
 # %% [markdown]
 # ## Setup
 #
-# All imports, then `cu.setup`. `course_utils.devices` holds the small framework-free helpers of
+# All imports, then `cu.setup`. `course_utils.lessons.devices` holds the small framework-free helpers of
 # this lesson (the `[no GPU]` line, MiB formatting, running a script in a fresh process).
 
 # %%
@@ -38,7 +38,8 @@ import torch
 import torch.nn.functional as F
 
 import course_utils as cu
-from course_utils import devices, pt_utils, tf_utils
+from course_utils.lessons import devices
+from course_utils import pt_utils, tf_utils
 
 cu.setup(seed=0, gpu=True)  # this lesson is about devices: let TensorFlow see a GPU if there is one
 

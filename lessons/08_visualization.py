@@ -23,7 +23,7 @@
 #
 # `torch.utils.tensorboard` is part of PyTorch but writes with the `tensorboard` package, the same
 # one TensorFlow's summaries are read by. `dashboards` (in `course_utils/lessons/`) starts the two
-# servers and reads their APIs; `cu.servers` is what stops every server the lesson starts, even when
+# servers and reads their APIs; `course_utils.base.servers` is what stops every server the lesson starts, even when
 # a cell fails (read `dashboards.start_tensorboard??`).
 
 # %%
@@ -51,7 +51,8 @@ from tbparse import SummaryReader
 import visdom
 
 import course_utils as cu
-from course_utils import pt_utils, servers, tf_utils
+from course_utils import pt_utils, tf_utils
+from course_utils.base import servers
 from course_utils.lessons import dashboards
 
 cu.setup(seed=0)
@@ -521,7 +522,7 @@ cu.check.divergence_step(answer)
 # ## Nothing left running
 #
 # Stop both servers; their ports are closed afterwards. Had a cell failed before this one,
-# `cu.servers` would stop them when the kernel shuts down (`tests/test_dashboards.py` runs this
+# `course_utils.base.servers` would stop them when the kernel shuts down (`tests/test_dashboards.py` runs this
 # notebook with a planted error and checks that no server process and no port is left).
 
 # %%

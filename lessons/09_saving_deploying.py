@@ -39,7 +39,8 @@ import torch
 from torch import nn
 
 import course_utils as cu
-from course_utils import pt_utils, servers, tf_utils
+from course_utils import pt_utils, tf_utils
+from course_utils.base import servers
 from course_utils.lessons import deploy
 
 cu.setup(seed=0)

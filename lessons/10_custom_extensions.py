@@ -39,7 +39,8 @@ import torch
 from torch import nn
 
 import course_utils as cu
-from course_utils import devices, tf_utils
+from course_utils.lessons import devices
+from course_utils import tf_utils
 from course_utils.lessons import extensions
 
 cu.setup(seed=0)

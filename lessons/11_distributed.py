@@ -32,9 +32,10 @@ from torch import nn
 from torch.utils.data import DistributedSampler
 
 import course_utils as cu
-from course_utils import pt_utils, servers, tf_utils
+from course_utils import pt_utils, tf_utils
+from course_utils.base import servers
 from course_utils.lessons import ddp_worker, distributed
-from course_utils.paths import course_root
+from course_utils.base.paths import course_root
 
 cu.setup(seed=0)
 

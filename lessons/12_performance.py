@@ -50,7 +50,8 @@ import torch.utils.benchmark as torch_benchmark
 from torch import nn
 
 import course_utils as cu
-from course_utils import bench, devices, pt_utils, tf_utils
+from course_utils import bench, pt_utils, tf_utils
+from course_utils.lessons import devices
 
 cu.setup(seed=0)
 os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(bench.inductor_cache_dir()))  # read at the first compile

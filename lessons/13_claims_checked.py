@@ -36,9 +36,10 @@ import keras
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 import course_utils as cu
-from course_utils import bench, devices, porting, pt_utils, tf_utils
+from course_utils import bench, pt_utils, tf_utils
+from course_utils.lessons import devices, porting
 from course_utils.lessons import claims, dashboards, distributed, extensions, keras_backends
-from course_utils.paths import run_scratch
+from course_utils.base.paths import run_scratch
 
 cu.setup(seed=0)
 
@@ -562,7 +563,7 @@ print("Keras layer(x) changes it:", not np.array_equal(drop_tf(ones), ones),
 # Keras 3 runs on TensorFlow, JAX or PyTorch. The backend is chosen once per process, by `KERAS_BACKEND`,
 # before the first `import keras`; this kernel's Keras runs on TensorFlow, so the torch backend runs in a
 # subprocess (`keras_backends.run_torch_backend`). There, the lesson-03 Keras CNN (`keras_backends.build_cnn`,
-# layer for layer `tf_utils.build_cnn`) gets `cnn_pt`'s weights through `course_utils.porting`, the same layout
+# layer for layer `tf_utils.build_cnn`) gets `cnn_pt`'s weights through `course_utils.lessons.porting`, the same layout
 # rules as `tf_utils.port_weights`, predicts the batch, and takes one SGD step with a *torch* optimizer. The
 # process seeds Python, NumPy and torch by hand, because `keras.utils.set_random_seed` imports TensorFlow
 # whenever it is installed. JAX, the third backend, is not installed in this environment: jax 0.10.2 (the
@@ -727,4 +728,4 @@ assert not claims.check_table("Which framework when")
 # - PyTorch: [`BatchNorm1d`](https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm1d.html) (the momentum note), [`torch.distributed`](https://pytorch.org/docs/stable/distributed.html).
 # - TensorFlow: [`BatchNormalization`](https://keras.io/api/layers/normalization_layers/batch_normalization/), [distributed training](https://www.tensorflow.org/guide/distributed_training).
 # - The helpers of this lesson: `course_utils/lessons/claims.py` (and `tests/test_claims.py`),
-#   `course_utils/lessons/keras_backends.py`, `course_utils/porting.py`.
+#   `course_utils/lessons/keras_backends.py`, `course_utils/lessons/porting.py`.

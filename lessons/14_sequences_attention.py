@@ -35,7 +35,8 @@ import tensorflow as tf
 import keras
 
 import course_utils as cu
-from course_utils import porting, pt_utils, tf_utils
+from course_utils.lessons import porting
+from course_utils import pt_utils, tf_utils
 from course_utils.lessons import sequences
 
 
@@ -828,4 +829,4 @@ for w, a, b in zip(gru_tf.weights, stepped_pt, bridge["weights"]):
 #   [`MultiHeadAttention`](https://keras.io/api/layers/attention_layers/multi_head_attention/),
 #   [masking and padding](https://keras.io/guides/understanding_masking_and_padding/); Keras' own torch-backend
 #   mapping in `keras/src/backend/torch/rnn.py` (`prepare_lstm_params`, `prepare_gru_params`).
-# - The helpers: `course_utils/porting.py` (the layout table and converters), `tests/test_porting_sequences.py`.
+# - The helpers: `course_utils/lessons/porting.py` (the layout table and converters), `tests/test_porting_sequences.py`.

@@ -122,7 +122,7 @@ def answer_fingerprint(answer: Any) -> str:
 
     import numpy as np
 
-    from course_utils.arrays import is_tensor_like, to_numpy
+    from course_utils.base.arrays import is_tensor_like, to_numpy
     try:
         if isinstance(answer, np.ndarray) or is_tensor_like(answer):
             values = np.ascontiguousarray(to_numpy(answer))

@@ -45,7 +45,7 @@ import psutil
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from course_utils import servers  # noqa: E402
+from course_utils.base import servers  # noqa: E402
 
 INTERVAL_S = 0.2
 # (what the process's command line contains, why it may listen beyond loopback): reported, not passed

@@ -36,7 +36,7 @@ from hypothesis.extra import numpy as hnp
 import course_utils as cu
 from course_utils import pt_utils, tf_utils
 from course_utils.check import core
-from course_utils.errors import CourseError
+from course_utils.base.errors import CourseError
 
 MAX_LINES = 4
 MAX_CHARS = 600

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from course_utils import bench
-from course_utils.errors import CourseError
+from course_utils.base.errors import CourseError
 
 ZEN5 = "processor : 0\ncpu MHz : 2596.120\nflags : fpu sse sse2 avx fma avx2 avx512f avx512_bf16\n"
 SKYLAKE_CLIENT = "cpu MHz : 3600.000\nflags : fpu sse sse2 avx fma avx2\n"

@@ -7,7 +7,7 @@ import tensorflow as tf
 import torch
 
 import course_utils as cu
-from course_utils import porting
+from course_utils.lessons import porting
 from check_support import first_try, one_line  # noqa: F401 (first_try is autouse)
 from course_utils.check.lesson14 import (GRU_PARAMS, LSTM_LR, LSTM_X, LSTM_Y, MASK_STEPS, PAD, exercise_lstm)
 

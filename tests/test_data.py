@@ -5,7 +5,7 @@ import pytest
 
 import course_utils as cu
 from course_utils import data
-from course_utils.paths import course_root
+from course_utils.base.paths import course_root
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""course_utils.debugging: scripted stdlib-pdb sessions give real, stable, scrubbed transcripts."""
+"""course_utils.lessons.debugging: scripted stdlib-pdb sessions give real, stable, scrubbed transcripts."""
 from __future__ import annotations
 
 import pdb
@@ -9,7 +9,7 @@ import sysconfig
 import pytest
 
 import course_utils as cu
-from course_utils.debugging import post_mortem, run_pdb, scrub, stdlib_pdb_class
+from course_utils.lessons.debugging import post_mortem, run_pdb, scrub, stdlib_pdb_class
 
 HERE = __file__
 

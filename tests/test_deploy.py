@@ -16,8 +16,8 @@ import nbformat
 import psutil
 import pytest
 
-from course_utils import servers
-from course_utils.errors import CourseError
+from course_utils.base import servers
+from course_utils.base.errors import CourseError
 from course_utils.lessons import deploy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,7 +157,7 @@ def test_service_without_a_loadable_version_says_why(tmp_path):
 
 PARENT = """
 import json, sys
-from course_utils import servers
+from course_utils.base import servers
 service = servers.start({command!r}, name="orphan-test", ready_path="/health", timeout=120)
 print(json.dumps({{"pid": service.process.pid, "port": service.port}}), flush=True)
 {ending}

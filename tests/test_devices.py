@@ -7,7 +7,8 @@ import pytest
 import tensorflow as tf
 import torch
 
-from course_utils import CourseError, devices, pt_utils, tf_utils
+from course_utils import CourseError, pt_utils, tf_utils
+from course_utils.lessons import devices
 
 
 # ---- default_device / device_of: mirrors ------------------------------------------------------

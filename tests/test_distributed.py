@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 import course_utils as cu
-from course_utils import servers
+from course_utils.base import servers
 from course_utils.lessons import distributed
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,8 +3,8 @@ import shutil
 import subprocess
 import sys
 
-from course_utils import doctor
-from course_utils.paths import course_root
+from course_utils.kit import doctor
+from course_utils.base.paths import course_root
 
 
 def run_doctor(root):

@@ -10,8 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import doctor
-from course_utils.errors import CourseError
+from course_utils.kit import doctor
+from course_utils.base.errors import CourseError
 from course_utils.lessons import extensions
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -202,7 +202,7 @@ def test_diagram_helpers_switch_their_axes_off():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from course_utils import graphs
+    from course_utils.lessons import graphs
 
     nodes = [("x", "Placeholder", []), ("y", "Relu", ["x"])]   # graphs.Node: (name, op, inputs)
     fig = graphs.draw_graph(nodes, title="t")

@@ -1,12 +1,12 @@
-"""course_utils.graphs (framework-free) and the mirrored graph_nodes helpers of 04_graphs."""
+"""course_utils.lessons.graphs (framework-free) and the mirrored graph_nodes helpers of 04_graphs."""
 import matplotlib
 
 matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 
-from course_utils import graphs  # noqa: E402
-from course_utils.errors import CourseError  # noqa: E402
+from course_utils.lessons import graphs  # noqa: E402
+from course_utils.base.errors import CourseError  # noqa: E402
 
 
 def test_flatten_tree_post_order():

@@ -1,4 +1,4 @@
-"""The learner build (course_utils/learner.py, `make learner`): solutions out, checks kept, and every
+"""The learner build (course_utils/kit/learner.py, `make learner`): solutions out, checks kept, and every
 learner copy runs top to bottom in a fresh kernel, its checks saying "not attempted yet".
 
 The execution re-runs each lesson once more (about its nbval time again); the conftest prints the
@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from course_utils import learner
+from course_utils.kit import learner
 from notebook_rules import NOTEBOOKS, tags
 
 CHECK_CALL = re.compile(r"\bcu\.check\.\w+\(")

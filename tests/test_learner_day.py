@@ -1,7 +1,7 @@
 """A learner's day, played for real: their own copies survive rebuilds and `make clean`, and a check
 never grades a stale answer.
 
-1. The workspace (course_utils/workspace.py, `make lab`): build it, edit an exercise, rebuild,
+1. The workspace (course_utils/kit/workspace.py, `make lab`): build it, edit an exercise, rebuild,
    `make clean` (the Makefile's own recipe, run on a temporary copy of the repository), rebuild:
    the edit is still there; a lesson only run and saved takes a course update in place (no duplicate);
    an answered lesson takes it with the answers carried over and the old copy in backups/; `refresh`
@@ -20,7 +20,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from course_utils import workspace
+from course_utils.kit import workspace
 from notebook_rules import NOTEBOOKS, ROOT, tags
 
 LESSONS = [p for p in NOTEBOOKS if p.name[:2] in ("01", "03")]
@@ -304,7 +304,7 @@ def test_the_doctor_prints_no_tensorflow_noise():
 def test_the_noise_filter_keeps_real_errors():
     import sys
 
-    code = ("import os\nfrom course_utils.doctor import tf_noise_filtered\nwith tf_noise_filtered():\n"
+    code = ("import os\nfrom course_utils.kit.doctor import tf_noise_filtered\nwith tf_noise_filtered():\n"
             "    os.write(2, b'I0000 cudart_stub.cc:31] Could not find cuda drivers\\n')\n"
             "    os.write(2, b'a real problem\\n')\n")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -1,8 +1,8 @@
 """requirements.txt and environment.yml pin the same versions (STYLE.md: pinned in one place, mirrored)."""
 import re
 
-from course_utils.doctor import pinned_requirements
-from course_utils.paths import course_root
+from course_utils.kit.doctor import pinned_requirements
+from course_utils.base.paths import course_root
 
 
 def environment_pins():

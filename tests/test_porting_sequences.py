@@ -10,7 +10,8 @@ import tensorflow as tf
 import torch
 from torch import nn
 
-from course_utils import CourseError, porting, pt_utils, tf_utils
+from course_utils import CourseError, pt_utils, tf_utils
+from course_utils.lessons import porting
 
 TOL = 1e-5
 

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from course_utils import paths
+from course_utils.base import paths
 
 
 def test_each_process_gets_its_own_folder_and_ended_ones_are_removed(monkeypatch, tmp_path):

@@ -23,7 +23,7 @@ import pytest
 from labserver import ROOT, LabServer
 from listen_watch import Watch
 
-from course_utils import servers
+from course_utils.base import servers
 
 # lessons/*.py are the notebooks' text twins: their code is scanned as the notebooks' code cells,
 # and their markdown (prose, as comments) is not code the course runs.

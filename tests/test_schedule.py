@@ -1,4 +1,4 @@
-"""The workshop schedule (course_utils/schedule.py, `make schedule`), tested on the page it generates:
+"""The workshop schedule (course_utils/kit/schedule.py, `make schedule`), tested on the page it generates:
 one-day tracks and a two-day course that fit a real day, setup sized for the room, no lesson part under
 20 minutes, the day's end the same in the header and the tables, sections marked core or optional with
 what to skip in a short slot, slots from the browser's Run All times, and no rewrite without a change."""
@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from course_utils import schedule, tracks
+from course_utils.kit import schedule, tracks
 from notebook_rules import NOTEBOOKS, minutes, read
 
 ROW = re.compile(r"^\| (\d\d):(\d\d)–(\d\d):(\d\d) \| (.+) \|$")
@@ -126,7 +126,7 @@ def test_every_lesson_has_core_and_optional_sections_marked():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_optional_sections_name_real_headings_and_no_exercise(path):
-    assert schedule.unmatched_optional(path) == [], "a section in course_utils/tracks.py was renamed in the lesson"
+    assert schedule.unmatched_optional(path) == [], "a section in course_utils/kit/tracks.py was renamed in the lesson"
     lesson = next(l for l in schedule.lessons("/x.json", browser_file="/x.json") if l.name == path.name)
     nb = read(path)
     current, with_exercise = None, set()
@@ -197,7 +197,7 @@ def test_the_tracked_page_is_current():
 
 
 def test_a_day_that_cannot_hold_its_lessons_says_so():
-    from course_utils.errors import CourseError
+    from course_utils.base.errors import CourseError
 
     many = [schedule.Lesson(f"{i:02d}_x.ipynb", f"{i:02d} · X", 40, 15, 60.0) for i in range(1, 12)]
     with pytest.raises(CourseError, match="do not fit one day"):

@@ -1,4 +1,4 @@
-"""course_utils.servers: a real child server on loopback, waited for, and always stopped."""
+"""course_utils.base.servers: a real child server on loopback, waited for, and always stopped."""
 import os
 import signal
 import sys
@@ -7,7 +7,7 @@ import psutil
 import pytest
 
 import course_utils as cu
-from course_utils import servers
+from course_utils.base import servers
 
 HTTP = ["python", "-m", "http.server", "--bind", "127.0.0.1", "{port}"]
 
@@ -63,7 +63,7 @@ def test_a_server_dies_with_the_kernel_that_started_it_even_on_sigkill(tmp_path)
     import subprocess
     import time
 
-    script = ("import sys, time; from course_utils import servers; "
+    script = ("import sys, time; from course_utils.base import servers; "
               "web = servers.start(['python', '-m', 'http.server', '--bind', '127.0.0.1', '{port}'], name='orphan'); "
               "print(web.process.pid, web.port, flush=True); time.sleep(60)")
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)

@@ -185,7 +185,7 @@ def test_tracebacks_name_no_absolute_path_after_setup():
     text = out.stdout + out.stderr
     assert "RuntimeError" in text and "site-packages/torch/" in text, text[-2000:]
     assert "ZeroDivisionError" in text and "course_utils/session.py" in text, text[-2000:]
-    assert sys.prefix not in text and str(cu.paths.course_root()) not in text, text[-2000:]
+    assert sys.prefix not in text and str(cu.base.paths.course_root()) not in text, text[-2000:]
 
 
 def test_setup_drops_the_cuda_builds_no_cuda_runtime_warning():

@@ -1,4 +1,4 @@
-"""The slide build (course_utils/slides.py, `make slides`): one Reveal.js deck per lesson that opens
+"""The slide build (course_utils/kit/slides.py, `make slides`): one Reveal.js deck per lesson that opens
 from disk with no network.
 
 Needs node_modules/ (`npm ci`, which `make slides` runs). When it is missing the test runs `npm ci`
@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from course_utils import slides
+from course_utils.kit import slides
 from notebook_rules import NOTEBOOKS, ROOT, headings, read
 
 CI = os.environ.get("CI") == "true"
@@ -346,7 +346,7 @@ def test_decks_have_notes_and_no_tracebacks_or_absolute_paths(path, decks):
 
 
 def test_a_long_table_continues_with_its_header_repeated():
-    from course_utils import slides
+    from course_utils.kit import slides
 
     rows = "\n".join(f"| row {k} | x |" for k in range(17))
     text = slides.split_tables(f"intro\n\n| a | b |\n|---|---|\n{rows}\nafter", rows=8)

@@ -38,7 +38,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from course_utils import learner  # noqa: E402
+from course_utils.kit import learner  # noqa: E402
 from course_utils.lessons import claims  # noqa: E402
 
 SITE_DIR = Path(__file__).resolve().parent

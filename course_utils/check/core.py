@@ -39,8 +39,8 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ..arrays import framework_of, is_tensor_like, to_numpy
-from ..errors import CourseError
+from ..base.arrays import framework_of, is_tensor_like, to_numpy
+from ..base.errors import CourseError
 PLACEHOLDER = ...
 
 # Short: a verdict must never turn into a wall of text (TF's errors run to kilobytes). A verdict is

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arrays import framework_of
+from ..base.arrays import framework_of
 from .core import Wrong, as_array, expect_close, expect_dtype, expect_float, expect_shape, exercise
 
 # The matrix that exercise 1.2 hands out, written out here so the check does not trust the cell.

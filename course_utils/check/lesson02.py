@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arrays import framework_of, is_tensor_like
+from ..base.arrays import framework_of, is_tensor_like
 from .core import Wrong, as_array, one_line, describe, expect_close, expect_finite, expect_shape, exercise
 
 # Exercise 2.1: a linear model, mean squared error, 8 samples split into two micro-batches of 4.

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arrays import framework_of, is_tensor_like
+from ..base.arrays import framework_of, is_tensor_like
 from .core import Wrong, as_array, describe, expect_close, expect_finite, expect_shape, exercise, is_loss_object
 
 # Exercise 3.1: a torch Conv2d(in_channels=2, out_channels=4, kernel_size=3) weight, (out, in, kh, kw).

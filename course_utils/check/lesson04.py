@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arrays import is_tensor_like
+from ..base.arrays import is_tensor_like
 from .core import Wrong, as_array, describe, expect_equal, expect_finite, exercise, one_line
 
 # Exercise 4.1: the calls in the notebook, and how many traces they cost.

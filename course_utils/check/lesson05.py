@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arrays import framework_of
+from ..base.arrays import framework_of
 from .core import Wrong, as_array, describe, expect_close, expect_equal, expect_finite, exercise, one_line
 
 # The data the exercises hand out, written out here so the checks do not trust the notebook's cells.

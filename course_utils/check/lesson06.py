@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arrays import framework_of, is_tensor_like
+from ..base.arrays import framework_of, is_tensor_like
 from .core import (Wrong, one_line, as_array, describe, device_type_name, expect_close, expect_float, expect_shape,
                    exercise)
 

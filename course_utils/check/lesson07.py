@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arrays import framework_of, is_tensor_like
+from ..base.arrays import framework_of, is_tensor_like
 from .core import Wrong, as_array, describe, exercise
 
 # --- Exercise 7.1: the digits' training labels, sorted (1,438 of them), batched by 64 ----------------

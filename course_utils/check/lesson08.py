@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arrays import framework_of, is_tensor_like
+from ..base.arrays import framework_of, is_tensor_like
 from .core import Wrong, as_array, describe, exercise, one_line
 
 # Exercise 8.1: the tag, the steps and the schedule to log.
@@ -42,7 +42,7 @@ def divergence(steps: np.ndarray, losses: np.ndarray) -> int:
 
 
 def _read(folder: Path):
-    from ..errors import CourseError
+    from ..base.errors import CourseError
     from ..lessons import dashboards
 
     try:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arrays import framework_of
+from ..base.arrays import framework_of
 from .core import Wrong, as_array, describe, exercise, expect_finite
 
 # --- Exercise 9.1: a Linear(4, 3) trained one step with SGD(lr=0.5, momentum=0.9), then resumed --------

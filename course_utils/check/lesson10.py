@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..arrays import framework_of, is_tensor_like
+from ..base.arrays import framework_of, is_tensor_like
 from .core import Wrong, as_array, describe, expect_equal, exercise
 
 # The inputs every op check uses, and the upstream gradient fed to backward.

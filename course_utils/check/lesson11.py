@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..arrays import framework_of
+from ..base.arrays import framework_of
 from .core import Wrong, as_array, describe, expect_close, expect_finite, expect_shape, exercise
 
 # 11.3: one process trained with this batch size and learning rate; then WORKERS workers, each

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arrays import is_tensor_like
+from ..base.arrays import is_tensor_like
 from .core import Wrong, as_array, describe, exercise
 
 # Exercise 12.1: the flaws of the colleague's benchmark, on a CPU (E, GPU sync, does not apply here).

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arrays import framework_of, is_tensor_like
+from ..base.arrays import framework_of, is_tensor_like
 from .core import Wrong, describe, exercise, framework_name
 
 # Exercise 13.1: the two defaults (torch BatchNorm1d(), Keras BatchNormalization()).

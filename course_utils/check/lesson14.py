@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import porting
-from ..arrays import framework_of
+from ..lessons import porting
+from ..base.arrays import framework_of
 from .core import Wrong, as_array, describe, expect_finite, exercise
 
 _rng = np.random.default_rng(14)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import CourseError
-from ..paths import course_root, notebooks_dir
+from ..base.errors import CourseError
+from ..base.paths import course_root, notebooks_dir
 
 VERDICTS = ("true", "partly", "outdated", "false")
 

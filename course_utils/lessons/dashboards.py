@@ -1,6 +1,6 @@
 """Dashboards on 127.0.0.1: start TensorBoard and Visdom as real child servers, and read what they hold.
 
-``start_tensorboard(logdir)`` and ``start_visdom(env_path)`` return a ``course_utils.servers.Service``
+``start_tensorboard(logdir)`` and ``start_visdom(env_path)`` return a ``course_utils.base.servers.Service``
 (a context manager: ``with start_tensorboard(d) as tb: ...``; anything still running is stopped when
 the kernel exits, even after a failed cell). The readers turn what TensorBoard serves over HTTP, and
 what the event files on disk hold, into plain lists and pandas tables, without wall times (they
@@ -35,9 +35,9 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, Sequence
 
-from .. import servers, validate
-from ..errors import CourseError
-from ..servers import Service
+from ..base import servers, validate
+from ..base.errors import CourseError
+from ..base.servers import Service
 
 # Run by the server's own Python: TensorBoard's main, with or without the TensorFlow stub.
 _TENSORBOARD_MAIN = "from tensorboard.main import run_main; run_main()"

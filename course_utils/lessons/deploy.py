@@ -41,9 +41,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .. import validate
-from ..errors import CourseError
-from ..paths import course_root, run_scratch
+from ..base import validate
+from ..base.errors import CourseError
+from ..base.paths import course_root, run_scratch
 
 HOST = "127.0.0.1"
 SOURCES = Path(__file__).resolve().parent / "deploy_src"

@@ -40,9 +40,9 @@ from typing import Any, Mapping
 import numpy as np
 import psutil
 
-from .. import servers, validate
-from ..errors import CourseError
-from ..paths import course_root, run_scratch
+from ..base import servers, validate
+from ..base.errors import CourseError
+from ..base.paths import course_root, run_scratch
 
 HOST = servers.HOST
 FRAMEWORKS = ("torch", "tensorflow")

@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import CourseError
-from ..paths import course_root
+from ..base.errors import CourseError
+from ..base.paths import course_root
 
 #: The lesson's C++ sources: the shared maths (logcosh.h) and one wrapper per framework.
 SOURCE_DIR = Path(__file__).resolve().parent / "ext_src"

@@ -7,7 +7,7 @@ kernel that already imported Keras on TensorFlow cannot switch. So ``run_torch_b
     KERAS_BACKEND=torch python -m course_utils.lessons.keras_backends --job JOB.npz --out OUT.npz
 
 which builds the same Keras model as ``tf_utils.build_cnn`` (same layers, same names), ports the weights
-with ``course_utils.porting`` (the layouts ``tf_utils.port_weights`` uses), predicts, and takes one
+with ``course_utils.lessons.porting`` (the layouts ``tf_utils.port_weights`` uses), predicts, and takes one
 training step with a *torch* optimizer on the Keras model, which on this backend is a ``torch.nn.Module``.
 
 The worker seeds Python, NumPy and torch by hand: ``keras.utils.set_random_seed`` imports TensorFlow
@@ -31,9 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import porting, validate
-from ..errors import CourseError
-from ..paths import course_root, run_scratch
+from . import porting
+from ..base import validate
+from ..base.errors import CourseError
+from ..base.paths import course_root, run_scratch
 from ..session import CPU_ENV, QUIET_ENV
 
 MODULE = "course_utils.lessons.keras_backends"

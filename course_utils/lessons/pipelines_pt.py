@@ -27,8 +27,8 @@ from typing import Any, Callable, Iterator
 import numpy as np
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
-from .. import validate
-from ..errors import CourseError
+from ..base import validate
+from ..base.errors import CourseError
 
 # The simulated slow disk of the prefetch demo: each sample waits this long before it is "read".
 READ_SECONDS = 0.0003

@@ -24,9 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import porting, validate
-from ..errors import CourseError
-from ..paths import course_root, run_scratch
+from . import porting
+from ..base import validate
+from ..base.errors import CourseError
+from ..base.paths import course_root, run_scratch
 from ..session import CPU_ENV, QUIET_ENV
 from .keras_backends import seed_by_hand
 

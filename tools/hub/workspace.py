@@ -2,7 +2,7 @@
 
 The hub (tools/hub/jupyterhub_config.py) calls :func:`learner_copies` once when it starts and
 :func:`populate` before every spawn. ``populate`` is ``make lab``'s workspace builder
-(course_utils.workspace.build) on the prebuilt copies: a notebook the learner changed is never
+(course_utils.kit.workspace.build) on the prebuilt copies: a notebook the learner changed is never
 lost (it is copied to ``backups/`` and the update gets their answer cells carried over); a lesson added to the course later
 appears in their folder on their next start; a lesson they deleted comes back.
 
@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 def learner_copies(out_dir: str | Path) -> list[Path]:
     """Write the learner copy of every lesson into ``out_dir`` (rebuilt at each hub start: it is
     the course's, not any learner's). Returns the notebooks written."""
-    from course_utils import learner  # imports nbconvert only; no framework
+    from course_utils.kit import learner  # imports nbconvert only; no framework
 
     return learner.build(Path(out_dir).resolve())
 
@@ -32,14 +32,14 @@ def learner_copies(out_dir: str | Path) -> list[Path]:
 def populate(home: str | Path, source: str | Path, uid: int | None = None, gid: int | None = None) -> list[Path]:
     """Bring ``home`` up to date from the learner copies in ``source``, never overwriting the learner's work.
 
-    The same rules as ``make lab``'s workspace (course_utils.workspace.build, one piece of code for
+    The same rules as ``make lab``'s workspace (course_utils.kit.workspace.build, one piece of code for
     both): a missing copy is written; a copy the learner changed is copied to
     ``backups/`` and the newer version gets their answer cells carried over (``NN_slug.updated.ipynb``
     only beside a copy that cannot be read as a notebook). ``uid``/``gid``: owner of the folder and its files (the
     system-user mode, run as root); the folder is then private to that user (mode 0700). Returns the
     copies added.
     """
-    from course_utils import workspace as course_workspace
+    from course_utils.kit import workspace as course_workspace
 
     home = Path(home)
     report = course_workspace.build(home.resolve(), prebuilt=source)

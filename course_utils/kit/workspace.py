@@ -1,7 +1,7 @@
 """The learner's workspace: their own copies of the lessons, kept through every course update.
 
 ``make lab`` calls ``build("workspace")`` and serves that folder. The first run writes the learner
-copy of every lesson (course_utils/learner.py: solutions replaced by ``answer = ...``, outputs
+copy of every lesson (course_utils/kit/learner.py: solutions replaced by ``answer = ...``, outputs
 cleared). Later runs add lessons that are new and bring every updated lesson in:
 
 - a copy the learner has not changed takes the new version in place (one they ran and saved is first
@@ -37,8 +37,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import CourseError
-from .paths import course_root, lesson_notebooks
+from ..base.errors import CourseError
+from ..base.paths import course_root, lesson_notebooks
 
 MANIFEST = ".course-manifest.json"
 UPDATED_SUFFIX = ".updated.ipynb"
@@ -192,7 +192,7 @@ def _read_manifest(dest: Path) -> dict[str, dict[str, str]]:
 
 def _write_manifest(dest: Path, copies: dict[str, dict[str, str]]) -> None:
     text = json.dumps({"about": "fingerprint (sha256 of the cells' types and sources) of each lesson copy as the "
-                                "course wrote it (course_utils/workspace.py); a copy with other sources is yours "
+                                "course wrote it (course_utils/kit/workspace.py); a copy with other sources is yours "
                                 "and is never overwritten without a backup",
                        "copies": dict(sorted(copies.items()))}, indent=1)
     (dest / MANIFEST).write_text(text + "\n", encoding="utf-8")

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .errors import CourseError
+from ..base.errors import CourseError
 
 # A node of a graph, as (name, op type, names of the nodes it reads from).
 Node = tuple[str, str, list[str]]

@@ -1,4 +1,4 @@
-"""The workshop's curated tracks and each lesson's optional sections (data for course_utils/schedule.py).
+"""The workshop's curated tracks and each lesson's optional sections (data for course_utils/kit/schedule.py).
 
 Kept here, not in the notebooks: the lessons stay as their authors wrote them, and the schedule
 (``make schedule``) reads this file. A section is named by the start of its ``##`` heading (case and

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import data
-from .paths import course_root
+from .. import data
+from ..base.paths import course_root
 
 MIN_PYTHON, MAX_PYTHON = (3, 10), (3, 12)
 MIN_FREE_MEMORY_GIB = 3.0   # a kernel peaks under 2.5 GB in any lesson

@@ -27,8 +27,8 @@ import sys
 import sysconfig
 from typing import Any, Callable, Iterator, Sequence
 
-from . import validate
-from .errors import CourseError
+from ..base import validate
+from ..base.errors import CourseError
 
 # What varies from kernel to kernel or machine to machine in a transcript, and what replaces it.
 _SCRUB = [

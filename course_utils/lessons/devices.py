@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .errors import CourseError
+from ..base.errors import CourseError
 
 #: What every GPU-only cell prints first on a machine without a GPU (tests/test_devices.py checks it).
 NO_GPU = "[no GPU]"

@@ -41,8 +41,8 @@ from nbconvert import SlidesExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets.config import Config
 
-from .errors import CourseError
-from .paths import course_root, lesson_notebooks, output_dir
+from ..base.errors import CourseError
+from ..base.paths import course_root, lesson_notebooks, output_dir
 
 ASSETS = "assets"
 MATHJAX_CONFIG = "TeX-AMS_CHTML-full,Safe"

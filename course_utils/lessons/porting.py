@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import CourseError
+from ..base.errors import CourseError
 
 
 def keras_weighted_layers(model: Any) -> list[tuple[Any, tuple[int, ...] | None]]:

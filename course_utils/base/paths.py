@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 def course_root() -> Path:
-    return Path(os.environ.get("COURSE_ROOT", Path(__file__).resolve().parents[1]))
+    return Path(os.environ.get("COURSE_ROOT", Path(__file__).resolve().parents[2]))
 
 
 def data_dir() -> Path:

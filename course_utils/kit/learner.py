@@ -28,7 +28,7 @@ from pathlib import Path
 import nbformat
 from nbconvert.preprocessors import ClearOutputPreprocessor, Preprocessor, TagRemovePreprocessor
 
-from .paths import course_root, lesson_notebooks, output_dir
+from ..base.paths import course_root, lesson_notebooks, output_dir
 
 SOLUTION_TAG = "solution"
 INSTRUCTOR_TAG = "instructor-only"
