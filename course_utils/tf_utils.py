@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .lessons import porting
+from .lessons import keras_backends, porting
 from .base import validate
 from .base.errors import CourseError
 
@@ -169,13 +169,8 @@ def build_cnn(image_size: int = 8, channels: int = 8, kernel_size: int = 3, num_
     # the conv output must be at least 2×2 for the max-pool
     kernel_size = validate.integer(kernel_size, "kernel_size", "tf_utils.build_cnn", minimum=1, maximum=image_size - 1)
     num_classes = validate.integer(num_classes, "num_classes", "tf_utils.build_cnn", minimum=1)
-    inputs = keras.Input((image_size, image_size, 1))
-    x = keras.layers.Conv2D(channels, kernel_size, name="conv")(inputs)
-    x = keras.layers.ReLU(name="relu")(x)
-    x = keras.layers.MaxPooling2D(2, name="pool")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    outputs = keras.layers.Dense(num_classes, name="fc")(x)
-    return keras.Model(inputs, outputs, name="cnn")
+    # the model is backend-neutral Keras 3: lesson 13 runs the same definition on the torch backend
+    return keras_backends.build_cnn(image_size, channels, kernel_size, num_classes)
 
 
 def count_params(model: Model) -> int:

@@ -16,20 +16,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
+from chromium import IN_CI, launched
 from labserver import ROOT, LabServer
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SHOTS = ROOT / "build" / "browser"
 NOTEBOOK_TIMEOUT_S = float(os.environ.get("BROWSER_NOTEBOOK_TIMEOUT_S", "300"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ENABLED = IN_CI or os.environ.get("COURSE_BROWSER_TEST") == "1"
 
 pytestmark = pytest.mark.skipif(
@@ -43,30 +40,10 @@ def unavailable(reason: str):
     pytest.skip(f"{reason} — run `make browser-install` to enable the browser test")
 
 
-def chromium_path(playwright) -> str | None:
-    """Debian's chromium, or COURSE_CHROMIUM, or None (then Playwright's own, if installed)."""
-    candidates = [os.environ.get("COURSE_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                  shutil.which("chromium-browser")]
-    for path in candidates:
-        if path and Path(path).is_file():
-            return path
-    own = Path(playwright.chromium.executable_path)
-    return None if own.is_file() else ""
-
-
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("the Python package playwright is not installed")
-    with sync_playwright() as playwright:
-        path = chromium_path(playwright)
-        if path == "":
-            unavailable("no Chromium found (/usr/bin/chromium, COURSE_CHROMIUM, or Playwright's own)")
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with launched(unavailable) as chromium:
+        yield chromium
 
 
 PLANTED = "zz_planted_error.ipynb"

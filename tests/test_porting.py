@@ -10,25 +10,10 @@ import torch
 
 from course_utils import CourseError, pt_utils, tf_utils
 
+from porting_support import max_diff, randomize_keras, randomize_torch
+
 TOL = 1e-5
 rng = np.random.default_rng(0)
-
-
-def randomize_torch(model, seed):
-    gen = np.random.default_rng(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.from_numpy(gen.normal(0, 0.5, size=tuple(p.shape)).astype(np.float32)))
-
-
-def randomize_keras(model, seed):
-    gen = np.random.default_rng(seed)
-    for w in model.weights:
-        w.assign(gen.normal(0, 0.5, size=tuple(w.shape)).astype(np.float32))
-
-
-def max_diff(a, b):
-    return float(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)).max())
 
 
 def images(n, size, seed=1):

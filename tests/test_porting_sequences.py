@@ -3,6 +3,8 @@ Embedding: random shapes, both directions, forward equal, and one SGD step equal
 
 Used in: 14_sequences_attention.
 """
+from functools import partial
+
 import keras
 import numpy as np
 import pytest
@@ -13,24 +15,14 @@ from torch import nn
 from course_utils import CourseError, pt_utils, tf_utils
 from course_utils.lessons import porting
 
+import porting_support
+from porting_support import max_diff
+
+# smaller weights than test_porting's: recurrent cells saturate less
+randomize_torch = partial(porting_support.randomize_torch, scale=0.3)
+randomize_keras = partial(porting_support.randomize_keras, scale=0.3)
+
 TOL = 1e-5
-
-
-def max_diff(a, b):
-    return float(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)).max())
-
-
-def randomize_torch(model, seed):
-    gen = np.random.default_rng(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.from_numpy(gen.normal(0, 0.3, size=tuple(p.shape)).astype(np.float32)))
-
-
-def randomize_keras(model, seed):
-    gen = np.random.default_rng(seed)
-    for w in model.weights:
-        w.assign(gen.normal(0, 0.3, size=tuple(w.shape)).astype(np.float32))
 
 
 class RNNClassifier(nn.Module):

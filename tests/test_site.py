@@ -28,7 +28,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from test_browser import CHROMIUM_ARGS, IN_CI, chromium_path
+from chromium import IN_CI, launched
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "build" / "site"
@@ -215,17 +215,8 @@ def server(site):
 
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return unavailable("the Python package playwright is not installed")
-    with sync_playwright() as playwright:
-        path = chromium_path(playwright)
-        if path == "":
-            unavailable("no Chromium found (/usr/bin/chromium, COURSE_CHROMIUM, or Playwright's own)")
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with launched(unavailable) as chromium:
+        yield chromium
 
 
 def unavailable(reason: str):

@@ -384,3 +384,23 @@ def stop_all() -> int:
 
 
 atexit.register(stop_all)
+
+
+def run_job(module: str, job: Path, out: Path, who: str, env: dict[str, str], timeout: float) -> None:
+    """Run ``python -m module --job JOB --out OUT`` to completion (a one-shot worker, no port).
+
+    A worker that runs past ``timeout`` is stopped; one that fails or writes no ``out`` raises a
+    one-line ``CourseError`` naming ``who`` and the worker's last line of output.
+    Used in: 13_claims_checked, 14_sequences_attention (Keras on the torch backend, in its own process).
+    """
+    from .paths import course_root
+
+    try:
+        done = subprocess.run([sys.executable, "-m", module, "--job", str(job), "--out", str(out)],
+                              cwd=course_root(), env=env, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise CourseError(f"{who}: the worker process ran longer than {timeout:.0f} s and was stopped.") from None
+    if done.returncode != 0 or not out.exists():
+        tail = [t for t in (done.stderr or done.stdout).splitlines() if t.strip()][-1:] or ["no output"]
+        raise CourseError(f"{who}: the worker process failed (exit {done.returncode}): {tail[0][:300]}")

@@ -8,7 +8,14 @@ kernel that already imported Keras on TensorFlow cannot switch. So ``run_torch_b
 
 which builds the same Keras model as ``tf_utils.build_cnn`` (same layers, same names), ports the weights
 with ``course_utils.lessons.porting`` (the layouts ``tf_utils.port_weights`` uses), predicts, and takes one
-training step with a *torch* optimizer on the Keras model, which on this backend is a ``torch.nn.Module``.
+training step two ways from the same weights: Keras' own (``compile`` + ``train_on_batch``, Keras' SGD and loss,
+Keras' torch trainer), to compare with the same Keras code on TensorFlow; and a *torch* optimizer on the Keras
+model, which on this backend is a ``torch.nn.Module``.
+
+Keras' torch backend picks its device at import: ``KERAS_TORCH_DEVICE``, else ``mps`` on Apple silicon, else
+``cuda`` when torch sees a GPU. The course computes on the CPU, so the process is started with
+``KERAS_TORCH_DEVICE=cpu`` (``session.CPU_ENV``), the worker sets it too before ``import keras`` when it is
+missing, and every tensor it makes goes to the model's device.
 
 The worker seeds Python, NumPy and torch by hand: ``keras.utils.set_random_seed`` imports TensorFlow
 whenever it is installed, whatever the backend (FIELD_NOTES, "13 Keras 3 backends"). It never imports
@@ -23,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,9 +38,8 @@ from typing import Any
 import numpy as np
 
 from . import porting
-from ..base import validate
-from ..base.errors import CourseError
-from ..base.paths import course_root, run_scratch
+from ..base import servers, validate
+from ..base.paths import run_scratch
 from ..session import CPU_ENV, QUIET_ENV
 
 MODULE = "course_utils.lessons.keras_backends"
@@ -46,7 +51,10 @@ def job_dir() -> Path:
 
 
 def build_cnn(image_size: int = 8, channels: int = 8, kernel_size: int = 3, num_classes: int = 10) -> Any:
-    """The lesson-03 CNN in backend-neutral Keras 3: layer for layer ``tf_utils.build_cnn`` (NHWC input)."""
+    """The lesson-03 CNN in backend-neutral Keras 3 (NHWC input), layer for layer ``pt_utils.build_cnn``.
+
+    ``tf_utils.build_cnn`` validates its arguments and returns this model; the torch-backend worker
+    builds it without TensorFlow."""
     import keras
 
     inputs = keras.Input((image_size, image_size, 1))
@@ -84,10 +92,12 @@ def run_torch_backend(model: Any, X: np.ndarray, y: np.ndarray, lr: float = 0.1,
     """Run the lesson-03 Keras CNN with ``model``'s weights on Keras' torch backend, in a new process.
 
     ``model`` is the torch.nn CNN (weights are read, never changed), ``X`` an NHWC batch, ``y`` its labels.
-    Returns ``logits`` (NumPy), ``loss`` (before the step), ``weights`` (the Keras weights after one SGD
-    step with ``torch.optim.SGD``, Keras layout, in ``model.weights`` order), ``facts`` (what the
-    process saw: backend, ``isinstance(model, torch.nn.Module)``, parameter names, whether TensorFlow
-    was imported) and ``seconds`` (the subprocess's wall time, start-up included).
+    Returns ``logits`` (NumPy), ``loss`` (before the step), ``keras_weights`` (the weights after Keras' own
+    step: ``compile(SGD(lr), SparseCategoricalCrossentropy(from_logits=True))`` + ``train_on_batch``),
+    ``keras_loss`` (what ``train_on_batch`` returned), ``weights`` (after one ``torch.optim.SGD`` step on a
+    second copy of the Keras model), all weights in Keras layout and ``model.weights`` order, ``facts``
+    (what the process saw: backend, device, ``isinstance(model, torch.nn.Module)``, parameter names,
+    whether TensorFlow was imported) and ``seconds`` (the subprocess's wall time, start-up included).
 
     >>> out = run_torch_backend(pt_utils.build_cnn(), X_nhwc, y)       # doctest: +SKIP
     >>> out["facts"]["backend"], out["facts"]["is nn.Module"]
@@ -99,20 +109,14 @@ def run_torch_backend(model: Any, X: np.ndarray, y: np.ndarray, lr: float = 0.1,
     write_job(job, model, X, y, lr)
     env = {**os.environ, **QUIET_ENV, **CPU_ENV, "KERAS_BACKEND": "torch"}  # CPU even on a Mac or CUDA machine
     start = time.perf_counter()
-    try:
-        done = subprocess.run([sys.executable, "-m", MODULE, "--job", str(job), "--out", str(out)],
-                              cwd=course_root(), env=env, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise CourseError(f"keras_backends: the torch-backend process ran longer than {timeout:.0f} s and was stopped.") from None
+    servers.run_job(MODULE, job, out, "keras_backends", env, timeout)
     seconds = time.perf_counter() - start
-    if done.returncode != 0 or not out.exists():
-        tail = [t for t in (done.stderr or done.stdout).splitlines() if t.strip()][-1:] or ["no output"]
-        raise CourseError(f"keras_backends: the torch-backend process failed (exit {done.returncode}): {tail[0][:300]}")
     with np.load(out, allow_pickle=False) as result:
         n = int(result["n_weights"])
         return {"logits": result["logits"], "loss": float(result["loss"]),
                 "weights": [result[f"weight{i}"] for i in range(n)],
+                "keras_weights": [result[f"keras_weight{i}"] for i in range(n)],
+                "keras_loss": float(result["keras_loss"]),
                 "facts": json.loads(str(result["facts"])), "seconds": seconds}
 
 
@@ -139,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(2)            # as cu.setup does in the kernel: the same sums, the same digits
     seed_by_hand(0)
+    os.environ.setdefault("KERAS_TORCH_DEVICE", "cpu")   # else Keras picks mps or cuda where there is one
     import keras
 
     if keras.backend.backend() != "torch":
@@ -151,15 +156,27 @@ def main(argv: list[str] | None = None) -> None:
             layers.append((str(job[f"layer{i}/kind"]), job[f"layer{i}/weight"], job[f"layer{i}/bias"]))
             i += 1
 
-    model = build_cnn()
-    for i, ((kind_pt, weight, bias), (layer, hwc)) in enumerate(zip(layers, porting.keras_weighted_layers(model))):
-        kernel, _ = porting.to_keras_layout(weight, kind_pt, type(layer).__name__, hwc, i)
-        layer.set_weights([np.ascontiguousarray(kernel), bias])
+    def ported() -> Any:
+        model = build_cnn()
+        for i, ((kind_pt, weight, bias), (layer, hwc)) in enumerate(zip(layers, porting.keras_weighted_layers(model))):
+            kernel, _ = porting.to_keras_layout(weight, kind_pt, type(layer).__name__, hwc, i)
+            layer.set_weights([np.ascontiguousarray(kernel), bias])
+        return model
 
-    X_b, y_b = torch.from_numpy(X), torch.from_numpy(y)
+    # Keras' own training step on this backend: the same code the kernel runs on TensorFlow.
+    keras_model = ported()
+    keras_model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr), jit_compile=False,
+                        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    keras_loss = float(keras_model.train_on_batch(X, y))
+    keras_weights = [np.asarray(w) for w in keras_model.get_weights()]
+
+    model = ported()
+    device = next(model.parameters()).device              # cpu here; every tensor below goes where it is
+    X_b, y_b = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
     logits = model(X_b)                                   # a torch.Tensor, with autograd attached
     facts = {
         "backend": keras.backend.backend(),
+        "device": str(device),
         "is nn.Module": isinstance(model, torch.nn.Module),
         "output type": f"{type(logits).__module__}.{type(logits).__qualname__}",
         "parameters": sum(p.numel() for p in model.parameters()),
@@ -175,8 +192,9 @@ def main(argv: list[str] | None = None) -> None:
     facts["tensorflow imported"] = facts["tensorflow imported"] or "tensorflow" in sys.modules
     weights = [np.asarray(w) for w in model.get_weights()]
     np.savez(args.out, logits=logits.detach().cpu().numpy(), loss=np.float32(loss.item()),
-             n_weights=np.int64(len(weights)), facts=np.array(json.dumps(facts)),
-             **{f"weight{i}": w for i, w in enumerate(weights)})
+             keras_loss=np.float32(keras_loss), n_weights=np.int64(len(weights)), facts=np.array(json.dumps(facts)),
+             **{f"weight{i}": w for i, w in enumerate(weights)},
+             **{f"keras_weight{i}": w for i, w in enumerate(keras_weights)})
 
 
 if __name__ == "__main__":

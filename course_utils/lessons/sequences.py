@@ -18,16 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from typing import Any
 
 import numpy as np
 
 from . import porting
-from ..base import validate
-from ..base.errors import CourseError
-from ..base.paths import course_root, run_scratch
+from ..base import servers, validate
+from ..base.paths import run_scratch
 from ..session import CPU_ENV, QUIET_ENV
 from .keras_backends import seed_by_hand
 
@@ -68,15 +66,7 @@ def run_gru_on_torch_backend(model: Any, X: np.ndarray, y: np.ndarray, lr: float
              lr=np.float32(validate.number(lr, "lr", where, minimum=0.0)),
              **{name.replace(".", "/"): p.detach().cpu().numpy() for name, p in names.items()})
     env = {**os.environ, **QUIET_ENV, **CPU_ENV, "KERAS_BACKEND": "torch"}
-    try:
-        done = subprocess.run([sys.executable, "-m", MODULE, "--job", str(job), "--out", str(out)],
-                              cwd=course_root(), env=env, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise CourseError(f"sequences: the torch-backend process ran longer than {timeout:.0f} s and was stopped.") from None
-    if done.returncode != 0 or not out.exists():
-        tail = [t for t in (done.stderr or done.stdout).splitlines() if t.strip()][-1:] or ["no output"]
-        raise CourseError(f"sequences: the torch-backend process failed (exit {done.returncode}): {tail[0][:300]}")
+    servers.run_job(MODULE, job, out, "sequences", env, timeout)
     with np.load(out, allow_pickle=False) as result:
         return {"logits": result["logits"], "loss": float(result["loss"]),
                 "weights": [result[f"weight{i}"] for i in range(int(result["n_weights"]))],
