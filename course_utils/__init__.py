@@ -18,11 +18,12 @@ from .compare import Comparison, compare
 from .data import Digits, load_digits
 from .lessons.debugging import post_mortem, run_pdb
 from .base.errors import CourseError
+from .record import feedback, progress, stuck, unstuck
 from .session import environment, setup, version_line
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "check", "compare", "Comparison", "CourseError", "Digits", "environment", "framework_of",
-    "load_digits", "post_mortem", "run_pdb", "setup", "to_numpy", "version_line",
+    "check", "compare", "Comparison", "CourseError", "Digits", "environment", "feedback", "framework_of",
+    "load_digits", "post_mortem", "progress", "run_pdb", "setup", "stuck", "to_numpy", "unstuck", "version_line",
 ]

@@ -6,6 +6,8 @@
     workspace  build or update the learner's own copies in workspace/ (never overwrites their work)
     slides     build a Reveal.js deck per lesson into build/slides/ (reveal.js from node_modules/)
     schedule   write docs/instructors/schedule.md from the lesson headers and measured times
+    progress   your own record: each exercise checked, done or not, tries (course_utils/record.py)
+    room       the board as text: learners x exercises from the records collected in one folder
 """
 from __future__ import annotations
 
@@ -56,6 +58,23 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     return schedule.main(args.times, args.out, args.memory)
 
 
+def cmd_progress(args: argparse.Namespace) -> int:
+    from .record import progress
+
+    progress()
+    return 0
+
+
+def cmd_room(args: argparse.Namespace) -> int:
+    from .kit import room
+
+    return room.main(args.folder)
+
+
+def _room_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", help="a folder of learners' records: <name>/record/log.jsonl or <name>.jsonl")
+
+
 def _build_args(default_out: str):
     def add(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("notebooks", nargs="*", help="notebooks to build (default: every lesson)")
@@ -79,6 +98,8 @@ COMMANDS = {
     "workspace": (cmd_workspace, "build or update the learner's copies in workspace/", _workspace_args),
     "slides": (cmd_slides, "build Reveal.js slide decks into build/slides/", _build_args("build/slides")),
     "schedule": (cmd_schedule, "write docs/instructors/schedule.md", _schedule_args),
+    "progress": (cmd_progress, "your own record: exercises checked, done, tries"),
+    "room": (cmd_room, "the board as text, from learners' records collected in one folder", _room_args),
 }
 
 

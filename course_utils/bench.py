@@ -423,10 +423,10 @@ def inductor_cache_dir() -> Path:
 
     Used in: 12_performance.
     """
-    from .base.paths import course_root
+    from .base.paths import learner_root
 
     keys = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_CBWR", "OPENBLAS_CORETYPE")
     tag = "-".join(os.environ.get(k, "") for k in keys).strip("-").replace("/", "_") or "native"
-    path = course_root() / "build" / "cache" / "inductor" / re.sub(r"[^\w.-]+", "_", tag)
+    path = learner_root() / "cache" / "inductor" / re.sub(r"[^\w.-]+", "_", tag)
     path.mkdir(parents=True, exist_ok=True)
     return path

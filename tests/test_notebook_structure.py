@@ -55,6 +55,22 @@ def test_fixed_ending(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_the_minute_card_is_last(path):
+    """Issue 34: the one-minute card, where a lesson has it, is its last two cells: the markdown invitation,
+    then ``cu.feedback("NN", clarity=None, comment="")`` with the lesson's own number (records nothing
+    as shipped; never waits for input, so Run All goes through)."""
+    nb = read(path)
+    cards = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "cu.feedback(" in c.source]
+    if not cards:
+        return
+    assert cards == [len(nb.cells) - 1], f"{path.name}: the cu.feedback card is the last cell (cells {cards})"
+    expected = f'cu.feedback("{number_of(path):02d}", clarity=None, comment="")'
+    assert nb.cells[-1].source.strip() == expected, f"{path.name}: the last cell is exactly {expected}"
+    assert nb.cells[-2].cell_type == "markdown" and "One minute" in nb.cells[-2].source, \
+        f"{path.name}: the card's markdown invitation comes just before it"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_every_pytorch_section_has_its_tensorflow_twin(path):
     """Within each ## section, ### PyTorch... and ### TensorFlow... headings come in pairs."""
     section, counts, problems = "(top)", {}, []

@@ -1,7 +1,12 @@
-"""Where the course's files are: the repository root, ``data/`` and ``notebooks/``.
+"""Where the course's files are: the repository root, ``data/`` and ``notebooks/``, and where a lesson writes.
 
 The package is installed editable from the repository, so the root is the folder above it;
 ``COURSE_ROOT`` overrides that (e.g. for a copy of the data elsewhere).
+
+Everything a lesson writes (caches, scratch, exported models, worker runs, compiled extensions, the
+learner's record) goes under ONE folder, ``learner_root()``: ``build/`` in the repository on a laptop,
+and on the hub the learner's own folder, from ``COURSE_LEARNER_ROOT``, which the hub sets per user
+(tools/hub/jupyterhub_config.py). Two learners never share a file there.
 """
 from __future__ import annotations
 
@@ -12,6 +17,16 @@ from pathlib import Path
 
 def course_root() -> Path:
     return Path(os.environ.get("COURSE_ROOT", Path(__file__).resolve().parents[2]))
+
+
+def learner_root() -> Path:
+    """Where everything a lesson writes goes: ``$COURSE_LEARNER_ROOT`` (the hub, per user), else ``build/``.
+
+    >>> import os; "COURSE_LEARNER_ROOT" in os.environ or learner_root() == course_root() / "build"
+    True
+    """
+    root = os.environ.get("COURSE_LEARNER_ROOT", "").strip()
+    return Path(root) if root else course_root() / "build"
 
 
 def data_dir() -> Path:
@@ -36,16 +51,16 @@ def output_dir(out_dir: str | Path) -> Path:
 
 
 def run_scratch(name: str, fresh: bool = False) -> Path:
-    """``build/scratch/<name>/<pid>/``: this process's own folder for what a lesson writes while it runs.
+    """``<learner root>/scratch/<name>/<pid>/`` (``build/scratch/...`` on a laptop): this process's own folder for what a lesson writes while it runs.
 
     Two runs of one lesson at once (a second kernel, a test, another learner on the hub) each get
     their own folder, so neither deletes the other's files. Folders of processes that have ended are
     removed; ``fresh=True`` also empties this process's folder (a lesson's setup cell, run again).
 
-    >>> run_scratch("demo").relative_to(course_root()).parts[:3]
-    ('build', 'scratch', 'demo')
+    >>> run_scratch("demo").relative_to(learner_root()).parts[:2]
+    ('scratch', 'demo')
     """
-    base = course_root() / "build" / "scratch" / name
+    base = learner_root() / "scratch" / name
     base.mkdir(parents=True, exist_ok=True)
     for other in base.iterdir():
         if other.name.isdigit() and int(other.name) != os.getpid() and not _alive(int(other.name)):

@@ -195,6 +195,16 @@ _LAST_FRAMEWORK: dict[str, str] = {}  # exercise id -> the framework of the last
 OBSERVERS: list[Callable[["Verdict", Any], None]] = []
 
 
+def _record(verdict: "Verdict") -> None:
+    """Append the verdict (exercise, result, try, time; never the answer) to the learner's record."""
+    try:
+        from ..record import record_verdict
+
+        record_verdict(verdict)
+    except Exception:  # recording never fails a check
+        pass
+
+
 def reset_tries() -> None:
     """Forget every wrong try (tests use it; a new kernel starts with none)."""
     _TRIES.clear()
@@ -366,6 +376,7 @@ def exercise(exercise_id: str, solution: str | dict[str, str] | None = None,
             verdict = Verdict(exercise_id, status, message, printed=not quiet, code=code, tries=tries)
             for observe in OBSERVERS:
                 observe(verdict, answer)
+            _record(verdict)  # the learner's own record (course_utils/record.py): never raises
             if not quiet:
                 print(verdict)
             return verdict

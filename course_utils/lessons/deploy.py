@@ -43,7 +43,7 @@ from typing import Any, Callable, Sequence
 
 from ..base import validate
 from ..base.errors import CourseError
-from ..base.paths import course_root, run_scratch
+from ..base.paths import learner_root, run_scratch
 
 HOST = "127.0.0.1"
 SOURCES = Path(__file__).resolve().parent / "deploy_src"
@@ -53,13 +53,13 @@ RESULT_MARK = "@@course-result@@"
 def cache_dir(*parts: str) -> Path:
     """``build/cache/09_saving_deploying/<parts>`` under the repository root (git-ignored), created.
 
-    >>> cache_dir("bin").relative_to(course_root()).as_posix()
-    'build/cache/09_saving_deploying/bin'
+    >>> cache_dir("bin").relative_to(learner_root()).as_posix()
+    'cache/09_saving_deploying/bin'
     """
     for part in parts:
         validate.text(part, "parts", "deploy.cache_dir")
-    path = course_root() / "build" / "cache" / "09_saving_deploying" / Path(*parts) if parts else \
-        course_root() / "build" / "cache" / "09_saving_deploying"
+    path = learner_root() / "cache" / "09_saving_deploying" / Path(*parts) if parts else \
+        learner_root() / "cache" / "09_saving_deploying"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

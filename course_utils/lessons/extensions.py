@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..base.errors import CourseError
-from ..base.paths import course_root
+from ..base.paths import learner_root
 
 #: The lesson's C++ sources: the shared maths (logcosh.h) and one wrapper per framework.
 SOURCE_DIR = Path(__file__).resolve().parent / "ext_src"
@@ -33,15 +33,15 @@ INSTALL_HINT = "Linux: sudo apt-get install g++; macOS: xcode-select --install"
 def cache_dir(*parts: str) -> Path:
     """``build/cache/<parts>`` under the course root, created if missing (git-ignored: ``build/``).
 
-    >>> cache_dir("tf_ops").relative_to(course_root()).as_posix()
-    'build/cache/tf_ops'
+    >>> cache_dir("tf_ops").relative_to(learner_root()).as_posix()
+    'cache/tf_ops'
 
     Used in: 10_custom_extensions.
     """
     for part in parts:
         if not isinstance(part, str) or not part or "/" in part or part in (".", ".."):
             raise CourseError(f"cache_dir(*parts): each part must be a plain folder name, found {part!r}.")
-    folder = course_root().joinpath("build", "cache", *parts)
+    folder = learner_root().joinpath("cache", *parts)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -272,6 +272,54 @@ def show_command(command: list[str], labels: dict[str, str]) -> str:
     for path in sorted(labels, key=len, reverse=True):  # the longest first: a folder inside another
         line = line.replace(path, labels[path])
     return re.sub(r"-[0-9a-f]{12}\.so\b", ".so", line)
+
+
+def ninja_commands(build_ninja: str | Path) -> list[str]:
+    """The commands a ``build.ninja`` file runs, with its variables filled in: one line per ``build``
+    statement, in the file's order. ``load_inline`` writes such a file into
+    ``TORCH_EXTENSIONS_DIR/<name>/``; this reads back the compiler calls it generated.
+
+    >>> import tempfile, os
+    >>> f = os.path.join(tempfile.mkdtemp(), "build.ninja")
+    >>> _ = open(f, "w").write("cxx = c++\\ncflags = -O2\\nrule compile\\n  command = $cxx $cflags -c $in -o $out\\n"
+    ...                        "build main.o: compile main.cpp\\n")
+    >>> ninja_commands(f)
+    ['c++ -O2 -c main.cpp -o main.o']
+
+    Used in: 10_custom_extensions (the PyTorch build command, as load_inline wrote it).
+    """
+    import re
+
+    path = Path(build_ninja)
+    if not path.is_file():
+        raise CourseError(f"ninja_commands(build_ninja): no file {str(path)!r}; build the extension first.")
+    variables: dict[str, str] = {}
+    rules: dict[str, str] = {}
+    builds: list[tuple[str, str, str]] = []
+    rule = None
+    for line in path.read_text().splitlines():
+        if line.startswith("  ") and rule is not None:
+            key, _, value = line.strip().partition(" = ")
+            if key == "command":
+                rules[rule] = value
+            continue
+        rule = None
+        if line.startswith("rule "):
+            rule = line.split()[1]
+        elif line.startswith("build "):
+            outputs, _, rest = line[len("build "):].partition(": ")
+            name, _, inputs = rest.partition(" ")
+            builds.append((outputs.strip(), name, inputs.strip()))
+        elif " = " in line:
+            key, _, value = line.partition(" = ")
+            variables[key.strip()] = value.strip()
+
+    def expand(command: str, out: str, inputs: str) -> str:
+        names = {**variables, "in": inputs, "out": out}
+        filled = re.sub(r"\$(\w+)", lambda m: names.get(m.group(1), ""), command)
+        return " ".join(filled.split())
+
+    return [expand(rules[name], out, inputs) for out, name, inputs in builds if name in rules]
 
 
 def put_ninja_on_path() -> bool:
