@@ -37,12 +37,17 @@ def randomize_and_port(model_pt, model_tf, direction, seed):
     return pt_utils.port_weights(model_tf, model_pt)
 
 
+def built_and_ported(builder, shape, direction, seed):
+    """The same model built by both frameworks' ``builder``, same parameter count, randomized on one side, ported."""
+    model_pt, model_tf = getattr(pt_utils, builder)(**shape), getattr(tf_utils, builder)(**shape)
+    assert pt_utils.count_params(model_pt) == tf_utils.count_params(model_tf)
+    return model_pt, model_tf, randomize_and_port(model_pt, model_tf, direction, seed=seed)
+
+
 @pytest.mark.parametrize("shape", MLP_SHAPES, ids=str)
 @pytest.mark.parametrize("direction", ["torch->keras", "keras->torch"])
 def test_mlp_port_both_ways(shape, direction):
-    model_pt, model_tf = pt_utils.build_mlp(**shape), tf_utils.build_mlp(**shape)
-    assert pt_utils.count_params(model_pt) == tf_utils.count_params(model_tf)
-    report = randomize_and_port(model_pt, model_tf, direction, seed=2)
+    model_pt, model_tf, report = built_and_ported("build_mlp", shape, direction, seed=2)
     assert len(report) == 2 and all("transposed" in line for line in report)
     X = rng.normal(size=(13, shape["in_features"])).astype(np.float32)
     assert max_diff(pt_utils.predict(model_pt, X), tf_utils.predict(model_tf, X)) <= TOL
@@ -51,9 +56,7 @@ def test_mlp_port_both_ways(shape, direction):
 @pytest.mark.parametrize("shape", CNN_SHAPES, ids=str)
 @pytest.mark.parametrize("direction", ["torch->keras", "keras->torch"])
 def test_cnn_port_both_ways(shape, direction):
-    model_pt, model_tf = pt_utils.build_cnn(**shape), tf_utils.build_cnn(**shape)
-    assert pt_utils.count_params(model_pt) == tf_utils.count_params(model_tf)
-    report = randomize_and_port(model_pt, model_tf, direction, seed=3)
+    model_pt, model_tf, report = built_and_ported("build_cnn", shape, direction, seed=3)
     assert "reordered" in report[1]
     X = images(11, shape["image_size"])
     out_pt = pt_utils.predict(model_pt, pt_utils.add_channel_axis(X))
