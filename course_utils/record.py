@@ -30,8 +30,8 @@ MAX_COMMENT = 280
 # Verdict status (check/core.py) -> the word the record keeps; "not checked" (a stale answer) and
 # "hint" are not verdicts on an answer and are not recorded.
 STATUS_WORD = {"correct": "correct", "wrong": "not quite", "not attempted": "not attempted"}
-FEEDBACK_INVITE = ('One minute, optional: to tell the authors how clear this lesson was, run '
-                   'cu.feedback("NN", clarity=1..5, comment="one sentence").')
+FEEDBACK_INVITE = ("One minute, optional: to record how clear this lesson was (kept in your own folder; on the hub, "
+                   'the instructor\'s board shows it), run cu.feedback("NN", clarity=1..5, comment="one sentence").')
 
 
 def record_dir() -> Path:

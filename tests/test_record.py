@@ -103,7 +103,8 @@ def test_stuck_unstuck_and_feedback(root, capsys):
 
 def test_the_card_as_shipped_prints_one_fixed_line_and_records_nothing(root, capsys):
     cu.feedback("07", clarity=None, comment="")
-    assert capsys.readouterr().out == ('One minute, optional: to tell the authors how clear this lesson was, '
+    assert capsys.readouterr().out == ("One minute, optional: to record how clear this lesson was (kept in your own folder; "
+                                       "on the hub, the instructor's board shows it), "
                                        'run cu.feedback("07", clarity=1..5, comment="one sentence").\n')
     assert not (root / "record" / "log.jsonl").exists()
 
