@@ -177,10 +177,23 @@ w_leaf = (torch.randn(3) * 0.01).requires_grad_()
 (w**2 + w_leaf**2).sum().backward()
 print("retain_grad(): w.grad is None:", w.grad is None, "| a real leaf:", w_leaf.is_leaf, "w_leaf.grad is None:", w_leaf.grad is None)
 
+# %%
+# The error above needs a graph in which NOTHING requires grad. Inside a model the weights do, so an
+# unmarked input (the image of a saliency map, an adversarial example) gets a silent None, with no
+# warning: it is a leaf, so torch has nothing to warn about. Mark it before the forward pass.
+x_input = torch.ones(3)                                    # forgot requires_grad
+weight = torch.ones(3, requires_grad=True)                 # a model's weight
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    (x_input * weight).sum().backward()                    # no error: weight needs a gradient
+print("unmarked input inside a model: x.grad =", x_input.grad, "| warnings:", len(caught),
+      "| weight.grad:", weight.grad.tolist())
+assert x_input.grad is None and not caught
+
 # %% [markdown]
 # ### TensorFlow
 #
-# A constant is not watched. There is no error: the gradient is silently `None`. The fix follows, and
+# A constant is not watched. There is no error: the gradient is silently `None`. The fix is in the same cell, and
 # then TensorFlow's other documented causes of a `None` (the
 # [autodiff guide](https://www.tensorflow.org/guide/autodiff#cases_where_gradient_returns_none)).
 
@@ -188,15 +201,14 @@ print("retain_grad(): w.grad is None:", w.grad is None, "| a real leaf:", w_leaf
 c_tf = tf.constant(x_np)
 with tf.GradientTape() as tape:
     out_tf = tf.reduce_sum(c_tf**2)
-print(tape.gradient(out_tf, c_tf))
+print("a constant, not watched:", tape.gradient(out_tf, c_tf))
 
-# %%
 # The fix: tape.watch(c) inside the tape (or make it a tf.Variable).
 with tf.GradientTape() as tape:
     tape.watch(c_tf)
     out_tf = tf.reduce_sum(c_tf**2)
 grad_c_tf = tape.gradient(out_tf, c_tf)
-grad_c_tf.numpy()
+print("after tape.watch(c):", grad_c_tf.numpy())
 
 # %%
 # Other silent Nones: a detour through NumPy (the tape cannot see it), an integer variable, a variable
@@ -216,7 +228,7 @@ print("unconnected_gradients=ZERO:", zeros_tf.numpy())
 # %% [markdown]
 # | a gradient that is not there | PyTorch | TensorFlow |
 # |---|---|---|
-# | input not marked | `RuntimeError` at `backward()` | `None`, no message |
+# | input not marked | `RuntimeError` at `backward()` only when nothing in the graph requires grad; beside a model's weights: `None`, no warning | `None`, no message |
 # | the fix | `requires_grad=True` / `requires_grad_()` | `tape.watch(c)` or a `tf.Variable` |
 # | other silent `None`s | `.grad` of a non-leaf (a `UserWarning`); fix: `retain_grad()` or a real leaf | a NumPy detour, an int or a `trainable=False` variable, a rebound variable (below) |
 # | zeros instead of `None` | — | `tape.gradient(..., unconnected_gradients=tf.UnconnectedGradients.ZERO)` |
@@ -301,6 +313,16 @@ for epoch in range(num_epochs):
 print("still a leaf:", w_hand_pt.is_leaf, "| requires_grad:", w_hand_pt.requires_grad)
 cu.compare("by hand = SGD", w_hand_pt, w_pt)
 
+# torch's most common autograd error is another in-place one: a value saved for backward() changed
+# after the forward pass. TensorFlow has no counterpart (its tensors cannot change). Fix: h = h * 2.
+w_saved = torch.tensor(w_np, requires_grad=True)
+h = torch.sigmoid(X_pt @ w_saved)      # sigmoid saves its output h: its gradient is h * (1 - h)
+h *= 2                                 # in place: h is now at version 1
+try:
+    h.sum().backward()
+except RuntimeError as err:
+    print("in place on a saved tensor: RuntimeError:", str(err).split(": [")[0])
+
 
 # %% [markdown]
 # ### TensorFlow
@@ -369,8 +391,10 @@ cu.compare("w, by hand", w_hand_pt, w_hand_tf)
 # `loss = mean((X @ w - y)**2)` at `w` (a NumPy array, shape `(3,)`), where `batches` is a list of
 # `(X_b, y_b)` NumPy pairs (`X_b` of shape `(n_b, 3)`), by processing one micro-batch at a time and
 # accumulating, in either framework. Return the gradient as a tensor, and set `answer = accumulate`
-# (the function). The check calls it on data and splits you have not seen. Think about what share of
-# the full mean one micro-batch's mean is, when the sizes differ.
+# (the function). The check calls it on data and splits you have not seen, through a loader that
+# reuses its buffers as real ones do: fetching a micro-batch overwrites the one before, so joining
+# them into one full batch is noticed. Think about what share of the full mean one micro-batch's
+# mean is, when the sizes differ.
 
 # %% tags=["solution"]
 def accumulate(batches, w):
@@ -756,7 +780,8 @@ cu.compare("safe norm", safe_pt, safe_tf)
 #   `tf.Variable`s, or tensors passed to `tape.watch`, in TensorFlow. Both can hand you a silent
 #   `None`: torch for the `.grad` of a non-leaf (only a warning; `retain_grad()`), TensorFlow for an
 #   unwatched input, a NumPy detour, an int or non-trainable variable, a rebound variable
-#   (`unconnected_gradients=ZERO` gives zeros). Only torch's unmarked input raises.
+#   (`unconnected_gradients=ZERO` gives zeros). An unmarked input is `None` in both as soon as a model's
+#   weights are in the graph; torch raises only when nothing in the graph requires grad.
 # - **Reset, accumulate, update, reuse:** PyTorch adds into `.grad`, so call `optimizer.zero_grad()`
 #   every step (and accumulate micro-batches, weighted by their sizes, for free); TensorFlow returns
 #   fresh gradients and you add them yourself. By hand: `with torch.no_grad(): w -= lr * w.grad` vs

@@ -56,7 +56,7 @@ cu.setup(seed=0, gpu=True)  # this lesson is about devices: let TensorFlow see a
 # ### PyTorch
 #
 # Two thread pools: intra-op (inside one operation, e.g. a matrix product) and inter-op (between
-# independent operations). We pin both, so the numbers below are the same on every machine. A
+# independent operations). We pin both, so the sums below run in the same order on every core count. A
 # second call to `set_num_interop_threads` is refused with a `RuntimeError`, caught here to read
 # its message in one line.
 
@@ -361,8 +361,17 @@ with tf.device("/CPU:0"):
     big_cpu0 = tf.zeros((16 * 2**20,))                          # 64 MiB of float32
 with tf.device("/CPU:1"):
     big_cpu1 = tf.identity(big_cpu0)                            # moved to /CPU:1
-print(f"moved to {tf_utils.device_of(big_cpu1)}; same memory as on /CPU:0: "
-      f"{big_cpu1.numpy().ctypes.data == big_cpu0.numpy().ctypes.data}")
+# np.asarray gives a view of a CPU tensor's buffer (.numpy() would give a copy, freed at once, whose
+# address the allocator reuses: such a test prints True for any two tensors). The views are held,
+# and a different tensor is the control that must print False.
+view_cpu0, view_cpu1 = np.asarray(big_cpu0), np.asarray(big_cpu1)
+view_other = np.asarray(tf.ones_like(big_cpu0))               # another 64 MiB tensor on /CPU:0
+same_moved = view_cpu1.ctypes.data == view_cpu0.ctypes.data
+same_other = view_other.ctypes.data == view_cpu0.ctypes.data
+print(f"moved to {tf_utils.device_of(big_cpu1)}; same memory as on /CPU:0: {same_moved} "
+      f"| control, a different tensor: {same_other}")
+assert same_moved and not same_other
+del view_cpu0, view_cpu1, view_other
 tf.config.experimental.set_device_policy("explicit")
 try:
     model_tf(X_cpu1)                                          # weights on /CPU:0, batch on /CPU:1
@@ -417,8 +426,8 @@ print(f"{'output':<8} {y_pt.device}")
 #
 # `tf.debugging.set_log_device_placement(True)` logs the device of every operation, with three
 # catches: it works only if called before the first operation (later it is silently ignored), it
-# cannot be switched off, and its lines are printed by TensorFlow's C++ runtime, which a notebook
-# does not show. So we run it in two fresh Python processes and read what they print: once
+# cannot be switched off, and its lines are printed by TensorFlow's C++ runtime to the process's
+# own stderr, which a notebook shows only if its kernel forwards that stream (this course's does not). So we run it in two fresh Python processes and read what they print: once
 # before the first operation, once after. `MatMul: (MatMul): .../device:CPU:0` is the line to look
 # for: the operation and where it ran. In everyday work `y.device` on the result tells the same,
 # at any time.
@@ -544,8 +553,9 @@ else:
 # (`torch.cuda.synchronize()`, `tf_utils.synchronize()`; lesson 12's `bench` does it). **Pinned
 # memory**: a host→GPU copy from page-locked memory (`tensor.pin_memory()`, `DataLoader(pin_memory=True)`)
 # can run in the background with `.to("cuda", non_blocking=True)`. **The allocator's settings**:
-# `PYTORCH_CUDA_ALLOC_CONF` (e.g. `expandable_segments:True` against fragmentation, or
-# `backend:cudaMallocAsync`), read when CUDA starts. **Which GPUs a process sees**: the
+# `PYTORCH_ALLOC_CONF` (the device-generic name torch 2.13 documents; `PYTORCH_CUDA_ALLOC_CONF` is
+# its older alias, still read, and the one most scripts set), e.g. `expandable_segments:True`
+# against fragmentation, or `backend:cudaMallocAsync`, read when CUDA starts. **Which GPUs a process sees**: the
 # environment variable `CUDA_VISIBLE_DEVICES` (both frameworks, set before they start), or TensorFlow's
 # `tf.config.set_visible_devices` before its first operation (what `cu.setup` does in the other
 # lessons, so that TensorFlow computes on the CPU like PyTorch). The GPU-only cells measure them.
@@ -649,7 +659,7 @@ print(f"replicas: {strategy.num_replicas_in_sync}; {type(v).__name__} copies on 
 # ### Exercise 6.3 ★★☆ (~5 min)
 #
 # Split a computation over the two logical CPUs by hand. Compute rows 0-1 of `X @ W` on `/CPU:0`
-# and rows 2-3 on `/CPU:1` (TensorFlow copies the inputs for you), and assign the list of the two
+# and rows 2-3 on `/CPU:1` (make each half's inputs and multiply them under its own `tf.device`), and assign the list of the two
 # result tensors, `[part_0, part_1]`, to `answer`.
 
 # %% tags=["solution"]
@@ -737,8 +747,8 @@ cu.compare("losses", np.array([loss_pt, loss_after_pt], np.float32), np.array([l
 #   memory), between host and GPU with a copy on every call (the GPU-only timing cell). Its
 #   explicit device policy makes it refuse instead, as PyTorch does.
 # - **CUDA basics:** GPU work is queued asynchronously (synchronise before reading a clock); pinned
-#   memory lets `.to("cuda", non_blocking=True)` copy in the background; `PYTORCH_CUDA_ALLOC_CONF`
-#   tunes PyTorch's allocator; `CUDA_VISIBLE_DEVICES` and `tf.config.set_visible_devices` choose the
+#   memory lets `.to("cuda", non_blocking=True)` copy in the background; `PYTORCH_ALLOC_CONF` (alias
+#   `PYTORCH_CUDA_ALLOC_CONF`) tunes PyTorch's allocator; `CUDA_VISIBLE_DEVICES` and `tf.config.set_visible_devices` choose the
 #   GPUs a process sees.
 # - **Configure first:** TensorFlow's threads, logical devices and GPU memory options only before
 #   its first operation (then `RuntimeError`), the placement log likewise (then silently ignored);
@@ -760,7 +770,7 @@ cu.compare("losses", np.array([loss_pt, loss_after_pt], np.float32), np.array([l
 # | which GPUs a process sees | `CUDA_VISIBLE_DEVICES` | `CUDA_VISIBLE_DEVICES` or `tf.config.set_visible_devices` | set before the framework starts / before the first op |
 # | impossible request | error | soft placement: another device, silently | `set_soft_device_placement(False)` to see it |
 # | placement log | print `.device` | `set_log_device_placement(True)` | before the first op only; C++ output, not in notebooks |
-# | GPU memory | caching allocator, `memory_reserved`, `empty_cache`; `PYTORCH_CUDA_ALLOC_CONF` | grabs nearly all; `set_memory_growth`, `TF_FORCE_GPU_ALLOW_GROWTH`, `memory_limit` | TF settings before the first op |
+# | GPU memory | caching allocator, `memory_reserved`, `empty_cache`; `PYTORCH_ALLOC_CONF` (alias `PYTORCH_CUDA_ALLOC_CONF`) | grabs nearly all; `set_memory_growth`, `TF_FORCE_GPU_ALLOW_GROWTH`, `memory_limit` | TF settings before the first op |
 # | threads | `set_num_threads` any time; interop once | `tf.config.threading.*` before the first op | `RuntimeError` when late |
 # | several CPU devices | no (use processes) | `set_logical_device_configuration` | before the first op |
 #

@@ -116,4 +116,5 @@ def split_over_logical_cpus(answer: Any) -> str:
     if devices != ["/CPU:0", "/CPU:1"]:
         raise Wrong(f"the values are right but the parts ran on {devices[0]} and {devices[1]}, not /CPU:0 and /CPU:1. "
                     "Hint: one tf.device block per part.")
-    return "Each half ran on its own logical device; logical CPUs share host memory, so no input was copied."
+    return ("Each half was multiplied on its own logical device; logical CPUs share host memory, so "
+            "nothing had to be copied between them.")
