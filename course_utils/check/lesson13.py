@@ -41,6 +41,44 @@ def _bn_kind(answer: Any) -> str:
     raise Wrong(f"your answer is {describe(answer)}; expected a BatchNorm layer: {layer}.")
 
 
+# What each framework's layer must be set to, and what to say when it is not (one rule for both directions).
+_BN_RULES = {
+    "keras": dict(copied=TORCH_BN["momentum"], default=KERAS_BN["momentum"], want=1 - TORCH_BN["momentum"],
+                  eps_default=KERAS_BN["epsilon"], want_eps=TORCH_BN["eps"], eps_name="epsilon",
+                  copied_says="momentum=0.1 copies torch's number, but the two weigh opposite terms: torch's weighs "
+                              "the new batch, Keras' the old value.",
+                  default_says="momentum is still Keras' default 0.99: the running statistics would move 10× slower "
+                               "than torch's.",
+                  hint="Keras keeps momentum × the old value.",
+                  eps_default_says="epsilon is still Keras' default 1e-3; torch's BatchNorm adds 1e-5 to the variance.",
+                  eps_needed="torch's BatchNorm adds 1e-05 to the variance.",
+                  right="Keras momentum = 1 − torch momentum; epsilon 1e-5, torch's."),
+    "torch": dict(copied=KERAS_BN["momentum"], default=TORCH_BN["momentum"], want=1 - KERAS_BN["momentum"],
+                  eps_default=TORCH_BN["eps"], want_eps=KERAS_BN["epsilon"], eps_name="eps",
+                  copied_says="momentum=0.99 copies Keras' number, but torch's momentum weighs the new batch: this "
+                              "layer would forget its history at each step.",
+                  default_says="momentum is still torch's default 0.1; Keras' default keeps 0.99 of the old value.",
+                  hint="torch's momentum weighs the new batch.",
+                  eps_default_says="eps is still torch's default 1e-5; Keras' BatchNormalization adds 1e-3 to the variance.",
+                  eps_needed="Keras' BatchNormalization adds 0.001 to the variance.",
+                  right="torch momentum = 1 − Keras momentum; eps 1e-3, Keras'."),
+}
+
+
+def _judge_bn(momentum: float, eps: float, rule: dict[str, Any]) -> str:
+    if np.isclose(momentum, rule["copied"]):
+        raise Wrong(rule["copied_says"])
+    if np.isclose(momentum, rule["default"]):
+        raise Wrong(rule["default_says"])
+    if not np.isclose(momentum, rule["want"]):
+        raise Wrong(f"momentum={momentum:g} matches neither convention. Hint: {rule['hint']}")
+    if np.isclose(eps, rule["eps_default"]):
+        raise Wrong(rule["eps_default_says"])
+    if not np.isclose(eps, rule["want_eps"], rtol=1e-3, atol=0):
+        raise Wrong(f"{rule['eps_name']}={eps:g}; {rule['eps_needed']}")
+    return rule["right"]
+
+
 @exercise("13.1", solution={"tensorflow": "answer = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)",
                             "torch": "answer = nn.BatchNorm1d(4, momentum=0.01, eps=1e-3)"})
 def batchnorm_match(answer: Any) -> str:
@@ -48,36 +86,10 @@ def batchnorm_match(answer: Any) -> str:
     conventions (momentum 0.9, epsilon 1e-5) or a torch layer with Keras' (momentum 0.01, eps 1e-3)."""
     kind = _bn_kind(answer)
     if kind == "keras":
-        momentum, eps = float(answer.momentum), float(answer.epsilon)
-        if np.isclose(momentum, TORCH_BN["momentum"]):
-            raise Wrong("momentum=0.1 copies torch's number, but the two weigh opposite terms: torch's weighs the "
-                        "new batch, Keras' the old value.")
-        if np.isclose(momentum, KERAS_BN["momentum"]):
-            raise Wrong("momentum is still Keras' default 0.99: the running statistics would move 10× slower than "
-                        "torch's.")
-        if not np.isclose(momentum, 1 - TORCH_BN["momentum"]):
-            raise Wrong(f"momentum={momentum:g} matches neither convention. Hint: Keras keeps momentum × the old value.")
-        if np.isclose(eps, KERAS_BN["epsilon"]):
-            raise Wrong("epsilon is still Keras' default 1e-3; torch's BatchNorm adds 1e-5 to the variance.")
-        if not np.isclose(eps, TORCH_BN["eps"], rtol=1e-3, atol=0):
-            raise Wrong(f"epsilon={eps:g}; torch's BatchNorm adds {TORCH_BN['eps']:g} to the variance.")
-        return "Keras momentum = 1 − torch momentum; epsilon 1e-5, torch's."
-    momentum, eps = answer.momentum, float(answer.eps)
-    if momentum is None:
+        return _judge_bn(float(answer.momentum), float(answer.epsilon), _BN_RULES["keras"])
+    if answer.momentum is None:
         raise Wrong("momentum=None makes torch keep a cumulative average, not Keras' moving one.")
-    momentum = float(momentum)
-    if np.isclose(momentum, KERAS_BN["momentum"]):
-        raise Wrong("momentum=0.99 copies Keras' number, but torch's momentum weighs the new batch: this layer "
-                    "would forget its history at each step.")
-    if np.isclose(momentum, TORCH_BN["momentum"]):
-        raise Wrong("momentum is still torch's default 0.1; Keras' default keeps 0.99 of the old value.")
-    if not np.isclose(momentum, 1 - KERAS_BN["momentum"]):
-        raise Wrong(f"momentum={momentum:g} matches neither convention. Hint: torch's momentum weighs the new batch.")
-    if np.isclose(eps, TORCH_BN["eps"]):
-        raise Wrong("eps is still torch's default 1e-5; Keras' BatchNormalization adds 1e-3 to the variance.")
-    if not np.isclose(eps, KERAS_BN["epsilon"], rtol=1e-3, atol=0):
-        raise Wrong(f"eps={eps:g}; Keras' BatchNormalization adds {KERAS_BN['epsilon']:g} to the variance.")
-    return "torch momentum = 1 − Keras momentum; eps 1e-3, Keras'."
+    return _judge_bn(float(answer.momentum), float(answer.eps), _BN_RULES["torch"])
 
 
 # --- 13.2 -------------------------------------------------------------------------------------------------

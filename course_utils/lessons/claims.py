@@ -214,7 +214,7 @@ def check(lesson13: str | Path | None = None, claims: tuple[tuple[str, str], ...
     """Every claim against lesson 13's table (``TABLE_HEADING``) and the lessons it cites, as they are now.
 
     A problem is: no row in lesson 13; a verdict that is none of ``VERDICTS``; a cited section that is not a
-    heading of that lesson; for a claim assigned to one lesson, a verdict other than that lesson's own.
+    heading of that lesson; a verdict other than the own verdict of any lesson the claim is assigned to.
     """
     path = Path(lesson13) if lesson13 is not None else notebook(THIS_LESSON)
     rows = claims_table(path, TABLE_HEADING)
@@ -246,16 +246,116 @@ def check(lesson13: str | Path | None = None, claims: tuple[tuple[str, str], ...
                     missing.append(f"{lesson} §{section}")
             if missing:
                 problems.append("cites sections that are not headings there: " + "; ".join(missing))
-            single = [v for v in own.values()]
-            if len(lessons_of(lessons)) == 1 and single and single[0] is not None and single[0] != row.verdict:
-                problems.append(f"lesson {next(iter(own))} now says {single[0]!r}, lesson 13 says {row.verdict!r}")
+            for lesson, verdict in own.items():        # every assigned lesson but 13 must say the same
+                if verdict is not None and verdict != row.verdict:
+                    problems.append(f"lesson {lesson} now says {verdict!r}, lesson 13 says {row.verdict!r}")
         results.append(Checked(number, claim, row.verdict if row else None, own, tuple(missing), tuple(problems)))
     return results
 
 
-def check_table(heading: str, lesson13: str | Path | None = None) -> list[str]:
+# "Which framework when": each row's finding tied to what a lesson printed or concluded. Per row (keyed by the
+# start of its first cell): (words the row must contain, lesson, what that lesson shows). What the lesson shows
+# is searched in its stored outputs of compared cells (not ``nbval-ignore-output``: those differ per machine)
+# and in its "Claims settled" table, whitespace collapsed. A row that drifts from its evidence, or evidence
+# that a lesson stops printing, is a problem of ``check_table``.
+GUIDE_EVIDENCE: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "Python control flow": (("take pdb", "05", "(Pdb) p h.shape"),
+                            ("both run eagerly", "04", "tf.executing_eagerly(): True")),
+    "a graph, for speed or export": (("`torch.export`", "04", "export vs eager allclose=True"),
+                                     ("`tf.function`", "04", "traces: 1")),
+    "the model loaded without its code": (("AOTInductor", "09", "aoti: output shape (359, 10), Python in this process: no"),
+                                          ("in processes without the class", "09", "'loaded': ['cnn_savedmodel']")),
+    "a phone": (("int8 within 0.01", "09", "LiteRT (from Keras) int8 within 0.01"),
+                ("int8 within 0.01", "09", "ONNX Runtime (from torch) int8 within 0.01")),
+    "a model swapped in a running service": (("0 errors", "09", "0 errors | versions served: ['1', '2']"),),
+    "arbitrary Python per sample": (("take turns holding the GIL", "07", "no: tf.py_function holds the GIL"),),
+    "caching, interleaving and prefetching": (("`DataLoader`'s workers read ahead", "07",
+                                               "torch, num_workers=1 read ahead while the loop stepped: yes"),
+                                              ("`tf.data`", "07", "prefetch(1), rewrites off read ahead while the loop stepped: yes")),
+    "TensorBoard": (("event files", "08", "pytorch event file allclose=True"),
+                    ("event files", "08", "tensorflow event file allclose=True")),
+    "a custom C++ op": (("34 vs 59", "10", "C++ CPU file, total 34 59"),),
+    "Keras `fit` on several machines": (("fails with Keras 3", "11", "Keras fit: ValueError"),),
+    "data parallelism on one machine": (("same weights", "11", "mirrored fit ~ one process: fc1.weight allclose=True"),
+                                        ("not settled", "11", "**not settled here**")),
+    "speed on a small model on a CPU": (("not as a rule", "12", "*Faster:* not as a rule"),
+                                        ("same numbers", "12", "all 13 results equal eager: True")),
+    "a small process footprint": (("lower with torch's CPU build and higher with its CUDA build", "12",
+                                   "peaked lower than the TensorFlow one with torch's CPU build and higher with PyPI's CUDA build"),),
+    "control of GPU memory": (("before the first op", "06", "--- set before the first operation"),
+                              ("not run", "06", "[no GPU] Measuring TensorFlow's share of GPU memory needs a GPU")),
+    "Keras code inside a PyTorch stack": (("`train_on_batch`", "13", "Keras step on torch ~ on TF: conv kernel allclose=True"),),
+    "recurrent and attention models": (("traced once for 3 lengths", "14", "{'Keras GRU': '1 trace', 'tf.range loop': '1 trace'}"),
+                                       ("one graph per length", "14", "'Python loop': '3 graphs for 3 lengths'"),
+                                       ("LayerNorm eps 1e-5 vs 1e-3", "14", "LayerNorm, Keras default eps allclose=False")),
+    "to move a model across": (("compare outputs every time", "03", "cnn logits allclose=False max|diff| = 0.61"),),
+}
+
+
+def _squash(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def shown(path: str | Path) -> str:
+    """What a lesson shows as the same on every machine: the text outputs of its compared code cells (cells
+    tagged ``nbval-ignore-output`` left out) and its "Claims settled" table, whitespace collapsed."""
+    parts = []
+    for cell in _cells(Path(path)):
+        if cell.cell_type != "code" or "nbval-ignore-output" in cell.get("metadata", {}).get("tags", []):
+            continue
+        for out in cell.get("outputs", []):
+            parts.append(str(out.get("text", "")) + "\n" + str(out.get("data", {}).get("text/plain", "")))
+    parts += [" | ".join((r.claim,) + r.cells) for r in claims_table(path)]
+    return _squash("\n".join(parts))
+
+
+def printed(lesson: str, words: str, compared: bool = True) -> str:
+    """The first line lesson ``lesson`` printed (its stored outputs) that contains ``words``: a result cited
+    from a lesson whose computation takes too long to re-run here. ``compared=False`` also searches the
+    per-machine cells (``nbval-ignore-output``). Raises ``CourseError`` when no line has them.
+
+    Used in: 13_claims_checked (claims 12 and 15).
+    """
+    for cell in _cells(notebook(lesson)):
+        if cell.cell_type != "code" or (compared and "nbval-ignore-output" in cell.get("metadata", {}).get("tags", [])):
+            continue
+        for out in cell.get("outputs", []):
+            for line in (str(out.get("text", "")) + "\n" + str(out.get("data", {}).get("text/plain", ""))).splitlines():
+                if _squash(words) in _squash(line):
+                    return _squash(line)
+    raise CourseError(f"claims.printed: lesson {lesson} printed no line with {words!r} (re-run that lesson?).")
+
+
+def evidence_problems(rows: list[Row], evidence: dict[str, tuple[tuple[str, str, str], ...]],
+                      path: Path) -> list[str]:
+    """For each row, each ``(words, lesson, shows)`` of its entry in ``evidence``: the row holds ``words`` and
+    lesson ``lesson`` shows ``shows`` (``shown``). A row without an entry, or an entry without a row, is a problem."""
+    problems, cache = [], {}
+    for row in rows:
+        keys = [k for k in evidence if row.claim.startswith(k)]
+        if not keys:
+            problems.append(f"row {row.claim!r}: no entry in claims.GUIDE_EVIDENCE ties it to what a lesson printed")
+            continue
+        text = _squash(" | ".join(row.cells))
+        for words, lesson, what in evidence[keys[0]]:
+            if lesson not in cache:
+                cache[lesson] = shown(path if lesson == THIS_LESSON else notebook(lesson))
+            if _squash(words) not in text:
+                problems.append(f"row {row.claim!r}: no longer says {words!r}, which lesson {lesson} backs")
+            elif _squash(what) not in cache[lesson]:
+                problems.append(f"row {row.claim!r}: lesson {lesson} no longer shows {what!r}")
+    for key in evidence:
+        if not any(row.claim.startswith(key) for row in rows):
+            problems.append(f"claims.GUIDE_EVIDENCE has {key!r}, which is no row of the table")
+    return problems
+
+
+def check_table(heading: str, lesson13: str | Path | None = None,
+                evidence: dict[str, tuple[tuple[str, str, str], ...]] | None = None) -> list[str]:
     """Lesson 13's table under ``## <heading>``: every row must cite at least one ``NN §Section`` that is a
-    heading of lesson NN now. Prints one line (rows, problems) and returns the problems, one per bad row.
+    heading of lesson NN now; with ``evidence`` (``GUIDE_EVIDENCE``), every row's finding must also be tied to
+    what the lesson it rests on printed or concluded (``evidence_problems``). Prints one line (rows, citations,
+    results tied, problems) and the problems; returns the problems.
 
     Used in: 13_claims_checked (its "Which framework when" table).
     """
@@ -279,7 +379,11 @@ def check_table(heading: str, lesson13: str | Path | None = None) -> list[str]:
             problems.append(f"row {row.claim!r}: cites no section ('NN §Section heading')")
         elif missing:
             problems.append(f"row {row.claim!r}: cites sections that are not headings there: " + "; ".join(missing))
-    print(f"{len(rows)} rows, {sum(len(cited_sections(' ; '.join(r.cells))) for r in rows)} citations | "
+    tied = ""
+    if evidence is not None:
+        problems += evidence_problems(rows, evidence, path)
+        tied = f", {sum(len(v) for k, v in evidence.items() if any(r.claim.startswith(k) for r in rows))} printed results tied"
+    print(f"{len(rows)} rows, {sum(len(cited_sections(' ; '.join(r.cells))) for r in rows)} citations{tied} | "
           f"problems: {len(problems)}")
     for problem in problems:
         print(problem)
