@@ -830,3 +830,11 @@ for w, a, b in zip(gru_tf.weights, stepped_pt, bridge["weights"]):
 #   [masking and padding](https://keras.io/guides/understanding_masking_and_padding/); Keras' own torch-backend
 #   mapping in `keras/src/backend/torch/rnn.py` (`prepare_lstm_params`, `prepare_gru_params`).
 # - The helpers: `course_utils/lessons/porting.py` (the layout table and converters), `tests/test_porting_sequences.py`.
+
+# %% [markdown]
+# ## One minute, optional: how was this lesson?
+#
+# If you like, replace `clarity=None` below with how clear this lesson was (1 = lost, 5 = clear), add one sentence as `comment`, and run the cell. Only those two things are kept, in your own folder (`build/record/` on a laptop, your folder on the hub), next to your checks' verdicts that the instructor's board reads; `cu.progress()` shows your record and `cu.progress(recording=False)` turns recording off.
+
+# %%
+cu.feedback("14", clarity=None, comment="")
