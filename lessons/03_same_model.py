@@ -17,7 +17,7 @@
 #
 # One import cell, then `cu.setup`. `pt_utils`/`tf_utils` are the course's mirrored helpers: what
 # this lesson teaches by hand ends up there (`port_weights`, `train_epoch`, `evaluate`) for later lessons.
-# `cu.setup` also fixes both frameworks' thread count (2), so every laptop prints the same digits.
+# `cu.setup` also fixes both frameworks' thread count (2), so the sums run in the same order on every core count.
 
 # %%
 import matplotlib.pyplot as plt
@@ -28,7 +28,6 @@ import torch
 from torch import nn
 import tensorflow as tf
 import keras
-from tqdm.auto import tqdm
 
 import course_utils as cu
 from course_utils import pt_utils, tf_utils
@@ -396,7 +395,26 @@ def loss_and_grads_tf(model, X, y):
 
 
 loss, grads = loss_and_grads_tf(mlp_tf, X_batch, y_batch)
-f"loss {float(loss):.4f}", [tuple(g.shape) for g in grads]
+print(f"loss {float(loss):.4f}", [tuple(g.shape) for g in grads])
+
+# The argument order, run: these classification losses refuse the swap (their two arguments have
+# different shapes), but a loss whose arguments have the same shape (BCE here, MSE too) computes
+# a wrong number without a word, in both frameworks.
+logits_tf = mlp_tf(X_batch)
+for name, swapped in [("torch CE(y, y_hat)", lambda: loss_fn_pt(torch.from_numpy(y_batch), torch.from_numpy(logits_tf.numpy()))),
+                      ("keras CE(y_pred, y_true)", lambda: loss_fn_tf(logits_tf, y_batch))]:
+    try:
+        print(f"{name}: no error, {float(swapped()):.4f}")
+    except (RuntimeError, NotImplementedError, ValueError) as err:
+        print(f"{name}: {type(err).__name__}")
+p, t = np.float32([0.9, 0.2, 0.6]), np.float32([1.0, 0.0, 0.0])      # predicted probabilities, labels
+bce = {"torch BCELoss(p, t)": nn.BCELoss()(torch.from_numpy(p), torch.from_numpy(t)).item(),
+       "keras BCE(t, p)": float(keras.losses.BinaryCrossentropy()(t, p)),
+       "torch BCELoss(t, p), swapped": nn.BCELoss()(torch.from_numpy(t), torch.from_numpy(p)).item(),
+       "keras BCE(p, t), swapped": float(keras.losses.BinaryCrossentropy()(p, t))}
+print(" | ".join(f"{name} {value:.2f}" for name, value in bce.items()))
+values = list(bce.values())
+assert abs(values[0] - values[1]) < 1e-4 and min(abs(v - values[0]) for v in values[2:]) > 1
 
 # %% [markdown]
 # A gradient has the shape and layout of its weight, so torch's gradients port to Keras' layout
@@ -528,14 +546,15 @@ print(f"{len(batches)} steps, the first batch starts with samples {batches[0][:4
 # ### PyTorch: the loop
 #
 # `model.train()` switches layers such as dropout and BatchNorm to their training behaviour (our
-# models have none, but the habit matters); `tqdm` draws a progress bar.
+# models have none, but the habit matters). Each run prints one line when it ends (a `tqdm(batches)`
+# progress bar is the interactive habit; in a saved notebook it stays frozen at 0 %).
 
 # %%
-def train_pt(model, X, y, desc):
+def train_pt(model, X, y):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     model.train()
     losses = []
-    for idx in tqdm(batches, desc=desc):
+    for idx in batches:
         X_b, y_b = torch.from_numpy(X[idx]), torch.from_numpy(y[idx])
         optimizer.zero_grad()
         loss = loss_fn_pt(model(X_b), y_b)
@@ -552,7 +571,7 @@ def train_pt(model, X, y, desc):
 # mode switch on the model: each call says `training=True` or `training=False`.
 
 # %%
-def train_tf(model, X, y, desc):
+def train_tf(model, X, y):
     optimizer = keras.optimizers.SGD(learning_rate=lr, momentum=momentum)
 
     @tf.function(reduce_retracing=True)
@@ -563,7 +582,7 @@ def train_tf(model, X, y, desc):
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         return loss
 
-    return [float(train_step(X[idx], y[idx])) for idx in tqdm(batches, desc=desc)]
+    return [float(train_step(X[idx], y[idx])) for idx in batches]
 
 # %% [markdown]
 # ### Keras `fit`: the same run in one call per epoch
@@ -603,10 +622,13 @@ for kind, make_pt, make_tf, X_pt, X_tf in [("MLP", MLP, make_mlp_tf, X_train, X_
     model_pt, model_loop, model_fit = make_pt(), make_tf(), make_tf()
     tf_utils.port_weights(model_pt, model_loop)
     tf_utils.port_weights(model_pt, model_fit)
-    runs[kind, "PyTorch loop"] = train_pt(model_pt, X_pt, y_train, desc=f"PyTorch {kind}")
-    runs[kind, "TF loop"] = train_tf(model_loop, X_tf, y_train, desc=f"TensorFlow {kind}")
+    runs[kind, "PyTorch loop"] = train_pt(model_pt, X_pt, y_train)
+    runs[kind, "TF loop"] = train_tf(model_loop, X_tf, y_train)
     runs[kind, "Keras fit"] = train_fit(model_fit, X_tf, y_train)
     models[kind] = model_pt, model_loop, model_fit
+    for run in ("PyTorch loop", "TF loop", "Keras fit"):
+        losses = runs[kind, run]
+        print(f"{kind} {run:<12} {len(losses)} steps, loss {losses[0]:.2f} → {losses[-1]:.2f}")
 
 # %% [markdown]
 # Per batch, the three runs of each model stay together through all 90 steps (the Keras `fit`
@@ -633,8 +655,7 @@ plt.show()
 # *Figure:* the training loss (log scale) at each step for the MLP (left) and the CNN (right), one
 # line per run (PyTorch loop, TF loop, Keras `fit`); the three lines lie on top of each other, which
 # is what the same losses from the same weights and batches look like.
-
-# %% [markdown]
+#
 # ### PyTorch: evaluate
 #
 # Accuracy on the held-out 359 images: the share whose largest logit is at the label. The evaluation
@@ -683,8 +704,8 @@ for kind, X_pt_test, X_tf_test in [("MLP", X_test, X_test), ("CNN", images_test_
 
 # %%
 own_pt, own_tf = MLP(), make_mlp_tf()
-losses_pt = train_pt(own_pt, X_train, y_train, desc="PyTorch, own init")
-losses_tf = train_tf(own_tf, X_train, y_train, desc="TensorFlow, own init")
+losses_pt = train_pt(own_pt, X_train, y_train)
+losses_tf = train_tf(own_tf, X_train, y_train)
 print(f"first-batch loss: torch {losses_pt[0]:.2f} | keras {losses_tf[0]:.2f}")
 print(f"test accuracy: torch {evaluate_pt(own_pt, X_test, y_test):.4f} | keras {evaluate_tf(own_tf, X_test, y_test):.4f}")
 cu.compare("loss curves", losses_pt, losses_tf, check_dtype=False, atol=1e-2)
@@ -726,7 +747,7 @@ cu.compare("loss curves", losses_pt, losses_tf, check_dtype=False, atol=1e-2)
 # | gradients | `loss.backward()` → `p.grad` | `tape.gradient(loss, vars)` | zero the grads in torch |
 # | optimizer step | `optimizer.step()` | `optimizer.apply_gradients(zip(g, v))` | Adam: eps 1e-8 vs 1e-7, and placed differently; Keras `weight_decay` = torch `AdamW` |
 # | train / eval mode | `model.train()` / `model.eval()` + `torch.no_grad()` | `model(x, training=True/False)` | forgetting `eval()` leaves dropout and BatchNorm in training mode |
-# | BatchNorm defaults | `momentum=0.1` (weight of the new batch), `eps=1e-5` | `momentum=0.99` (weight of the old average), `epsilon=1e-3` | port BN layers with both set explicitly |
+# | BatchNorm defaults | `momentum=0.1` (weight of the new batch), `eps=1e-5` | `momentum=0.99` (weight of the old average), `epsilon=1e-3` | set both explicitly, and still the running *variance* differs (torch's update divides by n−1, Keras' by n; no setting changes that, lesson 13): a port copies the four statistics |
 # | epoch loss reported | what your loop records | `fit` logs the running mean of the epoch | not the last batch's loss |
 #
 # ## Claims settled

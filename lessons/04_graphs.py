@@ -224,8 +224,7 @@ plt.show()
 # *Figure:* the GraphDef that `tf.function` traced for `dense_tf`, one box per node (op type above
 # its name) with arrows from each input to the op that reads it: the placeholder `x` and the two
 # variable reads feed `MatMul`, then `AddV2`, `Relu` and the `Identity` that returns the result.
-
-# %% [markdown]
+#
 # ### AutoGraph: Python control flow becomes graph ops
 #
 # A Python `while` on a *tensor* condition cannot run at trace time (the value is unknown), so
@@ -396,8 +395,7 @@ plt.show()
 # %% [markdown]
 # *Figure:* the graph that `torch.fx` traced from `mlp_pt`, a straight chain from the input through
 # `Linear`, `ReLU` and `Linear` to the output, one node per submodule call of the model.
-
-# %% [markdown]
+#
 # `symbolic_trace` cannot turn `relu_or_negate`'s `if` into graph ops: the proxy has no value.
 
 # %% tags=["raises-exception"]
@@ -422,7 +420,13 @@ def show_graphs(gm, example_inputs):
     return gm.forward
 
 
-torch._dynamo.reset()
+def record_graphs(gm, example_inputs):
+    """The same backend without the printing: it only records (used to count graphs below)."""
+    captured.append(gm)
+    return gm.forward
+
+
+torch.compiler.reset()
 relu_or_negate_c = torch.compile(relu_or_negate, backend=show_graphs)
 print("first call:")
 out = relu_or_negate_c(x_pt)
@@ -431,7 +435,8 @@ cu.compare("compiled", out, relu_or_negate(x_pt))
 # %% [markdown]
 # Two graphs for one function: a **graph break**. Dynamo captured `x.sum() > 0`, could not
 # decide the Python `if` without the value, ended graph 1 there, let Python take the branch, and
-# captured the branch taken as graph 2. `torch._dynamo.explain` says so without compiling:
+# captured the branch taken as graph 2. `torch._dynamo.explain` says so: it traces with dynamo but
+# generates no code:
 
 # %%
 explanation = torch._dynamo.explain(relu_or_negate)(x_pt)
@@ -444,24 +449,28 @@ print("reason:", str(explanation.break_reasons[0].reason).splitlines()[0])
 # `torch.compile(..., fullgraph=True)` turns a break into an error. Exercise 4.3 removes it.
 #
 # **A Python `print` under `torch.compile`** is Python that dynamo cannot put in a graph: it breaks
-# the graph there, and Python runs the `print` on **every call**. That is the opposite of
+# the graph there (one graph before it, one after), and Python runs the `print` on **every call**. That is the opposite of
 # `tf.function`, where a Python `print` runs once per trace (the `double` cell above) and only
 # `tf.print` runs every call.
 
 # %%
-torch._dynamo.reset()
+torch.compiler.reset()
 captured.clear()
 
 
-@torch.compile(backend=show_graphs)
 def double_pt(x):
+    y = x * 2                                  # graph 1 ends at the print
     print("Python print under torch.compile: x has shape", tuple(x.shape))
-    return x * 2
+    return y + 1                               # graph 2
 
 
+double_pt_c = torch.compile(double_pt, backend=show_graphs)
 for value in [1.0, 2.0]:
-    double_pt(torch.tensor([value]))
+    double_pt_c(torch.tensor([value]))
 print("graphs compiled for 2 calls:", len(captured))
+explanation = torch._dynamo.explain(double_pt)(torch.tensor([1.0]))
+print("explain: graphs", explanation.graph_count, "| graph breaks:", explanation.graph_break_count,
+      "| reason:", str(explanation.break_reasons[0].reason).splitlines()[0])
 
 # %% [markdown]
 # **Recompilation on a new shape.** Dynamo guards each graph on what it assumed (shapes, dtypes,
@@ -473,7 +482,7 @@ def sin_times_two(x):
     return torch.sin(x) * 2
 
 
-torch._dynamo.reset()
+torch.compiler.reset()
 captured.clear()
 sin_c = torch.compile(sin_times_two, backend=show_graphs)
 for n in [4, 4, 8, 16, 32]:
@@ -494,7 +503,7 @@ print(captured[-1].code.strip())
 # the cell prints them without the date, process id and path each logged line carries.
 
 # %%
-torch._dynamo.reset()
+torch.compiler.reset()
 torch._dynamo.config.recompile_limit = 2
 torch._logging.set_logs(graph_breaks=True, recompiles=True)  # what TORCH_LOGS="graph_breaks,recompiles" does
 relu_or_negate_c = torch.compile(relu_or_negate, backend="eager")
@@ -713,9 +722,9 @@ cu.compare("tf.function", roots, roots_tf)
 # so each new tree compiles again (with the recording backend, to count).
 
 # %%
-torch._dynamo.reset()
+torch.compiler.reset()
 captured.clear()
-encode_pt_c = torch.compile(encode_pt, backend=lambda gm, inputs: captured.append(gm) or gm.forward)
+encode_pt_c = torch.compile(encode_pt, backend=record_graphs)
 roots = torch.stack([encode_pt_c(t) for t in trees])
 print("trees:", len(trees), "| graphs compiled:", len(captured))
 cu.compare("torch.compile", roots, roots_pt)
@@ -755,11 +764,11 @@ cu.compare("one TF graph", roots, roots_tf)
 # the part that is the same for every node, the cell. One graph, reused at every node of every tree.
 
 # %%
-torch._dynamo.reset()
+torch.compiler.reset()
 captured.clear()
 
 
-@torch.compile(backend=lambda gm, inputs: captured.append(gm) or gm.forward)
+@torch.compile(backend=record_graphs)
 def cell_pt(h_left, h_right):
     return torch.tanh(W_cell_pt @ torch.cat([h_left, h_right]) + b_cell_pt)
 
@@ -832,8 +841,8 @@ cu.compare("one exported program", roots, roots_pt)
 # call. The first call (trace / compile) is timed on its own. Then `bench.interleaved` (lesson
 # 12's timer) warms every candidate up, runs 5 rounds in which the candidates take turns, calls
 # both frameworks' `synchronize` before reading the clock (a no-op on a CPU, needed on a GPU), and
-# reports each median with its min-max over the rounds. Beside each time, GFLOP/s: the model's
-# multiply-adds (2·batch·in·out per layer) divided by the time. Both frameworks run on one CPU
+# reports each candidate's best round (the minimum: load only adds time) and its median. Beside
+# each time, GFLOP/s: the model's multiply-adds (2·batch·in·out per layer) divided by the best time. Both frameworks run on one CPU
 # thread; TensorFlow's oneDNN rewrites are off (`TF_ENABLE_ONEDNN_OPTS=0`, set by `cu.setup`: with
 # them on, TensorFlow prints a start-up notice that no log level hides and its last digits move), so
 # the TensorFlow rows measure its default kernels, not oneDNN's fused ones.
@@ -897,10 +906,11 @@ for name, (sizes, batch_size) in setups.items():
 
 # %% tags=["nbval-ignore-output"]
 # Timings depend on the machine and its load, so this cell's output is not compared. The asserts
-# check what holds on any machine: every graph gives the eager result, and every way of running
-# does more GFLOP/s on the larger model than on the small one (the small one is overhead-bound) in
-# its best round: a busy machine preempts a long call more than a tiny one, so medians can shrink
-# the gap, but load only ever slows a round down.
+# check what holds on any machine: every graph gives the eager result; every way of running does
+# more GFLOP/s on the larger model than on the small one (the small one is overhead-bound); and on
+# the small model the tf.function graph beats the eager Keras call it wraps. All in the best round:
+# load only ever slows a round down, so the minimum is the statistic for overhead. A row whose
+# slowest round took over 3x its best says "noisy run: rerun" instead of a median.
 def sync():
     pt_utils.synchronize()
     tf_utils.synchronize()
@@ -934,11 +944,15 @@ with torch.no_grad():
 print(bench.thread_line())
 for name, (timed, first, flops) in results.items():
     for how, t in timed.timings.items():
-        print(f"{name:<7} {how:<21} first call {first[how]:5.2f} s   median {t.median * 1e6:7.0f} µs "
-              f"(min {t.low * 1e6:.0f} – max {t.high * 1e6:.0f})   {bench.gflops(flops, t.median):6.2f} GFLOP/s")
+        spread = "noisy run: rerun" if t.high > 3 * t.low else f"median {t.median * 1e6:7.0f} µs"
+        print(f"{name:<7} {how:<21} first call {first[how]:5.2f} s   best {t.low * 1e6:7.0f} µs   {spread:<17}"
+              f"   {bench.gflops(flops, t.low):6.2f} GFLOP/s")
 for how in calls:
     speeds = [bench.gflops(flops, timed[how].low) for timed, _, flops in results.values()]  # best rounds
     assert speeds[1] > speeds[0], f"{how}: the larger model should run at more GFLOP/s than the small one"
+small = results["small"][0]
+assert small["tf.function"].low < small["tf Keras call, eager"].low, \
+    "on the small model the graph should remove the Keras call's per-call overhead"
 
 # %% [markdown]
 # How to read it. The ratios between rows depend on the CPU, the library builds and the load (run
@@ -952,7 +966,9 @@ for how in calls:
 #   row runs far below what the CPU's matrix unit can do (lesson 12 measures that peak), so the
 #   time is overhead, Python and per-op dispatch. A graph can only win by removing overhead, and
 #   how much there is to remove differs: eager PyTorch is already lean, eager TensorFlow costs
-#   more per op, and the Keras call more again (compare its row with the raw-ops row).
+#   more per op, and the Keras call more again (compare its row with the raw-ops row). That is
+#   why `tf.function` around the Keras call beats the eager Keras call on the small model (the
+#   cell asserts it, in the best round).
 # - **The larger model is compute-bound**: its rows run at many GFLOP/s, and the time is the
 #   matrix products. A graph there wins only if it runs different kernels than eager code
 #   (TensorFlow's graph optimiser fuses a matmul with its bias add and ReLU; XLA generates its own
