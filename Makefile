@@ -26,7 +26,7 @@ export TORCHINDUCTOR_CACHE_DIR := $(CURDIR)/build/cache/inductor-native
 .PHONY: help install lab test test-unit test-notebooks regen sync doctor clean
 .PHONY: test-browser test-repeat browser-install test-notebooks-native test-portable venv-other
 .PHONY: learner slides slides-assets wheelhouse schedule
-.PHONY: hub test-hub hub-load
+.PHONY: hub test-hub hub-load hub-stop progress room
 .PHONY: lab-instructor learner-refresh
 .PHONY: site
 
@@ -41,7 +41,8 @@ help:
 	@echo "make doctor          is this machine ready? one [OK]/[FAIL] line per check"
 	@echo "make regen [NB=...]  re-execute notebooks in place, exactly as the tests run them"
 	@echo "make sync            bring notebooks/*.ipynb and their text twins lessons/*.py in step"
-	@echo "make clean           remove .venv and build/ (never workspace/, your copies)"
+	@echo "make clean           remove .venv (the environment, 1-4 GB to reinstall) and build/ (caches, your record); never workspace/ (your copies) nor hub-state/ (the hub's accounts and learners' work)"
+	@echo "make progress        your own record: each exercise you checked, done or not, tries (cu.progress())"
 	@echo "make learner         add new lessons and updates to workspace/ without serving it; a copy you changed gets the update with your answers carried over (yours kept in workspace/backups/)"
 	@echo "make learner-refresh LESSON=03  replace your copy of lesson 03 by the current one (yours goes to workspace/backups/)"
 	@echo "make slides          a Reveal.js deck per lesson in build/slides/ that opens offline (needs npm)"
@@ -51,6 +52,8 @@ help:
 	@echo "make hub             a JupyterHub for the room on 127.0.0.1:8000 (docs/instructors/hub.md)"
 	@echo "make test-hub        the real hub with a simulated room of learners, isolation and faults (part of make test)"
 	@echo "make hub-load        the hub's sizing measurement: rooms of HUB_ROOMS learners, plot in docs/instructors/"
+	@echo "make hub-stop        stop every learner's server and kernel, the board and the hub (end of a workshop)"
+	@echo "make room DIR=...    the instructor's board as text, from learners' records collected in one folder"
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: no Python 3.10-3.12 on PATH — install Python 3.11, or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -198,7 +201,15 @@ sync: install
 	$(BIN)/jupytext --sync notebooks/*.ipynb
 
 clean:
+	@echo "make clean: removing $(VENV) (the environment; make lab reinstalls it) and build/ (caches, your record); keeping workspace/ and $(HUB_STATE)/"
 	rm -rf $(VENV) build
+
+progress: install
+	@$(BIN)/python -m course_utils progress
+
+room: install
+	@test -n "$(DIR)" || { echo "error: say which folder, e.g. make room DIR=collected/ (<name>/record/log.jsonl or <name>.jsonl)"; exit 1; }
+	@$(BIN)/python -m course_utils room $(DIR)
 
 # --- workshop kit (docs/instructors/guide.md) ----------------------------------------------------
 
@@ -258,10 +269,16 @@ wheelhouse: | $(BIN)/python
 # --- workshop hub (docs/instructors/hub.md) ------------------------------------------------------
 
 # JupyterHub + configurable-http-proxy (npm, pinned in package-lock.json) on 127.0.0.1:8000; accounts,
-# tokens and each learner's folder (users/<name>/) in HUB_STATE. A room's network: hub.md (TLS first).
-HUB_STATE ?= build/hub
+# tokens and each learner's folder (users/<name>/) in HUB_STATE, outside build/ (make clean keeps it).
+# The instructor's board: /services/board/ (admins only). A room's network: hub.md (TLS first).
+HUB_STATE ?= hub-state
 hub: install slides-assets
-	COURSE_HUB_STATE=$(HUB_STATE) $(BIN)/jupyterhub -f tools/hub/jupyterhub_config.py
+	@echo "hub: state in $(HUB_STATE)/; board at /services/board/ (instructor); at the end: make hub-stop"
+	COURSE_HUB_STATE=$(abspath $(HUB_STATE)) $(BIN)/jupyterhub -f tools/hub/jupyterhub_config.py
+
+# Every learner's server and kernel, the board, the culler, the proxy and the hub of HUB_STATE: stopped.
+hub-stop:
+	$(BIN)/python tools/hub/stop.py $(abspath $(HUB_STATE))
 
 # The real hub on 127.0.0.1 with HUB_LEARNERS simulated learners running lessons 00 and 03 at once,
 # isolation, a killed kernel and server, a hub restart, then nothing left running (tests/test_hub.py).

@@ -3,9 +3,14 @@
 `make test-hub` (part of `make test`) sets COURSE_HUB_TEST=1 and runs this file; elsewhere (test-unit)
 only the file checks at the top run. In order, against one hub started by the `room` fixture:
 
-1. a room of COURSE_HUB_LEARNERS (default 4) learners sign up, are approved by the instructor, log in,
-   start their servers and run lesson 00 and lesson 03 through the kernel API, all at once: 0 failures;
-   memory, times and CPU per learner go to build/hub-test/room.json;
+1. a room of COURSE_HUB_LEARNERS (default 3) learners sign up, are approved by the instructor, log in,
+   start their servers and run lessons through the kernel API, all at once: the first learner every
+   lesson of the course (09, 11 and 13 first), the others 09, 11 and 13, so that several learners run
+   the lessons that write files at overlapping times: 0 failures; each learner's files under their own
+   folder; memory, times and CPU per learner go to build/hub-test/room.json;
+1b. the room answers exercise 1.1 right and wrong, raises and lowers sticky notes, leaves one-minute
+   cards; the instructor's board (/services/board/, tools/hub/board.py) read over HTTP shows exactly
+   that; a learner's request to it is refused; a screenshot in Chromium: build/hub-test/board.png;
 2. signing up is not enough (approval), a wrong password is refused;
 3. one learner's token cannot read or run another's server or files (hub REST API, contents API,
    kernels API, the kernel's websocket): refused;
@@ -13,7 +18,8 @@ only the file checks at the top run. In order, against one hub started by the `r
    lesson runs again; the server itself killed: the hub notices, starts it again, nothing overwritten;
 5. the hub restarted while learners are logged in: same server processes, a kernel's variables
    survive, tokens still work, every file byte-identical;
-6. everything the test started is stopped: no process left, every port free.
+6. everything the test started is stopped by `make hub-stop`'s script (tools/hub/stop.py): no process
+   left, every port free.
 
 tools/hub/room.py holds the client (what a browser would send); docs/instructors/hub.md has the numbers.
 """
@@ -37,12 +43,15 @@ from listen_watch import Watch  # noqa: E402  (tests/ is on the path: conftest.p
 REPO = Path(__file__).resolve().parents[1]
 HUB_DIR = REPO / "tools" / "hub"
 STATE = REPO / "build" / "hub-test"
-N_LEARNERS = int(os.environ.get("COURSE_HUB_LEARNERS", "4"))
+N_LEARNERS = int(os.environ.get("COURSE_HUB_LEARNERS", "3"))
 
 _spec = importlib.util.spec_from_file_location("course_hub_room", HUB_DIR / "room.py")
 room_mod = importlib.util.module_from_spec(_spec)
 sys.modules["course_hub_room"] = room_mod   # dataclasses look their module up there
 _spec.loader.exec_module(room_mod)
+_spec = importlib.util.spec_from_file_location("course_hub_stop", HUB_DIR / "stop.py")
+stop_mod = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(stop_mod)
 
 run_hub = pytest.mark.skipif(os.environ.get("COURSE_HUB_TEST") != "1",
                              reason="the real hub runs in `make test-hub` (COURSE_HUB_TEST=1)")
@@ -111,6 +120,28 @@ def test_workspace_adds_missing_files_only(tmp_path):
     assert ws.populate(home, src) == []
 
 
+def test_hub_state_survives_make_clean():
+    """Issue 34 (M7): the hub's accounts and learners' work live outside build/, and `make clean` says what it removes."""
+    import subprocess
+    config = (HUB_DIR / "jupyterhub_config.py").read_text()
+    assert 'env("STATE", REPO / "hub-state")' in config
+    dry = subprocess.run(["make", "-n", "clean"], cwd=REPO, capture_output=True, text=True, timeout=60).stdout
+    removed = [line for line in dry.splitlines() if line.startswith("rm ")]
+    assert removed and all("hub-state" not in line for line in removed), removed
+    assert "keeping workspace/ and hub-state/" in dry
+    assert "hub-state/" in (REPO / ".gitignore").read_text().split()
+
+
+def test_per_user_variables_are_functions_of_the_user():
+    """Issue 34: no template string reaches a server's environment; each learner's folder is expanded per user."""
+    config = (HUB_DIR / "jupyterhub_config.py").read_text()
+    block = config[config.index("c.Spawner.environment = {"):]
+    block = block[:block.index("}")]
+    assert "{username}" not in block
+    for var in ("COURSE_LEARNER_ROOT", "TORCHINDUCTOR_CACHE_DIR", "TORCH_EXTENSIONS_DIR", "MPLCONFIGDIR"):
+        assert f'"{var}": lambda sp: learner_dir(sp' in block, var
+
+
 # --- the real hub -----------------------------------------------------------------------------------
 
 def digest(folder: Path) -> dict[str, str]:
@@ -132,8 +163,11 @@ class Room:
         self.stopped = None
 
     def stop(self) -> list[str]:
+        """What `make hub-stop` runs (tools/hub/stop.py): servers and kernels, then the hub, then the rest."""
         if self.stopped is None:
-            self.stopped = room_mod.stop_everything(self.hub, self.admin, self.names)
+            self.stopped = stop_mod.stop(self.hub.state, quiet=True)
+            if self.hub.proc:
+                self.hub.proc.wait(30)
         return self.stopped
 
 
@@ -164,13 +198,21 @@ def _label_the_listeners(request):
     yield
 
 
+def room_plan(learners) -> dict[str, tuple[str, ...]]:
+    """The first learner: the whole course, the lessons that write files first; the others: 09, 11, 13."""
+    writers = room_mod.SHARED_WRITERS
+    first = writers + tuple(x for x in room_mod.ALL_LESSONS if x not in writers)
+    return {lr.name: (first if i == 0 else writers) for i, lr in enumerate(learners)}
+
+
 @run_hub
-def test_room_runs_both_lessons_concurrently(room):
+def test_room_runs_the_whole_course_concurrently(room):
     sampler = room_mod.Sampler(room.hub.state)
     sampler.start()
     t0 = time.monotonic()
+    plan = room_plan(room.learners)
     try:
-        records = room_mod.run_room(room.hub, room.learners, sampler)
+        records = room_mod.run_room(room.hub, room.learners, sampler, plan=plan)
     finally:
         sampler.stop()
     summary = room_mod.summarize(records, time.monotonic() - t0, len(room.learners))
@@ -179,11 +221,90 @@ def test_room_runs_both_lessons_concurrently(room):
     assert not failures, failures
     for r in records:
         assert r["peak_rss_mb"] > 300, f"{r['name']}: the sampler saw no kernel ({r['peak_rss_mb']} MB)"
-    # each learner's own folder, filled from the learner copies (solutions replaced by placeholders)
+        assert set(plan[r["name"]]) <= set(r), f"{r['name']}: lessons not run"
+    # several learners ran 09, 11 and 13 at overlapping times (the shared-folder failure of issue 34)
+    if len(records) > 1:
+        for lesson in room_mod.SHARED_WRITERS:
+            spans = sorted(r[lesson]["span"] for r in records)
+            assert spans[1][0] < spans[0][1], f"{lesson}: the runs did not overlap ({spans})"
+    # each learner's own folder, filled from the learner copies, and everything a lesson wrote under it
     for lr in room.learners:
         home = STATE / "users" / lr.name
         assert (home / "00_setup_check.ipynb").exists()
         assert "answer = ..." in (home / "03_same_model.ipynb").read_text()
+        assert (home / "build" / "cache" / "09_saving_deploying").is_dir(), f"{lr.name}: lesson 09's files elsewhere"
+        assert (home / "build" / "scratch").is_dir(), f"{lr.name}: no per-learner scratch"
+    assert not [p for p in STATE.rglob("*{username}*")], "a per-user variable reached a server unexpanded"
+
+
+EX = "1.1"
+ACTIONS = {  # learner index -> code run in that learner's kernel (what they type in a notebook)
+    0: ["cu.check.arange_matrix(torch.zeros(3, 4))", "cu.check.arange_matrix(torch.arange(12.).reshape(3, 4))",
+        'cu.feedback("09", clarity=4, comment="clear, the build is long")'],
+    1: ["cu.check.arange_matrix(torch.zeros(3, 4))", "cu.check.arange_matrix(torch.ones(4, 3))", 'cu.stuck("1.1")',
+        'cu.feedback("09", clarity=2, comment="lost at the AOTInductor part")'],
+    2: ["cu.check.arange_matrix(torch.arange(12.).reshape(3, 4))", 'cu.stuck("13.1")', "cu.unstuck()"],
+}
+EXPECTED = {0: ("✓2", None), 1: ("✗2", "1.1"), 2: ("✓1", None)}  # (cell of 1.1, stuck flag)
+
+
+def board_get(room, path: str, token: str):
+    import requests
+    return requests.get(f"{room.hub.url}/services/board/{path}", headers={"Authorization": f"token {token}"},
+                        allow_redirects=False, timeout=60)
+
+
+@run_hub
+def test_board_shows_the_rooms_exact_state_to_the_instructor_only(room):
+    learners = room.learners[:3]
+    for i, lr in enumerate(learners):
+        lr.start_server()
+        lr.run_code("import torch\nimport course_utils as cu\n" + "\n".join(ACTIONS[i]))
+    r = board_get(room, "room.json", room.admin)
+    assert r.status_code == 200, f"the instructor's board: HTTP {r.status_code} {r.text[:200]}"
+    board = r.json()
+    for i, lr in enumerate(learners):
+        row = board["learners"][lr.name]
+        cell, stuck = EXPECTED[i]
+        assert row["exercises"][EX] == cell, f"{lr.name}: {row['exercises'][EX]} on the board, expected {cell}"
+        assert row["stuck"] == stuck, f"{lr.name}: stuck flag {row['stuck']}, expected {stuck}"
+        # every other exercise: opened by the lessons' placeholder checks, or not started; never a try
+        others = {ex: c for ex, c in row["exercises"].items() if ex != EX}
+        assert set(others.values()) <= {"○", "·"}, others
+        ran = {int(x[:2]) for x in room_plan(room.learners)[lr.name]}
+        opened = {int(ex.split(".")[0]) for ex, c in others.items() if c == "○"}
+        assert opened <= ran, f"{lr.name}: exercises of lessons not run are marked opened: {opened - ran}"
+    cards = board["feedback"]["09"]
+    assert sorted((c["clarity"], c["comment"]) for c in cards) == [
+        (2, "lost at the AOTInductor part"), (4, "clear, the build is long")]
+    page = board_get(room, "", room.admin)
+    assert page.status_code == 200 and 'http-equiv="refresh"' in page.text
+    assert "⚑ 1.1" in page.text and "✓2" in page.text and "✗2" in page.text and "clarity 3.0/5" in page.text
+    # a learner's token, and a learner's logged-in browser: refused
+    for lr in learners:
+        refused = board_get(room, "room.json", lr.token)
+        assert refused.status_code == 403, f"{lr.name}'s token read the board: HTTP {refused.status_code}"
+        assert "✓" not in refused.text and "feedback" not in refused.text
+    browser = room_mod.browser_login(room.hub, learners[1].name, learners[1].password)
+    seen = browser.get(f"{room.hub.url}/services/board/", timeout=60)
+    assert seen.status_code == 403 and "✓" not in seen.text, f"a learner's browser reached the board: {seen.status_code}"
+    # what the instructor sees: Chromium, the instructor's token in the request headers
+    from chromium import launched
+
+    def unavailable(reason):
+        pytest.fail(f"Chromium is needed for the board's screenshot: {reason}")
+
+    with launched(unavailable) as chromium:
+        context = chromium.new_context(viewport={"width": 1400, "height": 700},
+                                       extra_http_headers={"Authorization": f"token {room.admin}"})
+        page = context.new_page()
+        try:
+            page.goto(f"{room.hub.url}/services/board/", wait_until="domcontentloaded")
+            page.get_by_text("⚑ 1.1").first.wait_for(timeout=60_000)
+            page.screenshot(path=str(STATE / "board.png"), full_page=True)
+        finally:
+            context.close()
+    assert (STATE / "board.png").stat().st_size > 5000
 
 
 @run_hub

@@ -109,7 +109,7 @@ def html(room: Room, refresh_s: int = 10, title: str = "The room") -> str:
         stuck = room.learners[name]["stuck"]
         cells = "".join(
             f'<td class="{kind.replace(" ", "-")}" style="background:{COLOUR[kind]}" title="{e(name)} {e(ex)}: {kind}">'
-            f"{e(text)}</td>" for kind, text in (room.cell(name, ex) for ex in exercises))
+            f"{e(text)}</td>" for ex, (kind, text) in ((ex, room.cell(name, ex)) for ex in exercises))
         flag = f'<td class="stuck" style="background:#f4b6c2">⚑ {e(stuck)}</td>' if stuck else "<td></td>"
         rows.append(f"<tr><th>{e(name)}</th>{cells}{flag}</tr>")
     cards = []

@@ -4,7 +4,8 @@
 # environment variables below).
 #
 # Environment (all optional):
-#   COURSE_HUB_STATE     hub state: database, cookie secret, learner copies, users/<name>/ (default build/hub)
+#   COURSE_HUB_STATE     hub state: database, cookie secret, learner copies, users/<name>/ (default hub-state/,
+#                        git-ignored and outside build/, so `make clean` never touches it)
 #   COURSE_HUB_IP        public address (default 127.0.0.1; a room needs its LAN address AND TLS, see hub.md)
 #   COURSE_HUB_PORT      public port (default 8000); COURSE_HUB_API_PORT (8081), COURSE_HUB_PROXY_API_PORT (8001)
 #   COURSE_HUB_ADMIN     the instructor's user name (default instructor); comma-separated for several
@@ -13,6 +14,8 @@
 #                        or "system" (as root: one OS user per learner, a private 0700 home; real file isolation)
 #   COURSE_HUB_CULL_TIMEOUT   seconds idle before the culler stops a server (default 3600)
 #   COURSE_HUB_SSL_CERT, COURSE_HUB_SSL_KEY   serve HTTPS (required off loopback)
+#   COURSE_HUB_BOARD_PORT     loopback port of the instructor's board service (default 8002; tools/hub/board.py)
+#   COURSE_HUB_RECORD=off     learners' checks are not recorded (default on: each learner's own record, board)
 import os
 import pwd
 import subprocess
@@ -32,7 +35,7 @@ def env(name, default):
     return os.environ.get(f"COURSE_HUB_{name}", default)
 
 
-STATE = Path(env("STATE", REPO / "build" / "hub")).resolve()
+STATE = Path(env("STATE", REPO / "hub-state")).resolve()
 USERS = STATE / "users"
 LEARNER_COPIES = STATE / "learner"
 STATE.mkdir(parents=True, exist_ok=True)
@@ -81,11 +84,23 @@ c.Spawner.ip = "127.0.0.1"
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
 c.Spawner.poll_interval = 10                       # a dead server is noticed within 10 s
+
+
+def learner_dir(spawner, *parts):
+    """A folder of this learner's own: users/<name>/... (expanded per user, never a template)."""
+    return str(USERS.joinpath(spawner.user.name, *parts))
+
+
 c.Spawner.environment = {
     "COURSE_HUB_STATE": str(STATE),                # marks every process of this hub (the test finds them by it)
-    "COURSE_ROOT": str(REPO),                      # course_utils finds data/ here
-    "TORCHINDUCTOR_CACHE_DIR": lambda sp: str(Path(sp.notebook_dir or USERS / sp.user.name) / ".cache" / "torchinductor"),
-    "MPLCONFIGDIR": lambda sp: str(Path(sp.notebook_dir or USERS / sp.user.name) / ".cache" / "matplotlib"),
+    "COURSE_ROOT": str(REPO),                      # course_utils finds data/ here (read only)
+    # Everything a lesson writes goes under the learner's own root (course_utils/base/paths.py learner_root):
+    # caches, scratch, exported models, worker runs, compiled extensions, the learner's record.
+    "COURSE_LEARNER_ROOT": lambda sp: learner_dir(sp, "build"),
+    "COURSE_RECORD": "off" if env("RECORD", "on") == "off" else "on",
+    "TORCHINDUCTOR_CACHE_DIR": lambda sp: learner_dir(sp, "build", "cache", "torchinductor"),
+    "TORCH_EXTENSIONS_DIR": lambda sp: learner_dir(sp, "build", "cache", "torch_extensions"),
+    "MPLCONFIGDIR": lambda sp: learner_dir(sp, "build", "cache", "matplotlib"),
 }
 c.Spawner.notebook_dir = str(USERS / "{username}")
 
@@ -124,11 +139,23 @@ def pre_spawn_hook(spawner):
 c.Spawner.pre_spawn_hook = pre_spawn_hook
 
 # --- the idle culler, as a hub service with only the permissions it needs -------------------------
+# --- the instructor's board (tools/hub/board.py): /services/board/, admins only (access:services) ---
+BOARD_PORT = int(env("BOARD_PORT", "8002"))
 c.JupyterHub.services = [{
     "name": "idle-culler",
     "command": [sys.executable, "-m", "jupyterhub_idle_culler",
                 f"--timeout={int(env('CULL_TIMEOUT', '3600'))}", "--cull-every=60"],
+}, {
+    "name": "board",
+    "url": f"http://127.0.0.1:{BOARD_PORT}",
+    "command": [sys.executable, str(HERE / "board.py")],
+    "oauth_no_confirm": True,
+    "environment": {"COURSE_BOARD_USERS": str(USERS), "COURSE_HUB_STATE": str(STATE),
+                    "COURSE_BOARD_REFRESH_S": env("BOARD_REFRESH_S", "10")},
+    "display": True,
 }]
+# Admins (the instructor) hold access:services; a learner's role ("user": self) does not, so the hub
+# refuses a learner's request to the board.
 c.JupyterHub.load_roles = [{
     "name": "idle-culler",
     "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
