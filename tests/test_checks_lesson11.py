@@ -32,6 +32,7 @@ def test_scaled_batch_and_lr_right():
     ((128, float("nan")), "NaN"),
     ({"batch": 128}, "learning-rate entry"),
     ((128, 0.21), "not what the linear scaling rule gives"),
+    ((128, 0.1), "square-root rule"),
     ((512, 0.8), "not what 4 workers"),
 ])
 def test_scaled_batch_and_lr_wrong(answer, words):
@@ -88,7 +89,8 @@ def shifted_orders():
 @pytest.mark.parametrize("answer, words", [
     (..., "not attempted yet"),
     (None, "is None"),
-    (RANK0_ORDERS, "the numbers are right"),
+    (RANK0_ORDERS, "the numbers are right: wrap them in torch.tensor"),
+    (RANK0_ORDERS.tolist(), "the numbers are right"),
     (torch.tensor(shifted_orders()), "one too high"),
     ([[1, 2]], "a list"),
     (torch.tensor(sampler_orders(0, set_epoch=False)), "same order"),
@@ -121,8 +123,9 @@ def test_the_right_answer_sums_to_the_global_mean():
 
 @pytest.mark.parametrize("answer, words", [
     (..., "not attempted yet"),
-    (PER_EXAMPLE.sum(axis=1) / 64, "the numbers are right"),
-    ([0.73, 0.65], "expected a torch tensor"),
+    (PER_EXAMPLE.sum(axis=1) / 64, "the numbers are right: wrap them in torch.tensor"),
+    ((PER_EXAMPLE.sum(axis=1) / 64).tolist(), "the numbers are right"),
+    ([0.73, 0.65], "hand in the framework's tensor"),
     (tf.reduce_mean(PER_EXAMPLE, axis=1), "own mean"),
     (torch.from_numpy(PER_EXAMPLE).mean(dim=1), "own mean"),
     (torch.from_numpy(PER_EXAMPLE).sum(dim=1), "plain sums"),

@@ -66,6 +66,9 @@ def scaled_batch_and_lr(answer: Any) -> str:
                     f"{WORKERS}× more samples. Scale it with the batch.")
     if np.isclose(lr, SINGLE_LR / WORKERS):
         raise Wrong("the global batch is right; the learning rate goes the other way: it grows with the batch.")
+    if np.isclose(lr, SINGLE_LR * np.sqrt(WORKERS)):
+        raise Wrong(f"the global batch is right; lr={lr:g} follows the square-root rule. Use the linear one: "
+                    "lr grows as the batch.")
     if not np.isclose(lr, want_lr, rtol=1e-6, atol=1e-9):
         raise Wrong(f"the global batch is right; lr={lr:g} is not what the linear scaling rule gives.")
     return (f"{WORKERS} × {SINGLE_BATCH} = {want_batch} samples per step, lr {SINGLE_LR:g} × {WORKERS} = "
@@ -89,8 +92,8 @@ def set_epoch_orders(answer: Any) -> str:
             right = np.array_equal(np.asarray(answer), RANK0_ORDERS)
         except Exception:  # noqa: BLE001 - ragged
             right = False
-        raise Wrong(f"your answer is {describe(answer)}" + ("; the numbers are right" if right else "")
-                    + ": hand in a tensor of the orders, shape (2, 8).")
+        raise Wrong(f"your answer is {describe(answer)}" + ("; the numbers are right: wrap them in torch.tensor(...)"
+                                                            if right else ": hand in a tensor of the orders, shape (2, 8)") + ".")
     arr = as_array(answer)
     if arr.dtype.kind not in "iu":
         raise Wrong(f"your answer holds {arr.dtype.name} values; expected sample indices (integers).")
@@ -122,10 +125,15 @@ def set_epoch_orders(answer: Any) -> str:
     "torch": "answer = torch.from_numpy(per_example).sum(dim=1) / 64"})
 def replica_losses(answer: Any) -> str:
     """Each replica's loss, scaled so that summing the replicas' gradients gives the global batch's mean."""
-    if isinstance(answer, np.ndarray):
-        right = answer.shape == (2,) and np.allclose(answer, PER_EXAMPLE.sum(axis=1) / GLOBAL_BATCH, rtol=1e-4)
-        raise Wrong("your answer is a NumPy array" + ("; the numbers are right" if right else "")
-                    + ": hand in the framework's tensor, as a training step computes it.")
+    if isinstance(answer, (np.ndarray, list, tuple)):
+        try:
+            values = np.asarray(answer, dtype=np.float64)
+            right = values.shape == (2,) and np.allclose(values, PER_EXAMPLE.sum(axis=1) / GLOBAL_BATCH, rtol=1e-4)
+        except (TypeError, ValueError):  # ragged, or tensors of another kind inside
+            right = False
+        raise Wrong(f"your answer is {describe(answer)}" + ("; the numbers are right: wrap them in torch.tensor(...) "
+                                                            "or tf.constant(...)" if right else
+                                                            ": hand in the framework's tensor, as a training step computes it") + ".")
     kind = framework_of(answer)
     arr = as_array(answer)
     if arr.dtype.kind not in "fiu":
