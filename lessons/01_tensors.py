@@ -64,7 +64,9 @@ print(X_pt)
 print(torch.zeros(2, 3).shape, torch.arange(0, 1, 0.25))
 torch.manual_seed(0)
 r_pt = torch.rand(2, 3)
-print("seed 0, first row:", r_pt[0].numpy().round(4))
+gen_pt = torch.Generator().manual_seed(0)                      # a generator of its own, global seed untouched
+print("seed 0, first row:", r_pt[0].numpy().round(4),
+      "| torch.Generator().manual_seed(0), same row:", torch.equal(torch.rand(2, 3, generator=gen_pt), r_pt))
 print("dtypes: Python floats", torch.tensor([1.5]).dtype, "| Python ints", torch.tensor([1]).dtype,
       "| NumPy float64", torch.tensor(np.array([1.5])).dtype)
 a_pt, n_pt = torch.tensor([1.0, 2.0]), torch.tensor([1, 2])
@@ -77,7 +79,8 @@ print("float32 + int64 →", (a_pt + n_pt).dtype, "| int64 / int →", (n_pt / 2
 # `tf.constant` copies the NumPy data too. Shapes are one tuple: `tf.zeros(2, 3)` does not
 # complain, it reads the `3` as its second parameter, `dtype`, and dtype number 3 is `int32` —
 # two integer zeros instead of a 2×3 matrix. For repeatable random numbers, make a
-# `tf.random.Generator` from a seed.
+# `tf.random.Generator` from a seed; `tf.random.set_seed` seeds the global `tf.random.*` ops, as
+# `torch.manual_seed` does in PyTorch (the numbers differ between the frameworks).
 
 # %%
 X_tf = tf.constant(X)
@@ -85,7 +88,11 @@ print(X_tf)
 print(tf.zeros((2, 3)).shape, tf.range(0, 1, 0.25).numpy())
 print("tf.zeros(2, 3) →", tf.zeros(2, 3))
 r_tf = tf.random.Generator.from_seed(0).uniform((2, 3))
-print("seed 0, first row:", r_tf[0].numpy().round(4))
+tf.random.set_seed(0)
+first_draw = tf.random.uniform((3,))
+tf.random.set_seed(0)
+print("seed 0, first row:", r_tf[0].numpy().round(4),
+      "| tf.random.set_seed(0) again, same draw:", bool(tf.reduce_all(tf.random.uniform((3,)) == first_draw)))
 print("dtypes: Python floats", tf.constant([1.5]).dtype.name, "| Python ints", tf.constant([1]).dtype.name,
       "| NumPy float64", tf.constant(np.array([1.5])).dtype.name)
 
@@ -111,7 +118,7 @@ print("float32 + cast(int32) →", (a_tf + tf.cast(n_tf, tf.float32)).dtype.name
 # |---|---|---|---|
 # | from NumPy (copy) | — | `torch.tensor(X)` | `tf.constant(X)` |
 # | shape argument | `zeros((2, 3))` | `zeros(2, 3)` or `zeros((2, 3))` | `zeros((2, 3))` only — `zeros(2, 3)` is wrong *silently* |
-# | seeded random | `np.random.default_rng(0)` | `torch.manual_seed(0)` | `tf.random.Generator.from_seed(0)` |
+# | seeded random | `np.random.default_rng(0)` | `torch.manual_seed(0)` (global), `torch.Generator().manual_seed(0)` | `tf.random.set_seed(0)` (global), `tf.random.Generator.from_seed(0)` |
 # | default float / int | `float64` / `int64` | `float32` / `int64` | `float32` / `int32` |
 # | from a NumPy `float64` array | — | `float64` | `float64` |
 # | int + float tensors | promotes | promotes | `InvalidArgumentError`: cast first |
@@ -378,7 +385,8 @@ cu.compare("after edits", W_pt, V_tf)
 # these versions, `np.asarray(tensor)` a read-only view. Between the two frameworks,
 # [DLPack](https://dmlc.github.io/dlpack/latest/) lets one read the other's memory without a copy.
 # The rule that goes with sharing: **read through an alias, never write through one** — copy first
-# (`.clone()` in torch, `tf.identity` or `.numpy().copy()` in TensorFlow).
+# (`.clone()` in torch, `tf.constant(x.numpy())` in TensorFlow; `tf.identity` may hand back the same
+# buffer, as the first cell shows).
 #
 # ### PyTorch: `from_numpy` and `to_dlpack`
 
@@ -393,8 +401,17 @@ print("a_pt.numpy() shares:", np.shares_memory(a, a_pt.numpy()),
 # torch → TF: TF's from_dlpack takes a DLPack capsule, which to_dlpack makes.
 t_pt = torch.arange(4, dtype=torch.float32)
 t_tf = tf.experimental.dlpack.from_dlpack(torch.utils.dlpack.to_dlpack(t_pt))
-t_pt[0] = 100.0  # a write on the torch side, which TF's "immutable" t_tf shares
-print("TF sees torch's write:", t_tf.numpy())
+same_buffer, own_copy = tf.identity(t_tf), tf.constant(t_tf.numpy())   # both taken BEFORE the write
+t_pt[0] = 100.0  # DON'T: a write through the alias, into memory TF treats as immutable (undefined behaviour)
+print("TF sees torch's write:", t_tf.numpy(), "| tf.identity taken before:", same_buffer.numpy(),
+      "| tf.constant(t_tf.numpy()) taken before:", own_copy.numpy())
+# Taking memory OUT of autograd needs a detach: .numpy() refuses a tensor that requires grad.
+w_grad = torch.ones(2, requires_grad=True)
+try:
+    w_grad.numpy()
+except RuntimeError as err:
+    print("numpy() of a tensor that requires grad: RuntimeError:", str(err).split(".")[0],
+          "| .detach().cpu().numpy():", w_grad.detach().cpu().numpy(), "| .numpy(force=True):", w_grad.numpy(force=True))
 
 # %% [markdown]
 # ### TensorFlow: `convert_to_tensor`, `np.asarray` and `torch.from_dlpack`
@@ -432,9 +449,9 @@ print("after clone(), the write stays in torch:", safe_pt.tolist(), "| TF:", tf.
 # |---|---|---|
 # | NumPy → tensor, shared | `torch.from_numpy(a)` | — (copies) |
 # | NumPy → tensor, copy | `torch.tensor(a)` | `tf.constant(a)`, `tf.convert_to_tensor(a)` |
-# | tensor → NumPy | `x.numpy()` (shared) | `x.numpy()` (a copy here), `np.asarray(x)` (read-only view) |
+# | tensor → NumPy | `x.numpy()` (shared; `x.detach().cpu().numpy()` or `x.numpy(force=True)` if it requires grad or is on a GPU) | `x.numpy()` (a copy here), `np.asarray(x)` (read-only view) |
 # | from the other framework | `torch.from_dlpack(x_tf)` (shared) | `tf.experimental.dlpack.from_dlpack(torch.utils.dlpack.to_dlpack(x_pt))` (shared) |
-# | write into shared memory | `.clone()` first | never: undefined (the cached `tf.constant(7.25)` above) |
+# | write into shared memory | `.clone()` first | never: undefined (the cached `tf.constant(7.25)` above); copy with `tf.constant(x.numpy())`, not `tf.identity` |
 #
 # A shared buffer compared with itself proves nothing, so this section has no compare line; what it
 # shows is which writes cross over (the prints above).
@@ -550,10 +567,10 @@ grad_tf.numpy()
 
 # %%
 cu.compare("grad", x_pt.grad, grad_tf)
-# Stored on a CPU-only machine; where TensorFlow finds a GPU it prints GPU:0 instead of CPU:0.
+# CPU:0 on every machine: cu.setup hides any GPU from TensorFlow (lesson 06 shows placement on one).
 print("torch:", x_pt.device, "| tf:", x_tf.device)
 assert x_pt.device.type == "cpu"  # torch's default device, GPU or not
-assert x_tf.device.endswith(("CPU:0", "GPU:0"))
+assert x_tf.device.endswith("CPU:0")
 
 # %% [markdown]
 # ## Is PyTorch a GPU-enabled NumPy?
