@@ -363,9 +363,12 @@ def cpu_peak_gflops(cores: int | None = None, fma_units: int | None = None, ghz:
     Read from the machine: the SIMD width (AVX-512 → 16 float32 lanes, AVX/AVX2 → 8, SSE/NEON → 4)
     and the clock (``clock_ghz``). Not readable, so assumed and listed in ``Peak.assumptions``:
     2 FMA units per core (most x86 cores since Haswell / Zen; Apple's P-cores: 4), each as wide
-    as the widest vector (false for Zen 4, which splits AVX-512 into two 256-bit halves, and for
-    Zen 1 with AVX2: the peak then is half), and no FMA on a CPU without the ``fma`` flag
-    (mul and add then count as two units). ``cores`` defaults to ``usable_cores()``; pass the
+    as the widest vector (false for Zen 4 and Zen 5 mobile, which split AVX-512 into 256-bit
+    halves, for Zen 1 with AVX2, for Intel parts with one 512-bit FMA unit and for hybrid E-cores:
+    the peak then is half), and on a CPU without the ``fma`` flag one multiply unit plus one add
+    unit, counted as one FMA unit. Apple's AMX/SME matrix units are outside the formula. On a VM
+    the clock read is often the nominal one, below the boost: lesson 12 also measures one core
+    (``course_utils.lessons.perf``). ``cores`` defaults to ``usable_cores()``; pass the
     thread count you benchmark with.
 
     >>> cpu_peak_gflops(cores=2, fma_units=2, ghz=3.0, cpuinfo="flags : avx2 fma").gflops
@@ -389,12 +392,18 @@ def cpu_peak_gflops(cores: int | None = None, fma_units: int | None = None, ghz:
     cores = _whole(cores, "cores", where, 1, 4096)
     apple = platform.system() == "Darwin" and platform.machine() == "arm64" and cpuinfo is None
     if fma_units is None:
-        fma_units = 4 if apple else 2
-        assumptions.append(f"{fma_units} FMA units per core, each {isa.split()[-1].strip('()')} wide "
-                           "(not readable from the flags; Zen 4 runs AVX-512 as two 256-bit halves, Zen 1 "
-                           "AVX2 as two 128-bit halves: there the true peak is half)")
-        if flags and not flags & {"fma", "neon", "asimd"}:
-            assumptions.append("no 'fma' flag: separate multiply and add units, counted as one FMA each")
+        no_fma = bool(flags) and not flags & {"fma", "neon", "asimd"}
+        fma_units = 4 if apple else 1 if no_fma else 2
+        assumptions.append(f"FMA units per core: {fma_units}, each "
+                           f"{isa.split()[-1].strip('()')} wide (not readable from the flags; the true peak is "
+                           "half on Zen 4 and Zen 5 mobile (AVX-512 as 256-bit halves), Zen 1 (AVX2 as 128-bit "
+                           "halves), Intel parts with one 512-bit FMA unit (Ice/Tiger/Rocket Lake, Xeon "
+                           "Bronze/Silver), and on hybrid laptops' E-cores (128-bit units))")
+        if no_fma:
+            assumptions.append("no 'fma' flag: one multiply unit and one add unit, counted together as one FMA unit")
+    if apple:
+        assumptions.append("Apple M-series: Accelerate's sgemm runs on the AMX/SME matrix units, outside this "
+                           "formula: measured speeds can exceed it")
     fma_units = _whole(fma_units, "fma_units", where, 1, 64)
     if ghz is None:
         ghz, source = clock_ghz(cpuinfo)

@@ -112,7 +112,7 @@ def test_flags_and_lanes_from_a_cpuinfo_text():
 @pytest.mark.parametrize("cpuinfo, cores, expected", [
     (ZEN5, 2, 2 * 2 * 16 * 2 * 2.59612),
     (SKYLAKE_CLIENT, 4, 4 * 2 * 8 * 2 * 3.6),
-    (OLD, 1, 1 * 2 * 4 * 2 * 2.0),
+    (OLD, 1, 1 * 1 * 4 * 2 * 2.0),    # no FMA: one multiply unit + one add unit = one FMA's worth
 ])
 def test_peak_is_the_product_of_its_factors(cpuinfo, cores, expected):
     peak = bench.cpu_peak_gflops(cores=cores, cpuinfo=cpuinfo)
@@ -200,3 +200,61 @@ def test_synchronize_hooks_return_at_once_on_a_cpu():
     assert pt_utils.synchronize() is None and tf_utils.synchronize() is None
     result = bench.interleaved({"x": lambda: None}, rounds=1, sync=tf_utils.synchronize)
     assert result.synchronized
+
+
+# --- lesson 12's measured bound (course_utils.lessons.perf) --------------------------------------
+
+def test_measured_fma_rate_bounds_a_one_thread_matmul():
+    import numpy as np
+
+    from course_utils.lessons import perf
+
+    rate, how = perf.fma_gflops_per_core(repeats=3)
+    if rate is None:
+        pytest.skip(f"no FMA measurement here: {how}")
+    assert "FMA" in how and rate > 0
+    threads, _ = perf.pin_numpy_threads(1)
+    try:
+        a = np.random.default_rng(0).random((512, 512), dtype=np.float32)
+        best = min(_timed(lambda: a @ a) for _ in range(5))
+        assert bench.gflops(bench.matmul_flops(512), best) <= rate or perf.matrix_engine()
+    finally:
+        if threads is not None:
+            perf.pin_numpy_threads(bench.usable_cores())
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def test_pin_numpy_threads_sets_and_reports_the_count():
+    from course_utils.lessons import perf
+
+    threads, how = perf.pin_numpy_threads(1)
+    if threads is None:
+        assert "not a bundled OpenBLAS" in how
+        return
+    assert threads == 1
+    assert perf.pin_numpy_threads(2)[0] == 2
+    perf.pin_numpy_threads(bench.usable_cores())
+
+
+def test_no_stored_fraction_of_peak_in_lesson_12_is_above_one():
+    """Issue 28 / 12-1: the stored table of fractions of the bound never exceeds 1."""
+    import json
+    import re
+
+    from course_utils.base.paths import course_root
+
+    nb = json.loads((course_root() / "notebooks" / "12_performance.ipynb").read_text())
+    texts = ["".join(out.get("text", "")) for cell in nb["cells"] if cell["cell_type"] == "code"
+             for out in cell.get("outputs", []) if out.get("output_type") == "stream"]
+    tables = [t for t in texts if t.startswith("fraction of the bound")]
+    assert len(tables) == 1, "the fraction-of-peak table is printed once, after its header line"
+    rows = [line.split() for line in tables[0].splitlines()[1:] if re.match(r"^\d+\s", line)]
+    fractions = [float(x) for row in rows for x in row[1:4]]
+    assert len(rows) == 7 and len(fractions) == 21
+    assert max(fractions) <= 1.0, f"a stored fraction of peak above 1: {max(fractions)}"
+    assert min(fractions) >= 0
