@@ -150,6 +150,11 @@ def test_any_batch_tf_fixed_signature_gets_tf_advice(tmp_path):
     verdict = assert_wrong(cu.check.any_batch_export, tf.saved_model.load(str(tmp_path / "fixed")),
                            "fails for a batch of 1", "TensorSpec")
     assert "torch" not in str(verdict)
+    # the lesson's own trap: Keras' export with the (32, 64) signature the exercise starts from
+    model.export(tmp_path / "keras_fixed", verbose=False, input_signature=[tf.TensorSpec((32, 64), tf.float32)])
+    verdict = assert_wrong(cu.check.any_batch_export, tf.saved_model.load(str(tmp_path / "keras_fixed")),
+                           "fails for a batch of 1", "TensorSpec")
+    assert "torch" not in str(verdict)
     fresh = tf_utils.build_mlp()                                          # an unported twin: other weights
     fresh.export(tmp_path / "fresh", verbose=False)
     assert_wrong(cu.check.any_batch_export, tf.saved_model.load(str(tmp_path / "fresh")), "not those of mlp_ex_tf")

@@ -92,6 +92,37 @@ def test_tensorboard_with_tensorflow_reads_the_tf_projector_too(logdir):
         assert dashboards.listening_addresses(tb) == ["127.0.0.1"]
 
 
+def test_the_stub_reads_a_tsv_projector_and_the_hparams_of_both_frameworks(tmp_path):
+    """Lesson 08's TF embedding is a TSV file (tensor_path), which the TensorFlow-free TensorBoard opens;
+    the hparams sessions of both writers are read back with their values."""
+    import tensorflow as tf
+    from tensorboard.plugins import projector
+    from tensorboard.plugins.hparams import api as hp
+    from torch.utils.tensorboard import SummaryWriter
+
+    with SummaryWriter(str(tmp_path / "pytorch")) as writer:
+        writer.add_scalar("train/loss", 1.0, global_step=0)
+        writer.add_hparams({"lr": 0.1, "batch_size": 32}, {"hparam/accuracy": 0.5}, run_name="hparams")
+        writer.add_embedding(np.eye(4, dtype=np.float32), metadata=[0, 1, 2, 3], tag="emb")
+    run_dir = tmp_path / "tensorflow"
+    with tf.summary.create_file_writer(str(run_dir)).as_default():   # a run: a folder with events
+        tf.summary.scalar("train/loss", 1.0, step=0)
+    with tf.summary.create_file_writer(str(run_dir / "hparams")).as_default():
+        hp.hparams({"lr": 0.2, "batch_size": 32})
+        tf.summary.scalar("hparam/accuracy", 0.75, step=0)
+    np.savetxt(run_dir / "tensors.tsv", np.eye(4), delimiter="\t")
+    (run_dir / "metadata.tsv").write_text("0\n1\n2\n3\n")
+    config = projector.ProjectorConfig()
+    embedding = config.embeddings.add()
+    embedding.tensor_name, embedding.tensor_path, embedding.metadata_path = "emb", "tensors.tsv", "metadata.tsv"
+    projector.visualize_embeddings(str(run_dir), config)
+    with dashboards.start_tensorboard(tmp_path, "--reload_task=blocking", "--reload_interval=0") as tb:
+        assert sorted(json.loads(tb.get("/data/plugin/projector/runs"))) == ["pytorch", "tensorflow"]
+        table = dashboards.tensorboard_hparams(tb)
+    assert table.session.tolist() == ["pytorch/hparams", "tensorflow/hparams"]
+    assert table.lr.tolist() == [0.1, 0.2] and table["hparam/accuracy"].tolist() == [0.5, 0.75]
+
+
 def test_wait_for_runs_says_what_is_missing(logdir):
     with dashboards.start_tensorboard(logdir) as tb:
         with pytest.raises(cu.CourseError, match=r"no scalars for \['nope'\].*close") as info:

@@ -215,7 +215,8 @@ def _batch_advice(kind: str) -> str:
               "                               dynamic_shapes={\"x\": {0: torch.export.Dim(\"batch\", min=1, max=64)}})\n"
               "torch.export.save(exported, WORK / \"mlp_any_batch.pt2\")\n"
               "answer = torch.export.load(WORK / \"mlp_any_batch.pt2\")"),
-    "tensorflow": ("mlp_ex_tf.export(str(WORK / \"mlp_any_batch_tf\"), verbose=False)   # the batch axis stays None\n"
+    "tensorflow": ("mlp_ex_tf.export(str(WORK / \"mlp_any_batch_tf\"), verbose=False,\n"
+                   "                 input_signature=[tf.TensorSpec((None, 64), tf.float32)])   # None: any batch\n"
                    "answer = tf.saved_model.load(str(WORK / \"mlp_any_batch_tf\"))")})
 def any_batch_export(answer: Any) -> str:
     """A loaded exported program that reproduces Exercise 9.2's MLP for batches of 1, 5, 33 and 64."""

@@ -166,6 +166,37 @@ def tensorboard_scalars(service: Service, run: str, tag: str):
     return pd.DataFrame([(int(step), float(value)) for _, step, value in rows], columns=["step", "value"])
 
 
+def tensorboard_hparams(service: Service):
+    """The hparams dashboard's sessions as a DataFrame ``session`` + one column per hyperparameter and metric.
+
+    ``GET /data/plugin/hparams/session_groups?request=<JSON>`` (the page's own request; TensorBoard
+    also takes it as a POST body). One row per session, sorted by name.
+
+    >>> tensorboard_hparams(tb)                           # doctest: +SKIP
+                  session  batch_size   lr  momentum  hparam/accuracy
+    0     pytorch/hparams        32.0  0.1       0.9           0.9359
+    """
+    import pandas as pd
+
+    where = "tensorboard_hparams"
+    service = _service(service, where)
+    request = {"experimentName": "", "startIndex": 0, "sliceSize": 1000, "colParams": [],
+               "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"]}
+    query = urllib.parse.urlencode({"request": json.dumps(request)})
+    groups = _json(service, f"/data/plugin/hparams/session_groups?{query}")
+    if not isinstance(groups, dict):
+        raise CourseError(f"{where}: the hparams plugin answered {type(groups).__name__}, expected an object.")
+    rows, hparams, metrics = [], set(), set()
+    for group in groups.get("sessionGroups", []):
+        for session in group.get("sessions", []):
+            values = {m["name"]["tag"]: m["value"] for m in session.get("metricValues", [])}
+            hparams |= set(group.get("hparams", {}))
+            metrics |= set(values)
+            rows.append({"session": session["name"], **group.get("hparams", {}), **values})
+    columns = ["session", *sorted(hparams), *sorted(metrics - hparams)]   # the server's order varies
+    return pd.DataFrame(rows, columns=columns).sort_values("session").reset_index(drop=True)
+
+
 def wait_for_runs(service: Service, runs: Sequence[str], plugin: str = "scalars", timeout: float = 30.0
                   ) -> dict[str, list[str]]:
     """Wait until TensorBoard has loaded ``runs`` (it reads the logdir in the background after it starts).

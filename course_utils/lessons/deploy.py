@@ -119,6 +119,68 @@ def run_fresh(code: str, cwd: str | os.PathLike | None = None, timeout: float = 
     return json.loads(lines[-1][len(RESULT_MARK):])
 
 
+def run_fresh_together(*codes: str, cwd: str | os.PathLike | None = None, timeout: float = 180.0
+                       ) -> list[dict[str, Any]]:
+    """``run_fresh`` for several snippets at once, each in its own new Python, started together (their
+    start-ups overlap instead of adding up); the results in the order of ``codes``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not codes:
+        raise CourseError("deploy.run_fresh_together: give at least one snippet of code.")
+    with ThreadPoolExecutor(len(codes)) as pool:
+        futures = [pool.submit(run_fresh, code, cwd, timeout) for code in codes]
+        return [future.result() for future in futures]
+
+
+def key_lines(source: str | os.PathLike, *needles: str) -> str:
+    """The lines of ``source`` that contain any of ``needles``, numbered, after a header with the file's
+    line count: the few lines of a C/C++ loader that do the work, without the boilerplate around them.
+
+    >>> print(key_lines(SOURCES / "torch_run.cpp", "AOTIModelPackageLoader loader"))  # doctest: +SKIP
+    torch_run.cpp (54 lines):
+      42  torch::inductor::AOTIModelPackageLoader loader(argv[2]);
+    """
+    source = Path(validate.path(source, "source", "deploy.key_lines"))
+    if not source.is_file():
+        raise CourseError(f"deploy.key_lines: {source} does not exist.")
+    lines = source.read_text().splitlines()
+    shown = [f"  {i:>3}  {line.strip()}" for i, line in enumerate(lines, 1) if any(n in line for n in needles)]
+    return "\n".join([f"{source.name} ({len(lines)} lines):", *shown])
+
+
+def aoti_package(program: Any) -> tuple[Path | None, str]:
+    """Compile a ``torch.export`` program with AOTInductor into a ``.pt2`` package, cached under a hash of
+    its weights, its graph, the torch version, the platform and the CPU's instruction set.
+
+    Returns ``(path, "from the cache" | "compiled")``, or ``(None, reason)`` when this machine cannot
+    compile it (no C++ compiler, no OpenMP on macOS, ...): the caller skips what needs it instead of
+    stopping "Run All".
+    """
+    import torch
+
+    capability = torch.backends.cpu.get_cpu_capability()
+    digest = hashlib.sha256()
+    for tensor in program.state_dict.values():
+        digest.update(tensor.detach().contiguous().numpy().tobytes())
+    digest.update(f"{program.graph_module.code} {torch.__version__} {sys.platform} {capability}".encode())
+    package = cache_dir("aoti") / f"cnn-{digest.hexdigest()[:16]}.pt2"
+    if package.exists():
+        return package, "from the cache"
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_dir("inductor", capability)))
+    partial = package.with_name(package.stem + f".partial-{os.getpid()}.pt2")
+    try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            built = torch._inductor.aoti_compile_and_package(program, package_path=str(partial))
+    except Exception as exc:  # no compiler, no OpenMP, ...: one line, not pages
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        return None, f"AOTInductor could not compile here ({type(exc).__name__}: {first})"
+    os.replace(built, package)  # the package appears complete or not at all
+    return package, "compiled"
+
+
 # --- C/C++ builds, cached by hash ------------------------------------------------------------------
 
 @dataclass(frozen=True)
