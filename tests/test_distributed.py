@@ -116,11 +116,19 @@ def test_the_failure_report_names_the_cause_not_the_first_exit(tmp_path):
 
 
 def test_ddp_two_workers_agree_and_leave_nothing(tmp_path):
-    workers = distributed.start_workers(DDP, 2, job=small_job(), name="t-ddp", run_dir=tmp_path)
+    workers = distributed.start_workers(DDP, 2, job={**small_job(), "fsdp": 1}, name="t-ddp", run_dir=tmp_path)
     results = workers.wait(timeout=120)
     assert len(results) == 2 and int(results[0]["world_size"]) == 2
     assert np.array_equal(results[0]["final/fc1.weight"], results[1]["final/fc1.weight"])
     assert results[0]["losses"].shape == (2,) and np.isfinite(results[0]["losses"]).all()
+    # the timings the lesson prints (course_utils.bench, one function for both workers), all measured
+    for key in ("step_s", "alone_step_s", "compute_s", "compute_alone_s", "comm_s"):
+        assert 0 < float(results[0][key]) < 1, key
+    # FSDP2 in the same process group: sharded on dim 0, and the same weights as DDP (which equal one process)
+    assert str(results[0]["fsdp_type"]) == "DTensor" and results[0]["fsdp_shard"].tolist() == [16, 64]
+    for name in ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"):
+        assert np.abs(results[0][f"fsdp/{name}"] - results[0][f"final/{name}"]).max() < 1e-5, name
+        assert not np.array_equal(results[0][f"fsdp/{name}"], small_job()[f"init/{name}"]), f"{name} never trained"
     assert "rank 1: done" in workers.log(1)
     assert_nothing_left(workers)
 
@@ -189,6 +197,8 @@ def test_tf_multiworker_matches_ddp(tmp_path):
     for name in ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"):
         assert np.abs(tf_results[0][f"final/{name}"] - ddp_results[0][f"final/{name}"]).max() < 1e-5
     assert str(tf_results[0]["fit_error"]) == ""  # try_fit not asked
+    for key in ("step_s", "alone_step_s", "compute_s", "compute_alone_s", "comm_s"):
+        assert 0 < float(tf_results[0][key]) < 1, key
     assert "replicas in sync" in tf_workers.log(0)
 
 

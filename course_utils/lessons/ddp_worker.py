@@ -9,9 +9,11 @@ the same file runs under ``course_utils.lessons.distributed.start_workers`` on o
 
 The job (``job.npz``, written by the launcher): ``X``, ``y``, the initial weights in torch layout
 (``init/fc1.weight``, ...), ``lr``, ``epochs``, ``global_batch``, ``seed``, ``timing_reps``. Each rank
-writes ``rank<R>.npz``: the final weights, the mean loss of every step over all ranks, its own first
-batch's sample indices, the all-reduce demo's result and the per-step timings. It prints one line per
-step to its log (stdout), never to the notebook.
+writes ``rank<R>.npz``: the final weights, the mean loss of every step over all ranks, the all-reduce
+demo's result and the per-step timings (``course_utils.bench.interleaved``, the course's one timing
+function). With ``fsdp=1`` in the job it also trains the same model sharded with FSDP2 (``fully_shard``)
+in the same process group and saves its weights (``fsdp/<name>``, gathered whole) and rank 0's shard of
+``fc1.weight``. It prints one line per step to its log (stdout), never to the notebook.
 
 A module, not a notebook cell: ``mp.spawn`` and ``torchrun`` start fresh interpreters, which must
 import the worker function by name (a cell's function lives in ``__main__`` and cannot be found).
@@ -21,6 +23,7 @@ Used in: 11_distributed (and tests/test_distributed.py).
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime
 import gc
 import os
@@ -36,7 +39,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
-from course_utils import pt_utils
+from course_utils import bench, pt_utils
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -45,17 +48,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", required=True, help="folder for rank<R>.npz")
     parser.add_argument("--only-allreduce", action="store_true", help="the all_reduce demo alone, then exit")
     return parser.parse_args(argv)
-
-
-def timed(fn, reps: int) -> float:
-    """Median wall time of ``fn()`` over ``reps`` calls, in seconds (after one warm-up call)."""
-    fn()
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def rendezvous_store(rank: int, world_size: int) -> "dist.TCPStore":
@@ -81,6 +73,34 @@ def init_gloo() -> None:
         return
     rank, world_size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     dist.init_process_group("gloo", store=rendezvous_store(rank, world_size), rank=rank, world_size=world_size)
+
+
+def train_fsdp(job: dict, loader: DataLoader, sampler: DistributedSampler, rank: int) -> dict[str, np.ndarray]:
+    """The same training, the parameters sharded: FSDP2 (``fully_shard``) in the process group DDP used."""
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import fully_shard
+
+    # --- sharding: FSDP2 keeps 1/world_size of every parameter on each rank (a DTensor, Shard(0))
+    model = pt_utils.build_mlp()
+    model.load_state_dict({name: torch.from_numpy(job[f"init/{name}"]) for name, _ in model.named_parameters()})
+    mesh = init_device_mesh("cpu", (dist.get_world_size(),))  # the ranks of the default process group (gloo)
+    for layer in (model.fc1, model.fc2):
+        fully_shard(layer, mesh=mesh)   # each layer: gathered for its forward/backward, then freed
+    fully_shard(model, mesh=mesh)
+    optimizer = torch.optim.SGD(model.parameters(), lr=float(job["lr"]))  # updates this rank's shards only
+    loss_fn = nn.CrossEntropyLoss()
+    for epoch in range(int(job["epochs"])):
+        sampler.set_epoch(epoch)
+        for X_b, y_b in loader:         # the same local batches as DDP's
+            optimizer.zero_grad()
+            loss_fn(model(X_b), y_b).backward()  # gradients reduce-scattered (averaged) onto the shards
+            optimizer.step()
+
+    weight = model.fc1.weight
+    out = {f"fsdp/{name}": p.full_tensor().detach().numpy() for name, p in model.named_parameters()}  # all-gather
+    out.update({"fsdp_type": np.array(type(weight).__name__), "fsdp_shard": np.array(tuple(weight.to_local().shape)),
+                "fsdp_placements": np.array(str(tuple(weight.placements)))})
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -150,24 +170,35 @@ def main(argv: list[str] | None = None) -> None:
     def compute_alone():  # what ONE process does per step: the whole global batch, nothing to communicate
         loss_fn(model(X_all), y_all).backward()
 
+    alone_model = copy.deepcopy(model)  # a whole step of ONE process (no DDP): the 1-worker baseline
+    alone_optimizer = torch.optim.SGD(alone_model.parameters(), lr=float(job["lr"]))
+
+    def alone_step():
+        alone_optimizer.zero_grad()
+        loss_fn(alone_model(X_all), y_all).backward()
+        alone_optimizer.step()
+
     flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
 
     def communicate():
         dist.all_reduce(flat)
 
+    # number=1: every rank makes the same calls (an all-reduce must be called by all), median of `reps` rounds
+    local = bench.interleaved({"compute": compute, "compute_alone": compute_alone, "alone_step": alone_step},
+                              rounds=reps, warmup=1, number=1)
     dist.barrier()
-    compute_s = timed(compute, reps)
-    compute_alone_s = timed(compute_alone, reps)
-    dist.barrier()
-    comm_s = timed(communicate, reps)
+    comm = bench.interleaved({"all-reduce": communicate}, rounds=reps, warmup=1, number=1)
 
     out = {f"final/{name}": p.detach().numpy() for name, p in model.named_parameters()}
-    out.update(losses=np.array(losses),
-               world_size=np.array(world_size), step_s=np.array(statistics.median(step_times)),
-               compute_s=np.array(compute_s), compute_alone_s=np.array(compute_alone_s), comm_s=np.array(comm_s), pid=np.array(os.getpid()))
+    out.update(losses=np.array(losses), world_size=np.array(world_size), step_s=np.array(statistics.median(step_times)),
+               compute_s=np.array(local["compute"].median), compute_alone_s=np.array(local["compute_alone"].median),
+               alone_step_s=np.array(local["alone_step"].median), comm_s=np.array(comm["all-reduce"].median),
+               pid=np.array(os.getpid()))
+    if int(job.get("fsdp", 0)):
+        out.update(train_fsdp(job, loader, sampler, rank))
     np.savez(Path(args.out) / f"rank{rank}.npz", **out)
     dist.barrier()  # rank 0 hosts the rendezvous store: nobody leaves before everyone is done
-    del ddp_model, optimizer, compute  # DDP's reducer holds gloo work: free it while the process group exists
+    del ddp_model, optimizer, compute, local  # DDP's reducer holds gloo work: free it while the process group exists
     gc.collect()
     dist.destroy_process_group()
     print(f"rank {rank}: done", flush=True)

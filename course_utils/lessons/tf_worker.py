@@ -33,7 +33,7 @@ import tensorflow as tf
 tf.get_logger().setLevel("ERROR")
 import keras  # noqa: E402  (after TF's logger is quiet)
 
-from course_utils import tf_utils  # noqa: E402
+from course_utils import bench, tf_utils  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -41,17 +41,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--job", required=True, help="job.npz written by the launcher")
     parser.add_argument("--out", required=True, help="folder for rank<R>.npz")
     return parser.parse_args(argv)
-
-
-def timed(fn, reps: int) -> float:
-    """Median wall time of ``fn()`` over ``reps`` calls, in seconds (after one warm-up call)."""
-    fn()
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -142,15 +131,28 @@ def main(argv: list[str] | None = None) -> None:
             loss = tf.reduce_mean(per_example)
         return tape.gradient(loss, local_model.trainable_variables)
 
+    alone_model = tf_utils.build_mlp()  # a whole step of ONE process (no strategy): the 1-worker baseline
+    alone_optimizer = keras.optimizers.SGD(learning_rate=float(job["lr"]))
+
+    @tf.function
+    def alone_step():
+        with tf.GradientTape() as tape:
+            per_example = keras.losses.sparse_categorical_crossentropy(y_all, alone_model(X_all, training=True),
+                                                                       from_logits=True)
+            loss = tf.reduce_mean(per_example)
+        alone_optimizer.apply_gradients(zip(tape.gradient(loss, alone_model.trainable_variables),
+                                            alone_model.trainable_variables))
+
     flat = tf.zeros([sum(int(np.prod(v.shape)) for v in model.trainable_variables)])
 
     @tf.function
     def communicate():
         return strategy.run(lambda: tf.distribute.get_replica_context().all_reduce("SUM", flat))
 
-    compute_s = timed(lambda: compute(), reps)
-    compute_alone_s = timed(lambda: compute_alone(), reps)
-    comm_s = timed(lambda: communicate(), reps)
+    # number=1: every worker makes the same calls (the all-reduce is collective), median of `reps` rounds
+    local = bench.interleaved({"compute": lambda: compute(), "compute_alone": lambda: compute_alone(),
+                               "alone_step": lambda: alone_step()}, rounds=reps, warmup=1, number=1)
+    comm = bench.interleaved({"all-reduce": lambda: communicate()}, rounds=reps, warmup=1, number=1)
 
     out = {}
     for layer in ("fc1", "fc2"):
@@ -158,7 +160,9 @@ def main(argv: list[str] | None = None) -> None:
         out[f"final/{layer}.weight"], out[f"final/{layer}.bias"] = kernel.T, bias  # back to torch layout
     out.update(losses=np.array(losses), fit_error=np.array(fit_error), world_size=np.array(world_size),
                step_s=np.array(statistics.median(step_times[1:] or step_times)),
-               compute_s=np.array(compute_s), compute_alone_s=np.array(compute_alone_s), comm_s=np.array(comm_s), pid=np.array(os.getpid()))
+               compute_s=np.array(local["compute"].median), compute_alone_s=np.array(local["compute_alone"].median),
+               alone_step_s=np.array(local["alone_step"].median), comm_s=np.array(comm["all-reduce"].median),
+               pid=np.array(os.getpid()))
     np.savez(Path(args.out) / f"rank{rank}.npz", **out)
     print(f"worker {rank}: done", flush=True)
 
