@@ -29,6 +29,7 @@
 # %%
 import json
 import linecache
+import os
 import re
 import tempfile
 import time
@@ -219,25 +220,25 @@ cu.compare("losses", np.array(losses_pt), np.array(losses_tf), atol=1e-4, check_
 # at the start of the loss and prints what the product inside it becomes.
 
 # %%
-model_pt = new_model_pt()
-model_pt.debug = True
-p_pt = cu.run_pdb(model_pt, X_pt[:4], commands=["p h.shape", "n", "n", "p p.shape", "p p.squeeze(-1)", "continue"])
-model_pt.debug = False
-loss_pt = cu.run_pdb(bce_pt, p_pt, y_pt[:4], stop_at_start=True,
-                     commands=["p p.shape, y.shape", "p (y * torch.log(p)).shape", "continue"])
+def two_sessions(model, X, y, bce, show_p, log):
+    """The two scripted pdb sessions: in the model's forward/call, then at the start of the loss."""
+    model.debug = True
+    p = cu.run_pdb(model, X, commands=["p h.shape", "n", "n", "p p.shape", f"p {show_p}", "continue"])
+    model.debug = False
+    return p, cu.run_pdb(bce, p, y, stop_at_start=True,
+                         commands=["p p.shape, y.shape", f"p (y * {log}(p)).shape", "continue"])
+
+
+p_pt, loss_pt = two_sessions(new_model_pt(), X_pt[:4], y_pt[:4], bce_pt, "p.squeeze(-1)", "torch.log")
 
 # %% [markdown]
 # ### TensorFlow: `breakpoint()` in `call`, eager
 #
-# In eager mode (TensorFlow 2's default) pdb works exactly the same way and shows real values.
+# In eager mode (TensorFlow 2's default) pdb works exactly the same way and shows real values:
+# the same two sessions, with TensorFlow's spelling of the squeeze and the log.
 
 # %%
-model_tf = new_model_tf()
-model_tf.debug = True
-p_tf = cu.run_pdb(model_tf, X_tf[:4], commands=["p h.shape", "n", "n", "p p.shape", "p tf.squeeze(p, -1).numpy().round(4)", "continue"])
-model_tf.debug = False
-loss_tf = cu.run_pdb(bce_tf, p_tf, y_tf[:4], stop_at_start=True,
-                     commands=["p p.shape, y.shape", "p (y * tf.math.log(p)).shape", "continue"])
+p_tf, loss_tf = two_sessions(new_model_tf(), X_tf[:4], y_tf[:4], bce_tf, "tf.squeeze(p, -1).numpy().round(4)", "tf.math.log")
 
 # %% [markdown]
 # Same session, same answer in both: `(4, 1) * (4,)` became `(4, 4)`. The fix is one squeeze
@@ -260,6 +261,27 @@ losses_tf = train_tf(model_tf, bce_fixed_tf, lambda step: 1.0, num_steps=60)
 print(f"PyTorch     final loss {losses_pt[-1]:.4f}   accuracy {accuracy_pt(model_pt):.4f}")
 print(f"TensorFlow  final loss {losses_tf[-1]:.4f}   accuracy {accuracy_tf(model_tf):.4f}")
 cu.compare("fixed losses", np.array(losses_pt), np.array(losses_tf), atol=1e-4, check_dtype=False)
+
+# %%
+# Prevent bug 1 instead of finding it: state the shape a function expects, and a wrong one raises at
+# the call. TensorFlow has tf.ensure_shape (also inside a graph) and tf.debugging.assert_shapes;
+# in PyTorch a plain assert on .shape does it.
+def bce_guarded_pt(p, y):
+    assert p.shape == y.shape, f"p {tuple(p.shape)} and y {tuple(y.shape)} differ: squeeze p"
+    return bce_pt(p, y)
+
+
+def bce_guarded_tf(p, y):
+    return bce_tf(tf.ensure_shape(p, y.shape), y)
+
+
+for name, guarded, p_4, y_4 in [("PyTorch", bce_guarded_pt, p_pt, y_pt[:4]), ("TensorFlow", bce_guarded_tf, p_tf, y_tf[:4])]:
+    try:
+        guarded(p_4, y_4)
+        print(f"{name:<10} no error: the guard did not hold")
+    except (AssertionError, tf.errors.InvalidArgumentError) as err:
+        message = re.search(r"(p \(.*|Shape of tensor .*?expected shape \[.*?\])", str(err)).group(1)
+        print(f"{name:<10} {type(err).__name__}: {message}")
 
 # %% [markdown]
 # ### Exercise 5.1 ★☆☆ (~4 min)
@@ -440,8 +462,9 @@ print("0 · log(0) =", (torch.zeros(()) * torch.log(torch.zeros(()))).item(), "|
 # PyTorch's `torch.autograd.detect_anomaly()` checks the **backward** pass and names the
 # backward function that returned NaN, with the forward line that created it (it warns with the
 # whole stack; we keep its first line and the line from our code). TensorFlow's
-# `tf.debugging.enable_check_numerics()` checks every op's output in the **forward** pass; its
-# PyTorch twin is a few lines of `TorchDispatchMode`, below.
+# `tf.debugging.enable_check_numerics()` checks the output of every op TensorFlow runs, eager or in a
+# graph, gradient ops included (here the forward pass already fails). Its PyTorch twin for the
+# forward pass is a few lines of `TorchDispatchMode`, below.
 #
 # ### PyTorch: `detect_anomaly`, and a forward check with a dispatch mode
 
@@ -684,7 +707,7 @@ with tf.Graph().as_default():
     log_a = tf.math.log(a)
     with tf.compat.v1.Session() as sess:
         debug_sess = LocalCLIDebugWrapperSession(sess, dump_root=tempfile.mkdtemp(),
-                                                 config_file_path=tempfile.mktemp())
+                                                 config_file_path=os.path.join(tempfile.mkdtemp(), "tfdbg.rc"))
         print(type(debug_sess).__name__, "wraps a", type(sess).__name__)
         print("plain session run:", sess.run(log_a, feed_dict={a: [1.0, 0.0, -1.0]}))
 
@@ -700,9 +723,13 @@ with tf.Graph().as_default():
 # | wrong shape, no error | `breakpoint()` in `forward`, `p x.shape` | `breakpoint()` in `call` (eager), `p x.shape` |
 # | shape error raised | `%debug` / `cu.post_mortem` | `%debug` / `cu.post_mortem` |
 # | bug inside a compiled/traced function | `torch.compiler.set_stance("force_eager")` (a breakpoint under `torch.compile` is a graph break) | `tf.config.run_functions_eagerly(True)`, or `tf.print` |
-# | NaN/inf: which op? | `torch.autograd.detect_anomaly()` (backward), a `TorchDispatchMode` (forward) | `tf.debugging.enable_check_numerics()` (forward) |
+# | NaN/inf: which op? | `torch.autograd.detect_anomaly()` (backward), a `TorchDispatchMode` (forward) | `tf.debugging.enable_check_numerics()` (every op, gradient ops included) |
 # | NaN/inf: which value, when? | forward hooks on modules | tfdbg v2 `enable_dump_debug_info` + `DebugDataReader` / TensorBoard Debugger V2 |
 # | one tensor's health | `torch.isfinite(x).all()` | `tf.debugging.check_numerics(x, "x")` |
+# | prevent a shape bug | `assert p.shape == y.shape` | `tf.ensure_shape(p, shape)`, `tf.debugging.assert_shapes` |
+# | a bug inside `model.fit` | (you write the loop: `breakpoint()` in it) | `model.compile(..., run_eagerly=True)`, then pdb in `call` |
+# | Keras trimmed the traceback | — | `keras.config.disable_traceback_filtering()` shows every frame |
+# | a GPU error reported at a later line | `CUDA_LAUNCH_BLOCKING=1` (kernels run one at a time, errors at their line) | the same variable for TensorFlow's CUDA kernels |
 #
 # **Run it yourself.** In JupyterLab, put `breakpoint()` in the code and run the cell: an `ipdb>`
 # prompt opens under it; type `p h.shape`, `n`, `c`. After an exception, run `%debug` in a new
@@ -789,7 +816,7 @@ cu.check.first_bad_layer(answer)
 # | breakpoint in compiled code | a graph break: pdb opens in dynamo's resume code | stops once, at trace time | under `torch.compile` values made inside the graph are undefined in pdb |
 # | print from compiled code | `print` (runs every call: a graph break) | `tf.print` | Python `print` in a `tf.function` runs only while tracing |
 # | compiled code with real values | `torch.compiler.set_stance("force_eager")` | `tf.config.run_functions_eagerly(True)` | switch it back: both are global |
-# | first NaN | `torch.autograd.detect_anomaly()` (backward); a `TorchDispatchMode` (forward) | `tf.debugging.enable_check_numerics()` (forward) | all of them slow everything down |
+# | first NaN | `torch.autograd.detect_anomaly()` (backward); a `TorchDispatchMode` (forward) | `tf.debugging.enable_check_numerics()` (every op, gradient ops included) | all of them slow everything down |
 # | watch activations | `register_forward_hook` | tfdbg v2 dump (`DebugDataReader`, TensorBoard Debugger V2) / layer-by-layer calls | remove hooks (`handle.remove()`); dumps are MBs: use a temp dir |
 # | stable loss | `binary_cross_entropy_with_logits` | `sigmoid_cross_entropy_with_logits` | clamping `p` hides the NaN but changes the loss |
 #
