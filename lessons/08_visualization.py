@@ -48,6 +48,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.plugins import projector
 from tensorboard.plugins.hparams import api as hp
 from tbparse import SummaryReader
+import tornado
 import visdom
 
 import course_utils as cu
@@ -138,7 +139,9 @@ print(f"PyTorch: final loss {losses_pt[-1]:.4f}, test accuracy {pt_utils.evaluat
 # `histogram`, `image`, `text`) write into it, also from inside a `tf.function`. `image` takes NHWC
 # and keeps each image separately (`max_outputs`). The graph comes from tracing a `tf.function`
 # between `trace_on` and `trace_export`; the hyperparameters from the hparams plugin's
-# `hp.hparams`; the projector needs a checkpoint, a metadata file and a config written by hand.
+# `hp.hparams`; the projector needs the vectors, a metadata file and a config written by hand. The
+# vectors can be a TF checkpoint (`tensor_name`) or, as here, the same TSV file `add_embedding`
+# writes (`tensor_path`), which any TensorBoard opens, with or without TensorFlow.
 
 # %%
 def train_tf(model, run_dir):
@@ -180,13 +183,12 @@ def train_tf(model, run_dir):
         tf.summary.scalar("hparam/accuracy", accuracy, step=0)
     writer.close()
     hidden = keras.Model(model.input, model.get_layer("fc1").output)(X_test[:100])
-    checkpoint = tf.train.Checkpoint(embedding=tf.Variable(hidden))
-    checkpoint.save(os.path.join(run_dir, "embedding.ckpt"))
+    np.savetxt(os.path.join(run_dir, "tensors.tsv"), hidden.numpy(), delimiter="\t")
     with open(os.path.join(run_dir, "metadata.tsv"), "w") as f:
         f.writelines(f"{label}\n" for label in y_test[:100])
     config = projector.ProjectorConfig()
     embedding = config.embeddings.add()
-    embedding.tensor_name = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
+    embedding.tensor_name, embedding.tensor_path = "fc1_output", "tensors.tsv"
     embedding.metadata_path = "metadata.tsv"
     projector.visualize_embeddings(run_dir, config)
     return losses, weights
@@ -382,7 +384,9 @@ dashboards.tensorboard_runs(tb)
 
 # %% [markdown]
 # Its HTTP API is what the web page reads: the dashboards that have data, the runs and their tags
-# per plugin, and each series (`/data/plugin/scalars/scalars?run=...&tag=...`).
+# per plugin, and each series (`/data/plugin/scalars/scalars?run=...&tag=...`). This `/data/...` API
+# is the page's internal one, undocumented and free to change: the lesson reads it to prove what the
+# server serves, but tools should read event files with `EventAccumulator` or tbparse (above).
 
 # %%
 listing = json.loads(tb.get("/data/plugins_listing"))
@@ -398,16 +402,18 @@ print("images per step:", {run: images[run]["inputs"]["samples"] for run in ("py
 graphs = json.loads(tb.get("/data/plugin/graphs/info"))
 print("graphs:", {run: sorted(info["tags"]) for run, info in sorted(graphs.items())})
 print("projector runs:", sorted(json.loads(tb.get("/data/plugin/projector/runs"))))
+dashboards.tensorboard_hparams(tb).round(4)
 
 # %% [markdown]
 # Every kind of data from both frameworks has its dashboard. Three differences show: the images
 # (`add_images` stored one grid of 16 digits, `tf.summary.image` 16 separate images), the graphs
 # (PyTorch's `add_graph` stores the run's graph plus a `step1` run-metadata tag, `trace_export` the
-# traced `model`, Keras its conceptual graph), and the projector, which lists only the PyTorch run.
-# `add_embedding` wrote plain TSV files; the TensorFlow embedding is a TF checkpoint, which this
-# TensorBoard cannot open because it runs without TensorFlow (`stub_tensorflow=True`, the default of
-# `start_tensorboard`: it skips importing TensorFlow at start-up, so it answers sooner).
-# `tests/test_dashboards.py` starts one with `stub_tensorflow=False` and sees both runs there.
+# traced `model`, Keras its conceptual graph), and the projector, where both runs are TSV files
+# (`add_embedding` writes them; the TF run wrote them with `np.savetxt`). A TF checkpoint as the
+# projector's tensor also works, but only in a TensorBoard that imports TensorFlow; this one runs
+# without it (`stub_tensorflow=True`, the default of `start_tensorboard`: it answers sooner).
+# The hparams dashboard lists one session per framework, each with the hyperparameters and the
+# final accuracy that run logged.
 
 # %% [markdown]
 # The series it serves are what was written, for both frameworks:
@@ -449,7 +455,7 @@ cu.compare("served pt~tf", served["pytorch"].value.to_numpy(), served["tensorflo
 #   that step is `visdom.server.run_server.main()`; `dashboards.start_visdom` starts it with
 #   `-bind_local` (127.0.0.1 only).
 #
-# So the server runs offline, and its API works; its web page does not (see below).
+# So the server runs offline, and its API works; its web page does not, online or offline (see below).
 
 # %%
 env_path = tempfile.mkdtemp(dir=workdir.name)
@@ -473,22 +479,27 @@ print(f"window {window!r}, {stored['type']}, {len(trace['y'])} points, envs {sor
 cu.compare("visdom round trip", np.array(trace["y"]), curve, atol=0.0, check_dtype=False)
 
 # %% [markdown]
-# The web page: Visdom's start page is a template that links `../user/style.css`, which tornado 6.6
-# refuses as a path outside the static folder, so `/` answers 403 Forbidden; and the page's scripts
-# (React, Plotly, jQuery, Bootstrap, d3) are the files that were never downloaded. The server's log
-# says both:
+# The web page fails for two reasons, one of which has nothing to do with the network. Visdom's
+# start page is a template that links `../user/style.css`. Tornado, the web server under Visdom (and
+# Jupyter), refuses since 6.6 a static path outside the static folder, so `/` answers 403 Forbidden
+# before any script is looked for, online or not; tornado 6.5 and older only logged a warning and
+# answered 200. That is why the course pins tornado (`requirements.txt`): this cell prints what the
+# installed version does, whichever it is. Second, the page's scripts (React, Plotly, jQuery,
+# Bootstrap, d3) are the files that were never downloaded. The server's log says both:
 
 # %%
 try:
-    urllib.request.urlopen(vis_server.url + "/", timeout=10)
+    status = urllib.request.urlopen(vis_server.url + "/", timeout=10).status
 except urllib.error.HTTPError as error:
-    print("GET / ->", error.code, error.reason)
+    status = error.code
 log = vis_server.log_path.read_text()          # what the server wrote while it rendered the page
-print("why:", re.search(r"403 GET / \(127\.0\.0\.1\): (.*)", log).group(1))
+refused = re.search(r"403 GET / \(127\.0\.0\.1\): (.*)", log)
+print(f"tornado {tornado.version}: GET / -> {status}", f"({refused.group(1)})" if refused else "(the template rendered)")
 missing = sorted({os.path.basename(f) for f in re.findall(r"Could not open static file '([^']+)'", log)})
 print(f"{len(missing)} files the page needs are missing:", ", ".join(missing))
 static = os.path.join(os.path.dirname(visdom.__file__), "static", "js")
 print("scripts shipped:", sorted(os.listdir(static)))
+print("the page can work here:", status == 200 and not missing)
 
 
 # %% [markdown]
@@ -548,29 +559,30 @@ print("log folder removed:", not os.path.exists(logdir))
 #   HTTP; a real Visdom server took a torch curve and gave it back; both were stopped.
 # - **Plot:** overlaid curves, first-layer weight histograms per epoch and confusion matrices were
 #   the same for both frameworks.
-# - **Judge:** PyTorch logs to TensorBoard natively; Visdom is an extra, and offline only its API works
-#   (verdict below).
+# - **Judge:** PyTorch logs to TensorBoard natively; Visdom is an extra whose API works, while its
+#   page is broken on these pins whatever the network (tornado 6.6 refuses its template) and offline
+#   its scripts are missing too (verdict below).
 
 # %% [markdown]
 # ## PyTorch vs TensorFlow
 #
 # | concept | PyTorch | TensorFlow / Keras | gotcha |
 # |---|---|---|---|
-# | writer | `SummaryWriter(run_dir)`, methods `add_*` | `tf.summary.create_file_writer(run_dir)` + `as_default()`, functions `tf.summary.*` | close (or flush) the writer, or the events may not be on disk yet |
+# | writer | `SummaryWriter(run_dir)`, methods `add_*` | `tf.summary.create_file_writer(run_dir)` + `as_default()`, functions `tf.summary.*` | close (or flush) the writer, or the events may not be on disk yet; TF without a default writer: `tf.summary.scalar` returns `False` and writes nothing |
 # | scalar | `add_scalar(tag, value, global_step)` | `tf.summary.scalar(name, data, step)` | stored as `simple_value` vs a 0-d tensor: `Scalars` vs `Tensors` in `EventAccumulator` |
 # | histogram | `add_histogram` | `tf.summary.histogram` | |
 # | images | `add_images` (NCHW, one grid) | `tf.summary.image` (NHWC, `max_outputs` separate images) | the layouts of lesson 03 again |
-# | graph | `add_graph(model, example)` (traces) | `trace_on` → call a `tf.function` → `trace_export` | |
+# | graph | `add_graph(model, example)` (traces) | `trace_on` → call a `tf.function` → `trace_export` | torch's is a TorchScript trace (`torch.jit.trace`, deprecated in 2.13, warns under default-off filters; no data-dependent control flow) |
 # | hyperparameters | `add_hparams(hparams, metrics, run_name=...)` | `hp.hparams(...)` + a scalar per metric | torch writes them into a sub-run: name it with `run_name` |
-# | embedding | `add_embedding(features, metadata)` | checkpoint + `metadata.tsv` + `projector.visualize_embeddings` | one call vs a config by hand |
+# | embedding | `add_embedding(features, metadata)` | `tensors.tsv` (or a checkpoint) + `metadata.tsv` + `projector.visualize_embeddings` | one call vs a config by hand; a checkpoint needs a TensorBoard with TensorFlow |
 # | `fit` | — (Lightning and others have loggers) | `keras.callbacks.TensorBoard` | `fit` logs per-epoch means |
-# | server | `tensorboard --logdir D --host 127.0.0.1` | the same | `--bind_all` exposes it to the network |
+# | server | `tensorboard --logdir D --host 127.0.0.1` | the same | `--bind_all` exposes it to the network; its `/data/...` HTTP API is internal (read files with `EventAccumulator`/tbparse) |
 #
 # ## Claims settled
 #
 # | claim | verdict | evidence |
 # |---|---|---|
-# | PyTorch has no TensorBoard; it uses Visdom | **outdated** | `torch.utils.tensorboard.SummaryWriter` ships with PyTorch and wrote every kind of TensorBoard data here (§Log a training run); the same TensorBoard server listed and served the PyTorch run next to the TensorFlow one, with the same numbers (§A real TensorBoard server). Visdom works with PyTorch (it took a torch tensor, §Visdom) but is an extra package, not needed for TensorBoard; on these pins it installs only with setuptools < 81, and offline only its server and API run — its web page needs scripts it downloads at first start. History, not run here: PyTorch itself shipped no TensorBoard writer before 1.1 (2019; `torch.utils.tensorboard`, stable since 1.2), and the third-party `tensorboardX` (2017) already wrote TensorBoard files from PyTorch, so even then "no TensorBoard" meant "not built in". |
+# | PyTorch has no TensorBoard; it uses Visdom | **outdated** | `torch.utils.tensorboard.SummaryWriter` ships with PyTorch and wrote every kind of TensorBoard data here (§Log a training run); the same TensorBoard server listed and served the PyTorch run next to the TensorFlow one, with the same numbers (§A real TensorBoard server). Visdom works with PyTorch (it took a torch tensor, §Visdom) but is an extra package, not needed for TensorBoard; on these pins it installs only with setuptools < 81, its server and API run, but on these pins its web page is broken whatever the network (tornado 6.6 refuses the page's template: 403), and offline its scripts are missing too (§Visdom). History, not run here: PyTorch itself shipped no TensorBoard writer before 1.1 (2019; `torch.utils.tensorboard`, stable since 1.2), and the third-party `tensorboardX` (2017) already wrote TensorBoard files from PyTorch, so even then "no TensorBoard" meant "not built in". |
 #
 # ## Further reading
 #
@@ -582,3 +594,7 @@ print("log folder removed:", not os.path.exists(logdir))
 #   [TensorBoard in notebooks](https://www.tensorflow.org/tensorboard/tensorboard_in_notebooks).
 # - [tbparse](https://tbparse.readthedocs.io/) (event files into pandas);
 #   [Visdom](https://github.com/fossasia/visdom).
+# - Profiling, a main reason to open TensorBoard: TensorFlow's profiler still lives there
+#   ([TensorBoard profiler](https://www.tensorflow.org/guide/profiler)); PyTorch's TensorBoard
+#   profiler plugin is deprecated, and `torch.profiler` exports Chrome/Perfetto traces instead
+#   ([torch.profiler](https://pytorch.org/docs/stable/profiler.html)).
