@@ -13,7 +13,7 @@ from .lesson06 import device_matmul, split_over_logical_cpus, to_is_not_in_place
 from .lesson07 import cache_prefetch_order, full_shuffle, reproducible_noise
 from .lesson08 import divergence_step, logged_schedule
 from .lesson09 import any_batch_export, resume_step, unsafe_loads
-from .lesson10 import extra_tf_lines, silu_backward, squareplus_backward
+from .lesson10 import silu_backward, softsign_compiles, squareplus_backward
 from .lesson11 import replica_losses, scaled_batch_and_lr, set_epoch_orders
 from .lesson12 import fraction_of_peak, median_speedup, unfair_benchmark
 from .lesson13 import batchnorm_match, ported_sequence_model
@@ -41,7 +41,7 @@ __all__ = [
     # 09_saving_deploying
     "resume_step", "any_batch_export", "unsafe_loads",
     # 10_custom_extensions
-    "squareplus_backward", "silu_backward", "extra_tf_lines",
+    "squareplus_backward", "silu_backward", "softsign_compiles",
     # 11_distributed
     "scaled_batch_and_lr", "set_epoch_orders", "replica_losses",
     # 12_performance

@@ -1,4 +1,4 @@
-"""Checks for the exercises of 10_custom_extensions: write a backward, fix a backward, count boilerplate.
+"""Checks for the exercises of 10_custom_extensions: write a backward, fix a backward, make a custom op compile.
 
 The frameworks are never imported here: a check that runs the learner's op takes the framework
 from ``sys.modules`` (the notebook has imported it already). An op is run on the check's own
@@ -12,8 +12,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..base.arrays import framework_of, is_tensor_like
-from .core import Wrong, as_array, describe, expect_equal, exercise
+from ..base.arrays import framework_of
+from .core import Wrong, as_array, describe, exercise
 
 # The inputs every op check uses, and the upstream gradient fed to backward.
 X = np.array([-3.0, -1.5, -0.4, 0.0, 0.3, 1.0, 2.5], dtype=np.float64)
@@ -66,27 +66,26 @@ def _run_tf(op: Callable, tf: Any) -> tuple[np.ndarray, np.ndarray, bool]:
     grad = tape.gradient(y, x, output_gradients=tf.constant(UPSTREAM))
     if grad is None:
         raise Wrong("the gradient function returned None: return upstream times the derivative of the forward.")
-    return y.numpy(), grad.numpy(), _tf_custom(op, tf)
+    custom = _tf_custom(op, tf)
+    if custom == "framework's":
+        raise Wrong("the only hand-written gradient in it is TensorFlow's own (tf.nn.silu's): write yours.")
+    return y.numpy(), grad.numpy(), custom == "yours"
 
 
-def _tf_custom(op: Callable, tf: Any) -> bool:
-    """Does the op carry a hand-written gradient? ``tf.custom_gradient`` puts an ``IdentityN`` node
-    (its gradient override) into the traced graph; a plain composite has none. If the op cannot be
-    traced, give it the benefit of the doubt. (TensorFlow's own ops are told apart by ``_own_op``.)"""
+def _tf_custom(op: Callable, tf: Any) -> str:
+    """Whose hand-written gradient the op carries, judged from its traced graph: ``tf.custom_gradient``
+    puts an ``IdentityN`` node (its gradient override) over the function's outputs and inputs into the
+    graph. "yours": one over exactly (output, input), a function of one tensor; "framework's": only ones over
+    more inputs (tf.nn.silu's is over x and its beta); "none": a plain composite. An op that cannot be
+    traced gets the benefit of the doubt."""
     try:
-        graph = tf.function(op).get_concrete_function(tf.TensorSpec(X.shape, tf.float64)).graph
+        graph = tf.function(op, autograph=False).get_concrete_function(tf.TensorSpec(X.shape, tf.float64)).graph
     except Exception:  # noqa: BLE001 - an op that only runs eagerly: do not refuse a right answer
-        return True
-    return any(node.type == "IdentityN" for node in graph.get_operations())
-
-
-def _own_op(answer: Any) -> str | None:
-    """"torch" / "TensorFlow" when the answer is one of the framework's own functions (tf.nn.silu,
-    keras.activations.silu, F.silu ...), whose gradient the framework wrote, not the learner."""
-    owner = getattr(answer, "__self__", None)     # Function.apply is torch's method, bound to the learner's class
-    source = owner if isinstance(owner, type) else answer
-    module = (getattr(source, "__module__", None) or "").split(".")[0]
-    return {"torch": "torch", "tensorflow": "TensorFlow", "keras": "TensorFlow"}.get(module)
+        return "yours"
+    overrides = [node for node in graph.get_operations() if node.type == "IdentityN"]
+    if any(len(node.inputs) == 2 for node in overrides):       # (output, input): a gradient over one tensor
+        return "yours"
+    return "framework's" if overrides else "none"
 
 
 def op_framework(answer: Any) -> str:
@@ -124,9 +123,6 @@ def _value_and_gradient(answer: Any, name: str) -> tuple[np.ndarray, np.ndarray,
         op = {"torch": "your Function's .apply", "tensorflow": "your tf.custom_gradient function"}.get(
             framework_of(answer), "a function of one tensor")
         raise Wrong(f"your answer is {describe(answer)}; expected the op: {op}.")
-    own = _own_op(answer)
-    if own is not None:
-        raise Wrong(f"that is {own}'s own op, whose gradient {own} wrote; hand in your op with your backward.")
     problems = []
     for module, run in ((torch, _run_torch), (tf, _run_tf)):
         if module is None:
@@ -212,82 +208,141 @@ def _check_tool(kind: str) -> str:
     return _advice(kind, "gradcheck", "tf.test.compute_gradient")
 
 
+def _judge_backward(answer: Any, name: str, forward: Callable, derivative: Callable, forward_changed: str,
+                    mistakes: Callable[[str], list[tuple[np.ndarray, str]]], differs: Callable[[str], str],
+                    derived: Callable[[str], str]) -> None:
+    """Run the learner's op forward and backward, and raise ``Wrong`` with the first thing that is off:
+    the forward, a known mistake (``mistakes(kind)``: gradients and their messages), any other
+    gradient, or a right gradient the framework derived instead of the learner."""
+    kind = op_framework(answer)
+    value, grad, custom = _value_and_gradient(answer, name)
+    if not _near(value, forward(X)):
+        raise Wrong(forward_changed)
+    for wrong_grad, message in mistakes(kind):
+        if _near(grad, wrong_grad):
+            raise Wrong(message)
+    if not _near(grad, UPSTREAM * derivative(X)):
+        raise Wrong(differs(kind))
+    if not custom:
+        raise Wrong(derived(kind))
+
+
+def _squareplus_mistakes(kind: str) -> list[tuple[np.ndarray, str]]:
+    derivative, root = _squareplus_grad(X), np.sqrt(X * X + 4)
+    return [
+        (derivative, f"the derivative is right, but not multiplied by the upstream gradient "
+                     f"({_advice(kind, 'grad', 'upstream')}): the chain rule."),
+        (UPSTREAM * 2 * derivative, "twice too large: the forward divides by 2, and so does its derivative."),
+        (UPSTREAM * (1 - X / root) / 2,
+         "the sign of the second term is wrong: the derivative of sqrt(x*x + 4) is positive for x > 0."),
+        (UPSTREAM * (1 + 1 / (2 * root)) / 2,
+         "the inner derivative is missing: d/dx sqrt(u) = u' / (2 sqrt(u)), with u = x*x + 4."),
+    ]
+
+
+def _silu_mistakes(kind: str) -> list[tuple[np.ndarray, str]]:
+    s = _sigmoid(X)
+    return [
+        (UPSTREAM * s * (1 + X * s), f"that is still the colleague's gradient, which {_check_tool(kind)} rejects. "
+                                     "Hint: d/dx σ(x) = σ(x)(1 - σ(x)), not σ(x)²."),
+        (_silu_grad(X), f"the derivative is right, but not multiplied by the upstream gradient "
+                        f"({_advice(kind, 'grad', 'upstream')})."),
+        (UPSTREAM * s * (1 - s), "that is the derivative of σ(x) alone; SiLU is x·σ(x): use the product rule."),
+        (UPSTREAM * s, "the x·σ'(x) term of the product rule is missing."),
+    ]
+
+
 @exercise("10.1", framework=op_framework, solution={"torch": SQUAREPLUS_PT, "tensorflow": SQUAREPLUS_TF})
 def squareplus_backward(answer: Any) -> str:
     """The squareplus op, (x + sqrt(x² + 4)) / 2, with a hand-written backward."""
-    kind = op_framework(answer)
-    value, grad, custom = _value_and_gradient(answer, "Squareplus.apply")
-    if not _near(value, _squareplus(X)):
-        raise Wrong("the forward changed: it must stay (x + sqrt(x*x + 4)) / 2; only the backward is yours.")
-    derivative = _squareplus_grad(X)
-    upstream = _advice(kind, "grad", "upstream")
-    if _near(grad, derivative):
-        raise Wrong(f"the derivative is right, but not multiplied by the upstream gradient ({upstream}): "
-                    "the chain rule.")
-    if _near(grad, UPSTREAM * 2 * derivative):
-        raise Wrong("twice too large: the forward divides by 2, and so does its derivative.")
-    if _near(grad, UPSTREAM * (1 - X / np.sqrt(X * X + 4)) / 2):
-        raise Wrong("the sign of the second term is wrong: the derivative of sqrt(x*x + 4) is positive for x > 0.")
-    if _near(grad, UPSTREAM * (1 + 1 / (2 * np.sqrt(X * X + 4))) / 2):
-        raise Wrong("the inner derivative is missing: d/dx sqrt(u) = u' / (2 sqrt(u)), with u = x*x + 4.")
-    if not _near(grad, UPSTREAM * derivative):
-        raise Wrong(f"the gradient differs from {upstream} · f'(x). Hint: work out f'(x) on paper, then "
-                    f"compare with {_check_tool(kind)}.")
-    if not custom:
-        raise Wrong("the gradient is right, but the framework derived it from the forward: write it "
-                    + _advice(kind, "in the backward of an autograd.Function.", "in the grad of a tf.custom_gradient function."))
+    _judge_backward(
+        answer, "Squareplus.apply", _squareplus, _squareplus_grad,
+        "the forward changed: it must stay (x + sqrt(x*x + 4)) / 2; only the backward is yours.",
+        _squareplus_mistakes,
+        lambda kind: (f"the gradient differs from {_advice(kind, 'grad', 'upstream')} · f'(x). Hint: work out "
+                      f"f'(x) on paper, then compare with {_check_tool(kind)}."),
+        lambda kind: ("the gradient is right, but the framework derived it from the forward: write it "
+                      + _advice(kind, "in the backward of an autograd.Function.",
+                                "in the grad of a tf.custom_gradient function.")))
     return "f'(x) = (1 + x/√(x² + 4)) / 2, times the upstream gradient."
 
 
 @exercise("10.2", framework=op_framework, solution={"torch": SILU_PT, "tensorflow": SILU_TF})
 def silu_backward(answer: Any) -> str:
     """The SiLU op, x·σ(x), with its backward fixed."""
-    kind = op_framework(answer)
-    value, grad, custom = _value_and_gradient(answer, "SiLU.apply")
-    if not _near(value, _silu(X)):
-        raise Wrong("the forward changed: it must stay x * sigmoid(x); the bug is in the backward.")
-    s = _sigmoid(X)
-    upstream = _advice(kind, "grad", "upstream")
-    if _near(grad, UPSTREAM * s * (1 + X * s)):
-        raise Wrong(f"that is still the colleague's gradient, which {_check_tool(kind)} rejects. "
-                    "Hint: d/dx σ(x) = σ(x)(1 - σ(x)), not σ(x)².")
-    if _near(grad, _silu_grad(X)):
-        raise Wrong(f"the derivative is right, but not multiplied by the upstream gradient ({upstream}).")
-    if _near(grad, UPSTREAM * s * (1 - s)):
-        raise Wrong("that is the derivative of σ(x) alone; SiLU is x·σ(x): use the product rule.")
-    if _near(grad, UPSTREAM * s):
-        raise Wrong("the x·σ'(x) term of the product rule is missing.")
-    if not _near(grad, UPSTREAM * _silu_grad(X)):
-        raise Wrong(f"the gradient still differs from the product rule's. Check your fix with {_check_tool(kind)}.")
-    if not custom:
-        raise Wrong("the gradient is right, but the framework derived it: fix the hand-written backward "
-                    + _advice(kind, "(the autograd.Function).", "(the tf.custom_gradient)."))
+    _judge_backward(
+        answer, "SiLU.apply", _silu, _silu_grad,
+        "the forward changed: it must stay x * sigmoid(x); the bug is in the backward.",
+        _silu_mistakes,
+        lambda kind: f"the gradient still differs from the product rule's. Check your fix with {_check_tool(kind)}.",
+        lambda kind: ("the gradient is right, but the framework derived it: fix the hand-written backward "
+                      + _advice(kind, "(the autograd.Function).", "(the tf.custom_gradient).")))
     return "d/dx x·σ(x) = σ(x) + x·σ(x)(1 - σ(x)) = σ(x)(1 + x(1 - σ(x)))."
 
 
-@exercise("10.3", accepts=("any",), solution=(
-    'answer = extensions.count_lines(extensions.source("logcosh_tf.cc")) '
-    '- extensions.count_lines(extensions.source("logcosh_torch.cpp"))'))
-def extra_tf_lines(answer: Any) -> str:
-    """How many more lines of C++ code logcosh_tf.cc has than logcosh_torch.cpp (extensions.count_lines)."""
-    from ..lessons import extensions
+SOFTSIGN_FAKE = """@softsign_op.register_fake
+def _(x):
+    return torch.empty_like(x)      # the output's shape and dtype; nothing computed
 
-    tf_src, pt_src = extensions.source("logcosh_tf.cc"), extensions.source("logcosh_torch.cpp")
-    expected = extensions.count_lines(tf_src) - extensions.count_lines(pt_src)
-    raw = len(tf_src.splitlines()) - len(pt_src.splitlines())
-    if isinstance(answer, (str, bytes)) or not (isinstance(answer, (int, float, np.number)) or is_tensor_like(answer)):
-        raise Wrong(f"your answer is {describe(answer)}; expected a whole number of lines, e.g. answer = 12.")
-    if isinstance(answer, float) and float(answer).is_integer():
-        answer = int(answer)
-    if not isinstance(answer, bool) and isinstance(answer, (int, np.integer)):
-        if answer == -expected:
-            raise Wrong("the sign is reversed: TensorFlow's count minus PyTorch's.")
-        if answer == raw != expected:
-            raise Wrong("that counts every line, blank lines and comments too; extensions.count_lines counts "
-                        "only lines of code.")
-        if answer == extensions.count_lines(tf_src):
-            raise Wrong("that is TensorFlow's whole count; the question asks for the difference.")
-    expect_equal(answer, expected, what="your count",
-                 hint="count each file with extensions.count_lines, then subtract.")
-    return (f"{expected} more lines, mostly the REGISTER_OP interface with its shape functions and the "
-            "OpKernel classes; the maths is the same header in both.")
+
+answer = softsign_op"""
+
+
+def _captured(answer: Any, x: Any, torch: Any) -> list[tuple[Any, Any]]:
+    """(target, the output the compiler assumed) for each call in the graph that
+    ``torch.compile(answer, fullgraph=True)`` captures for ``answer(x)``: a backend that records and
+    compiles nothing, so it costs only the tracing. Raises what the compile raises."""
+    found: list[tuple[Any, Any]] = []
+
+    def record(graph_module: Any, example_inputs: Any) -> Callable:
+        found.extend((node.target, node.meta.get("example_value", node.meta.get("val")))
+                     for node in graph_module.graph.nodes if node.op == "call_function")
+        return graph_module.forward
+
+    torch.compiler.reset()     # a fresh trace for every answer (dynamo caches by code, not by answer)
+    torch.compile(answer, fullgraph=True, backend=record)(x)
+    return found
+
+
+def _causes(exc: BaseException) -> str:
+    texts = []
+    while exc is not None and len(texts) < 10:
+        texts.append(str(exc))
+        exc = exc.__cause__ or exc.__context__
+    return "\n".join(texts)
+
+
+@exercise("10.3", accepts=("torch",), solution={"torch": SOFTSIGN_FAKE})
+def softsign_compiles(answer: Any) -> str:
+    """The NumPy-backed custom op ``course::softsign`` with a fake implementation, so that
+    ``torch.compile(fullgraph=True)`` traces it as one node."""
+    torch = sys.modules.get("torch")
+    if answer is None:
+        raise Wrong("your answer is None — assign the op itself (softsign_op).")
+    if torch is None or not callable(answer) or isinstance(answer, type):
+        raise Wrong(f"your answer is {describe(answer)}; expected the custom op (softsign_op), not its output.")
+    x = torch.tensor(X)
+    try:
+        eager = answer(x)
+    except Exception as exc:  # noqa: BLE001 - the learner's op: report, do not crash
+        raise Wrong(f"your op failed on a float64 tensor of shape (7,): {type(exc).__name__}.") from None
+    if not isinstance(eager, torch.Tensor) or not _near(as_array(eager, what="the op's output"), X / (1 + np.abs(X))):
+        raise Wrong("the op's result changed: keep the forward, x / (1 + |x|) in NumPy; the fix is beside it.")
+    try:
+        calls = _captured(answer, x, torch)
+    except Exception as exc:  # noqa: BLE001 - the compile error is the diagnosis
+        if "no fake impl" in _causes(exc):
+            raise Wrong("the compile still fails: the op has no fake implementation (register_fake) to "
+                        "give its output's shape.") from None
+        raise Wrong("the compile fails inside your fake: its tensors hold no data for NumPy; "
+                    "return an empty tensor like the output.") from None
+    custom = [(target, fake) for target, fake in calls if getattr(target, "namespace", "aten") not in ("aten", "prims")]
+    if not custom:
+        raise Wrong("the compiler traced your function into torch's own operations; hand in the "
+                    "custom op, softsign_op.")
+    fake = custom[-1][1]
+    if fake is not None and (tuple(fake.shape) != tuple(eager.shape) or fake.dtype != eager.dtype):
+        raise Wrong(f"the fake says {tuple(fake.shape)} {str(fake.dtype).replace('torch.', '')}, the op returns "
+                    f"{tuple(eager.shape)} {str(eager.dtype).replace('torch.', '')}: the fake must describe the real output.")
+    return ("torch.compile(fullgraph=True) keeps the op as one node and learns its output from the fake; "
+            "the NumPy inside runs only when the graph runs.")

@@ -1,8 +1,8 @@
-// TensorFlow: the interface (REGISTER_OP, with a shape function) and the CPU kernels (OpKernel).
+// TensorFlow: the interface (REGISTER_OP, with TF's stock shape function) and the CPU kernels (OpKernel).
 // [headers]
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/op_kernel.h"
-#include "tensorflow/core/framework/shape_inference.h"
+#include "tensorflow/core/framework/common_shape_fns.h"
 
 #include "logcosh.h"
 
@@ -13,20 +13,14 @@ REGISTER_OP("LogCosh")
     .Attr("T: {float, double}")
     .Input("x: T")
     .Output("y: T")
-    .SetShapeFn([](shape_inference::InferenceContext* c) {
-      c->set_output(0, c->input(0));
-      return absl::OkStatus();
-    });
+    .SetShapeFn(shape_inference::UnchangedShape);  // the output has x's shape
 
 REGISTER_OP("LogCoshGrad")
     .Attr("T: {float, double}")
     .Input("grad: T")
     .Input("x: T")
     .Output("dx: T")
-    .SetShapeFn([](shape_inference::InferenceContext* c) {
-      c->set_output(0, c->input(1));
-      return absl::OkStatus();
-    });
+    .SetShapeFn(shape_inference::UnchangedShape);  // dx has grad's shape (grad and x are alike)
 
 // [kernels]
 template <typename T>
