@@ -44,6 +44,26 @@ def test_run_fresh_failure_is_one_line(tmp_path):
 
 # --- build -------------------------------------------------------------------------------------------
 
+def test_run_fresh_together_runs_at_once_in_order(tmp_path):
+    start = time.monotonic()
+    first, second = deploy.run_fresh_together("import time\ntime.sleep(2)\nresult['n'] = 1",
+                                              "import time\ntime.sleep(2)\nresult['n'] = 2", cwd=tmp_path)
+    assert (first["n"], second["n"]) == (1, 2)
+    assert time.monotonic() - start < 3.9 + 4      # two 2 s sleeps that overlap; generous for start-ups on a busy box
+    with pytest.raises(CourseError, match="at least one"):
+        deploy.run_fresh_together()
+
+
+def test_key_lines_numbers_the_matching_lines_and_counts_the_file(tmp_path):
+    source = tmp_path / "m.c"
+    source.write_text("int main() {\n  load(x);\n  run(x);\n  return 0;\n}\n")
+    assert deploy.key_lines(source, "load(", "run(") == "m.c (5 lines):\n    2  load(x);\n    3  run(x);"
+    for name, needle in [("torch_run.cpp", "AOTIModelPackageLoader loader"), ("tf_run.c", "TF_SessionRun(")]:
+        assert needle in deploy.key_lines(deploy.SOURCES / name, needle)   # the lines the lesson prints exist
+    with pytest.raises(CourseError, match="does not exist"):
+        deploy.key_lines(tmp_path / "missing.c", "x")
+
+
 def test_build_compiles_once_then_uses_the_cache(tmp_path):
     source = tmp_path / f"hello_{os.getpid()}_{time.time_ns()}.c"
     source.write_text('#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n')
