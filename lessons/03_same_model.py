@@ -298,6 +298,20 @@ def make_cnn_permuted_tf(to_torch_order):
 cu.compare("Permute+Flatten", cnn_pt(torch.from_numpy(images_pt)), make_cnn_permuted_tf(True)(images_tf))
 cu.compare("channels_first", cnn_pt(torch.from_numpy(images_pt)), make_cnn_permuted_tf(False)(images_tf))
 
+# One more silent port error: a strided conv with padding. torch's padding=1 pads every side by 1;
+# Keras' padding="same" pads only what the stride needs, and at the bottom/right (TensorFlow's SAME).
+# With stride 2 on 8×8 both give 4×4 maps, with different numbers and no error. The fix: pad
+# explicitly (keras.layers.ZeroPadding2D(1), or tf.pad) and convolve with padding="valid".
+stride2_pt = torch.nn.functional.conv2d(torch.from_numpy(images_pt), torch.from_numpy(Wc), torch.from_numpy(bc),
+                                        stride=2, padding=1).numpy().transpose(0, 2, 3, 1)     # NCHW → NHWC
+stride2_same = tf.nn.conv2d(images_tf, conv_to_keras(Wc), strides=2, padding="SAME") + bc
+stride2_pad = tf.nn.conv2d(tf.pad(images_tf, [[0, 0], [1, 1], [1, 1], [0, 0]]), conv_to_keras(Wc),
+                           strides=2, padding="VALID") + bc
+print("stride 2 shapes: torch padding=1", stride2_pt.shape[1:], "| 'same'", tuple(stride2_same.shape[1:]),
+      "| pad 1 + 'valid'", tuple(stride2_pad.shape[1:]))
+cu.compare("stride 2 'same'", stride2_pt, stride2_same)
+cu.compare("stride 2 pad+valid", stride2_pt, stride2_pad)
+
 # %% [markdown]
 # ## Port back: Keras → torch, with the helpers
 #
@@ -721,7 +735,8 @@ cu.compare("loss curves", losses_pt, losses_tf, check_dtype=False, atol=1e-2)
 #   (not `W.T`, which transposes each kernel); images go NCHW ↔ NHWC; the dense layer after a flatten
 #   needs its inputs reordered (C, H, W) ↔ (H, W, C), or a `Permute((3, 1, 2))` before Keras' `Flatten`
 #   (`Flatten(data_format="channels_first")` does not do it) — without either the port ran without
-#   error and gave wrong logits.
+#   error and gave wrong logits. A strided conv is the other silent one: torch's `padding=1` and
+#   Keras' `padding="same"` give the same shapes and different numbers.
 # - **Prove:** logits, loss, every gradient and the weights after one SGD step agreed to
 #   max |diff| ≤ 1e-5 for both models. Adam did not, with equal arguments: epsilon sits elsewhere
 #   (15 % of a step after 5 tiny-gradient steps), and Keras' `weight_decay` is AdamW's.
@@ -741,6 +756,7 @@ cu.compare("loss curves", losses_pt, losses_tf, check_dtype=False, atol=1e-2)
 # | dense weight | `Linear.weight` (out, in) | `Dense.kernel` (in, out) | transpose when porting |
 # | conv weight | `Conv2d.weight` (out, in, kh, kw) | `Conv2D.kernel` (kh, kw, in, out) | `W.T` transposes each kernel: use `transpose(2, 3, 1, 0)` |
 # | image layout | NCHW | NHWC (`channels_last`) | feeding the other layout: an error in Keras |
+# | strided padding | `Conv2d(stride=2, padding=1)` pads every side | `Conv2D(strides=2, padding="same")` pads bottom/right only | same shapes, other numbers, no error: `ZeroPadding2D(1)` + `padding="valid"` |
 # | flatten | (C, H, W) | (H, W, C); `Permute((3, 1, 2))` + `Flatten()` gives torch's | the silent bug: reorder the next dense layer's inputs; `Flatten(data_format="channels_first")` is for channels-first *inputs* |
 # | parameter count | `sum(p.numel() for p in m.parameters())` | `model.count_params()` | |
 # | loss on logits | `nn.CrossEntropyLoss()(y_hat, y)` | `SparseCategoricalCrossentropy(from_logits=True)(y_true, y_pred)` | argument order; Keras' default is `from_logits=False` |
