@@ -8,16 +8,17 @@
 #
 # **Objectives:**
 # - Benchmark fairly: warm up, synchronise, interleave repeated rounds, report medians with their spread and ratios, fix and print the thread counts.
-# - Compute the machine's theoretical peak from its CPU flags and clock, and express matmul speed as a fraction of it.
+# - Compute the machine's theoretical peak from its CPU flags and clock, check it against a measured FMA rate, and express matmul speed as a fraction of the resulting bound.
 # - Compare eager, graph (`tf.function`), XLA and `torch.compile` on the same models, with compile time counted apart and results checked against eager.
 # - Measure training throughput, thread scaling, peak memory in fresh processes, bfloat16 speed and accuracy, and read each framework's profiler.
 # - Settle "TensorFlow is faster and scales better; PyTorch uses memory more efficiently" for what this lesson measured, and state what it does not show.
 #
 # **How to read this notebook's numbers.** Every time, GFLOP/s and fraction of peak depends on
 # your machine and on what else it is doing. Cells that print them are marked *machine-dependent
-# output* and each asserts what must hold everywhere (a median lies within its rounds, a speed
-# stays below the physical peak, a compiled model gives the eager result). Everything else
-# printed, including the verdict, holds on any CPU.
+# output* and each asserts, in a band wide enough for any CPU and a busy machine, the property
+# that matters (a speed stays at or below its bound, a trace costs more than a call, two tools
+# timing the same call agree within 3×). Everything else printed, including the verdict, holds
+# on any CPU.
 
 # %% [markdown]
 # ## Setup
@@ -29,8 +30,15 @@
 # framework (intra-op and inter-op), set right after it, before TensorFlow's first operation. One
 # thread gives per-core numbers that compare across machines, and it survives a busy machine: a
 # 2-thread operation waits for its slower thread, so when other processes take a core away its
-# time can grow a hundredfold (the *Threads* section measures 1 → 2). The thread line is the same
-# on a 2-core and a 64-core machine; every benchmark report starts with it.
+# time can grow a hundredfold (the *Threads* section measures 1 → 2). NumPy's BLAS (OpenBLAS) starts
+# one thread per core; it is pinned to the same one thread, so every comparison below runs each
+# library on one core. The thread line is the same on a 2-core and a 64-core machine; every
+# benchmark report starts with it.
+#
+# **Which TensorFlow is measured.** The course's kernel sets `TF_ENABLE_ONEDNN_OPTS=0` (it silences
+# a notice TensorFlow prints at import); TensorFlow's default on x86 Linux is 1, which routes more
+# ops (convolutions, bf16 matmuls) through oneDNN. Even at 0, TensorFlow's float32 matmul calls
+# oneDNN's sgemm; torch's calls its BLAS (MKL on x86). The setup cell prints the setting.
 
 # %%
 import json
@@ -51,16 +59,19 @@ from torch import nn
 
 import course_utils as cu
 from course_utils import bench, pt_utils, tf_utils
-from course_utils.lessons import devices
+from course_utils.lessons import devices, perf
 
 cu.setup(seed=0)
 os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(bench.inductor_cache_dir()))  # read at the first compile
 THREADS = 1
 torch.set_num_threads(THREADS)
-torch.set_num_interop_threads(THREADS)
+if torch.get_num_interop_threads() != THREADS:  # settable once per process: a re-run of this cell skips it
+    torch.set_num_interop_threads(THREADS)
 tf.config.threading.set_intra_op_parallelism_threads(THREADS)
 tf.config.threading.set_inter_op_parallelism_threads(THREADS)
+numpy_threads, numpy_pin = perf.pin_numpy_threads(THREADS)
 print(bench.thread_line())
+print(f"TF_ENABLE_ONEDNN_OPTS = {os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset (TF default: on for x86 Linux)')}")
 
 # %% [markdown]
 # ## Fair benchmarking: the rules
@@ -91,12 +102,12 @@ a_pt, a_tf = torch.from_numpy(a), tf.constant(a)
 square_tf = tf.function(lambda x: x @ x)
 first_tf = time_once(lambda: square_tf(a_tf))
 later_tf = min(time_once(lambda: square_tf(a_tf)) for _ in range(5))
-print(f"tf.function: first call slower than the later ones: {first_tf > later_tf}")
+print(f"tf.function: first call at least 5× slower than the later ones: {first_tf > 5 * later_tf}")
 
 # %% tags=["nbval-ignore-output"]
-# Machine-dependent output (times vary); the assert holds everywhere: tracing costs more than a call.
+# Machine-dependent output (times vary: 50-100× on two AMD CPUs); the compared line above asserts the coarse band.
 print(f"first call {first_tf * 1e3:.1f} ms, later calls {later_tf * 1e3:.3f} ms: {first_tf / later_tf:.0f}× slower")
-assert first_tf > later_tf
+assert first_tf > 5 * later_tf
 
 # %% [markdown]
 # `bench.interleaved` applies every rule: it warms each candidate up, calls `sync()` before it
@@ -112,7 +123,7 @@ assert first_tf > later_tf
 # %%
 result_pt = bench.interleaved({"torch a @ a": lambda: a_pt @ a_pt}, rounds=5, sync=pt_utils.synchronize)
 timing = result_pt["torch a @ a"]
-print(f"{len(timing.seconds)} rounds; median within [min, max]: {timing.low <= timing.median <= timing.high}")
+print(f"{len(timing.seconds)} rounds; each Timing holds .seconds (one per round), .median, .low, .high, .spread")
 
 # %% [markdown]
 # ### TensorFlow
@@ -120,7 +131,7 @@ print(f"{len(timing.seconds)} rounds; median within [min, max]: {timing.low <= t
 # %%
 result_tf = bench.interleaved({"tf a @ a": lambda: a_tf @ a_tf}, rounds=5, sync=tf_utils.synchronize)
 timing = result_tf["tf a @ a"]
-print(f"{len(timing.seconds)} rounds; median within [min, max]: {timing.low <= timing.median <= timing.high}")
+print(f"{len(timing.seconds)} rounds; each Timing holds .seconds (one per round), .median, .low, .high, .spread")
 
 # %%
 # Both at once, interleaved, with both hooks: this is how every comparison below is measured.
@@ -135,12 +146,13 @@ print(matmul_256.threads)
 print("round orders:", [" ".join(order) for order in matmul_256.order[:3]], "...")
 
 # %% tags=["nbval-ignore-output"]
-# Machine-dependent output (times vary with the CPU and its load); the asserts hold everywhere.
+# Machine-dependent output (times vary with the CPU and its load). The assert is a coarse band: the same
+# work on one thread each, so no library should take 10× the fastest one's time.
 for line in matmul_256.lines():
     print(line)
 print(f"torch / tensorflow time ratio: {matmul_256.ratio('torch', 'tensorflow'):.2f}")
-assert all(t.low <= t.median <= t.high for t in matmul_256.timings.values())
-assert matmul_256.ratio("torch", "tensorflow") > 0
+fastest_256 = min(t.median for t in matmul_256.timings.values())
+assert all(t.median < 10 * fastest_256 for t in matmul_256.timings.values())
 
 # %% [markdown]
 # ### The standard tools, compared
@@ -157,20 +169,25 @@ assert matmul_256.ratio("torch", "tensorflow") > 0
 # | `bench.interleaved` | yes | the hook you pass | rounds | median, min-max | as set, printed | yes |
 
 # %%
-timer = torch_benchmark.Timer("a @ a", globals={"a": a_pt})
-print(f"torch.utils.benchmark.Timer default threads: {timer._task_spec.num_threads}")
+import inspect
+
+timer_default = inspect.signature(torch_benchmark.Timer).parameters["num_threads"].default
+print(f"torch.utils.benchmark.Timer default threads: {timer_default}")
 timer = torch_benchmark.Timer("a @ a", globals={"a": a_pt}, num_threads=THREADS)
 measurement = timer.blocked_autorange(min_run_time=0.2)
 runs = timeit.repeat(lambda: a_pt @ a_pt, number=20, repeat=5)
 timeit_median = float(np.median(runs)) / 20
-print(f"with num_threads={THREADS}: Timer, timeit and bench.interleaved all measured: "
-      f"{min(measurement.median, timeit_median, matmul_256['torch'].median) > 0}")
+# The three ran at different moments, not interleaved, so a burst of load can hit one only: a coarse band.
+tool_medians = [measurement.median, timeit_median, matmul_256["torch"].median]
+print(f"with num_threads={THREADS}: the medians of Timer, timeit and bench.interleaved agree within 10×: "
+      f"{max(tool_medians) < 10 * min(tool_medians)}")
 
 # %% tags=["nbval-ignore-output"]
-# Machine-dependent output (times vary); the assert holds everywhere: each tool measured a positive time.
+# Machine-dependent output (times vary; medians taken at different moments can differ more under load);
+# the assert is the compared line's band (same op, same thread; within 1.2× on a quiet machine).
 print(f"torch a @ a (256): Timer median {measurement.median * 1e6:.0f} µs (IQR {measurement.iqr * 1e6:.0f}), "
       f"timeit median {timeit_median * 1e6:.0f} µs, bench median {matmul_256['torch'].median * 1e6:.0f} µs")
-assert min(measurement.median, timeit_median) > 0
+assert max(tool_medians) < 10 * min(tool_medians)
 
 # %% [markdown]
 # ### Exercise 12.1 ★☆☆ (~4 min)
@@ -210,20 +227,55 @@ cu.check.unfair_benchmark(answer)
 # The lanes come from the CPU's flags (AVX-512: 16 float32 values, AVX2: 8, SSE or Arm NEON: 4),
 # the clock from the OS; the number of FMA units is not in the flags and is assumed (2 on most x86
 # cores), which `bench.cpu_peak_gflops` says, with every other assumption.
+#
+# Two of those factors can be wrong, and a "peak" that a measurement exceeds is no peak:
+#
+# - **the clock**: a VM's `/proc/cpuinfo` reports the nominal (TSC) rate, and one busy core boosts
+#   above it; `cpufreq`'s maximum, where there is one, may still be below the highest boost;
+# - **the FMA units**: Intel client and Xeon Bronze/Silver parts with AVX-512 have one 512-bit FMA
+#   unit per core, not two; Zen 4 and Zen 5 mobile run AVX-512 on 256-bit halves (the formula is 2×
+#   too high there); Intel hybrid laptops have E-cores with 128-bit units, and the OS may put a
+#   one-thread benchmark on either kind of core.
+#
+# So the lesson also **measures** one core: `perf.fma_gflops_per_core` runs a C loop of
+# independent vector FMAs, which keeps every FMA unit busy at whatever clock the core really runs,
+# timed by the thread's own CPU time (a busy machine does not inflate it). No matmul on that core
+# can beat it. The **bound** used below is the larger of the two, per core, times the cores each
+# library ran on. One case stays outside it: Apple M-series, where Accelerate (pip's NumPy and
+# torch use it) runs float32 matmuls on the AMX/SME matrix units, beside the vector FMA units;
+# there fractions above 1 are expected and the lesson says so instead of asserting.
 
 # %%
 flags = bench.cpu_flags()
-peak = bench.cpu_peak_gflops(cores=min(THREADS, bench.usable_cores()))
+peak = bench.cpu_peak_gflops(cores=1)               # the formula for one core, at the clock the OS reports
+measured_core, measured_how = perf.fma_gflops_per_core()   # None where no C compiler is found
+per_core = max(peak.gflops, measured_core or 0.0)
+cores_used = {"torch": torch.get_num_threads(), "tensorflow": tf.config.threading.get_intra_op_parallelism_threads(),
+              "numpy": numpy_threads or bench.usable_cores()}   # the thread counts set in the setup cell
+bound = {library: per_core * cores for library, cores in cores_used.items()}
 print(f"peak formula: {peak.FORMULA}")
+print("bound per library = max(the formula at the clock read, one core's measured FMA rate) × the cores it ran on")
 print(f"read from this machine: flags ({len(flags) > 0}), a clock ({peak.ghz > 0}); "
       f"every assumption stated with the figures: {len(peak.assumptions) > 0}")  # how many differs by CPU and OS
 
 # %% tags=["nbval-ignore-output"]
-# Hardware facts: the factors differ from CPU to CPU (this run: the machine below). The assert holds everywhere.
+# Hardware facts: the factors, the measured rate and the clock differ from CPU to CPU (this run: the machine below).
 for line in peak.lines():
     print(line)
-print(f"torch's kernels for this CPU: {torch.backends.cpu.get_cpu_capability()}")
-assert peak.gflops > 0 and peak.lanes in (4, 8, 16)
+if measured_core:
+    implied_ghz = measured_core / (peak.fma_units * peak.lanes * 2)
+    print(f"measured: {measured_core:.0f} GFLOP/s on one core: {measured_how}")
+    print(f"  = the formula at {implied_ghz:.2f} GHz: the clock read ({peak.ghz:.2f} GHz) is "
+          f"{'below' if implied_ghz > peak.ghz else 'at or above'} what the core ran at (or the FMA count is off)")
+else:
+    print(f"not measured ({measured_how}): the bound is the formula, a lower bound where the clock is nominal")
+print(f"bound per core {per_core:.0f} GFLOP/s; cores each library ran on: {cores_used} "
+      f"(NumPy: {numpy_pin})")
+blas = [part.split("=")[1] for part in torch.__config__.show().replace(",", " ").split() if part.startswith("BLAS_INFO=")]
+print(f"torch's kernels for this CPU: {torch.backends.cpu.get_cpu_capability()}, its BLAS: {blas[0] if blas else '?'}; "
+      f"TensorFlow's float32 matmul: oneDNN's sgemm (TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')})")
+print(perf.matrix_engine() or "no matrix engine runs float32 matmuls here: every fraction below must be at most 1")
+assert per_core > 0 and peak.lanes in (4, 8, 16) and cores_used["torch"] == cores_used["tensorflow"] == THREADS
 
 # %% [markdown]
 # ### Exercise 12.2 ★★☆ (~5 min)
@@ -246,7 +298,7 @@ cu.check.fraction_of_peak(answer)
 # An n×n matmul does 2n³ operations on 3n² numbers: the larger n, the more arithmetic per byte and
 # per call, so small sizes are bound by the per-call overhead (Python, dispatch, thread wake-up)
 # and large ones by the arithmetic. One interleaved benchmark per size, torch vs TensorFlow vs
-# NumPy, in GFLOP/s and as a fraction of the peak:
+# NumPy, each on one thread, in GFLOP/s and as a fraction of its bound:
 #
 # ### PyTorch
 
@@ -268,7 +320,7 @@ for n in sizes:
                                rounds=5, sync=sync_both, round_seconds=0.01)
     for library, t in result.timings.items():
         speed = bench.gflops(bench.matmul_flops(n), t.median)
-        rows.append({"n": n, "library": library, "GFLOP/s": speed, "fraction of peak": speed / peak.gflops,
+        rows.append({"n": n, "library": library, "GFLOP/s": speed, "fraction of peak": speed / bound[library],
                      "best round GFLOP/s": bench.gflops(bench.matmul_flops(n), t.low)})
 gemm = pd.DataFrame(rows)
 fraction = gemm.pivot(index="n", columns="library", values="fraction of peak")
@@ -278,20 +330,38 @@ best = gemm.pivot(index="n", columns="library", values="best round GFLOP/s")
 print(f"measured {len(gemm)} points; in its best round the largest size runs at more GFLOP/s than the smallest, "
       f"for every library: {bool((best.loc[sizes[-1]] > best.loc[sizes[0]]).all())}")
 
+# The bound must hold: even each library's best round stays at or below it (a matrix engine aside).
+within_bound = all(row["best round GFLOP/s"] <= bound[row["library"]] for _, row in gemm.iterrows())
+print(f"every measured speed, best rounds included, at or below its library's bound: "
+      f"{within_bound or bool(perf.matrix_engine())}")
+
+
+# Cores each library really kept busy: process CPU time / wall time over a few 1024 matmuls.
+def cores_busy(call, repeats=4):
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(repeats):
+        call()
+    return (time.process_time() - cpu) / (time.perf_counter() - wall)
+
+
+busy = {"torch": cores_busy(calls_pt[1024]), "tensorflow": cores_busy(calls_tf[1024]),
+        "numpy": cores_busy(calls_np[1024])}
+
 # %% tags=["nbval-ignore-output"]
-# Machine-dependent output (speeds vary with the CPU and its load). The asserts hold everywhere:
-# every speed is positive and below the whole machine's peak at twice the clock read (see the bound).
+# Machine-dependent output (speeds vary with the CPU and its load). The asserts hold on any CPU without a
+# matrix engine: every fraction at most 1, and each library kept at most its thread count busy (+0.5 for noise).
+print("fraction of the bound (each library's cores × the bound per core):")
 print(fraction.round(3).to_string())
-# The upper bound: every usable core (NumPy's BLAS is not pinned to THREADS) at twice the clock read
-# (the clock may be the base clock; boost runs higher) — loose, but a timing bug would exceed it.
-bound = bench.cpu_peak_gflops(cores=bench.usable_cores()).gflops * 2
-assert (gemm["GFLOP/s"] > 0).all() and (gemm["GFLOP/s"] < bound).all()
+print("cores busy (CPU time / wall time, 1024 matmuls):", {k: round(v, 2) for k, v in busy.items()})
+assert (gemm["GFLOP/s"] > 0).all() and (within_bound or perf.matrix_engine())
+assert all(busy[library] < cores_used[library] + 0.5 for library in busy)
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3.5))
 for library, part in gemm.groupby("library"):
     ax.plot(part["n"], part["GFLOP/s"], marker="o", label=library)
-ax.axhline(peak.gflops, color="k", linestyle="--", label=f"peak ({peak.cores} core{'s' if peak.cores > 1 else ''}, assumptions above)")
+ax.axhline(per_core * THREADS, color="k", linestyle="--", label=f"bound ({THREADS} core{'s' if THREADS > 1 else ''}: formula or measured FMA rate)")
+
 ax.set(xscale="log", yscale="log", xlabel="n (n×n @ n×n, float32)", ylabel="GFLOP/s",
        title="matmul speed against the machine's peak")
 ax.legend(fontsize=8)
@@ -299,16 +369,21 @@ plt.show()
 
 # %% [markdown]
 # *Figure:* matmul speed in GFLOP/s against the matrix size n, both axes logarithmic, for NumPy,
-# TensorFlow and torch, with the dashed line at this machine's estimated peak; small matrices stay
-# far below the line, where each call's fixed overhead dominates, and the curves climb towards it as
-# n grows.
-
-# %% [markdown]
-# Read the figure: at small n every library is far below the line (overhead-bound: a call costs
+# TensorFlow and torch (one thread each), with the dashed line at one core's bound; small matrices
+# stay far below the line, where each call's fixed overhead dominates, and the curves climb towards
+# it as n grows, without crossing it.
+#
+# Read the figure:
+#  at small n every library is far below the line (overhead-bound: a call costs
 # microseconds whatever it computes); the curves climb with n, and at the largest sizes the best
-# reach a sizeable fraction of the peak. Which library leads at which size depends on the CPU and
-# the BLAS each one ships (torch: oneDNN/MKL, TensorFlow: Eigen or oneDNN, NumPy: OpenBLAS), so
-# this lesson does not print a winner here.
+# reach a sizeable fraction of the bound. Which library leads at which size depends on the CPU and
+# the BLAS each one calls: torch's sgemm is MKL's on x86 (`BLAS_INFO` above), TensorFlow's is
+# oneDNN's, NumPy's is OpenBLAS. MKL takes its AVX-512 path on Intel CPUs; on AMD CPUs its
+# dispatch may choose narrower code, while oneDNN uses AVX-512 on any vendor. On an AMD Zen 5
+# TensorFlow led torch by about 2× at n = 1024; on a Zen 3 (AVX2) the two were within 5 %. So this
+# lesson does not print a winner. To see which kernel ran, start a fresh process with
+# `MKL_VERBOSE=1` (torch) or `ONEDNN_VERBOSE=1` (TensorFlow): each call prints one line naming it.
+
 
 # %% [markdown]
 # ## Eager, graph and compiled
@@ -317,8 +392,11 @@ plt.show()
 # ways: torch eager, TF eager (Keras' `__call__`), `tf.function`, and `tf.function(jit_compile=True)`
 # (XLA); the MLP also a fifth, `torch.compile` (Inductor). One compiled model is enough to see
 # what compiling costs and gives, and each `torch.compile` costs seconds of C++ compilation on a
-# fresh machine. The weights are ported from torch, so every way must give the same logits. The
-# first call (trace or compile) is timed apart from the steady state.
+# fresh machine; but read its column as **that small model's** result only: a small MLP is where
+# Inductor has least to gain (on a Zen 3 the larger MLP compiled with
+# `torch._inductor.config.freezing = True`, the CPU inference setting, ran about 1.1× eager). The
+# weights are ported from torch, so every way must give the same logits. The first call (trace or
+# compile) is timed apart from the steady state.
 #
 # ### PyTorch
 
@@ -385,35 +463,45 @@ speedup = pd.DataFrame({name: {how: result.ratio("torch eager", how) for how in 
 print(f"all {len(checks)} results equal eager: {all(checks)}; steady state measured for {list(steady)}")
 
 # %% tags=["nbval-ignore-output"]
-# Machine-dependent output (times vary); the asserts hold everywhere: every first call and every median is positive.
+# Machine-dependent output (times vary). The assert, a coarse band: every traced or compiled way's first
+# call (trace / compile included) costs at least twice its steady-state call.
 print("first call, s (trace / compile included):")
-print(pd.Series(first_call).unstack().round(3).to_string(na_rep="—"))  # —: not compiled
-print("\nspeed relative to torch eager (>1: faster than torch eager):")
+print(pd.Series(first_call).unstack().round(3).to_string(na_rep="—"))  # —: torch.compile, on the MLP only
+print("\nspeed relative to torch eager (>1: faster than torch eager; torch.compile on the small MLP only):")
 print(speedup.round(2).to_string(na_rep="—"))
-assert all(t > 0 for t in first_call.values()) and (speedup.fillna(1.0) > 0).all().all()
+assert all(first_call[name, how] > 2 * steady[name][how].median
+           for name, how in first_call if how not in ("torch eager", "TF eager"))
 
 # %% [markdown]
-# Two findings on a quiet machine: eager Keras pays a large fixed cost per call, which
-# `tf.function` removes; torch's eager call of a small model is already cheap. The small MLP gets
-# its own benchmark of many short rounds, compared by the **fastest** round: the least disturbed
-# one, a better estimate of what the code costs when other processes share the machine. Even so,
-# on a heavily loaded machine a `tf.function` call, which hands its work to TensorFlow's executor
-# threads, waits for them to be scheduled, and the second finding can flip: so they are printed,
-# not compared.
+# Per call, a small model is all overhead: eager Keras pays a large fixed cost in its `__call__`;
+# `tf.function` cuts it (on a quiet machine), but a graph call still goes through TensorFlow's
+# executor; torch's eager call of a small model is already cheap. The small MLP gets its own
+# benchmark of many short rounds, compared by the **fastest** round (the least disturbed one).
+# Measured on two AMD CPUs (Zen 5 and Zen 3), Keras eager was about 50× torch eager's time, and
+# `tf.function` 12-16×. The findings below are those gaps in coarse bands (5× and 2×) that a busy
+# machine does not close: load slows the TensorFlow calls more, since their work waits for
+# TensorFlow's executor threads to be scheduled. Whether `tf.function` beats Keras eager can flip
+# under heavy load, so that one is printed per machine only.
 
-# %% tags=["nbval-ignore-output"]
-# Timing-derived findings: they hold on a quiet machine, and can flip under heavy load from other
-# processes. The assert holds everywhere: every candidate was measured in every round.
+# %%
 with torch.no_grad():
     small = bench.interleaved({how: ways["MLP"][how] for how in ("torch eager", "TF eager", "tf.function")},
                               rounds=15, round_seconds=0.003, sync=sync_both)
+small_gap = {how: small[how].low / small["torch eager"].low for how in ("TF eager", "tf.function")}
 findings = {
-    "small MLP: torch eager faster than TF eager": small["TF eager"].low > small["torch eager"].low,
-    "small MLP: tf.function faster than TF eager": small["TF eager"].low > small["tf.function"].low,
+    "small MLP: Keras eager takes over 5× torch eager's time per call": small_gap["TF eager"] > 5,
+    "small MLP: tf.function still takes over 2× torch eager's time per call": small_gap["tf.function"] > 2,
 }
 for finding, holds in findings.items():
     print(f"{finding}: {holds}")
-assert all(len(t.seconds) == 15 for t in small.timings.values())
+
+# %% tags=["nbval-ignore-output"]
+# Machine-dependent output (the gaps vary by CPU and load); the compared lines above are their coarse bands.
+print(f"per call, × torch eager's time (fastest rounds): Keras eager {small_gap['TF eager']:.1f}, "
+      f"tf.function {small_gap['tf.function']:.1f}; tf.function faster than Keras eager: "
+      f"{small_gap['tf.function'] < small_gap['TF eager']}")
+assert all(findings.values())
+
 
 # %% [markdown]
 # ### Exercise 12.3 ★★☆ (~5 min)
@@ -436,9 +524,10 @@ cu.check.median_speedup(answer)
 # ## Training throughput
 #
 # The lesson-03 CNN, trained one epoch (1438 images, batches of 32) per timed call, SGD with
-# momentum, in samples per second. Twice per framework: with the batches already made as
-# tensors (the input pipeline **excluded**), and fed by each framework's loader, shuffling and
-# batching on the fly (**included**): `DataLoader` and `tf.data`.
+# momentum, in samples per second. Twice per framework: from a list of batches made as tensors
+# before the timing (the input pipeline **excluded**: the same work in both, since slicing a
+# TensorFlow tensor is two eager ops per step where a torch slice is a free view), and fed by each
+# framework's loader, shuffling and batching on the fly (**included**): `DataLoader` and `tf.data`.
 #
 # ### PyTorch
 
@@ -462,9 +551,12 @@ def step_pt(X_b, y_b):
     return loss
 
 
+batches_pt = [(images_pt[i:i + batch_size], labels_pt[i:i + batch_size]) for i in starts]  # made before timing
+
+
 def epoch_pt_tensors():
-    for i in starts:
-        loss = step_pt(images_pt[i:i + batch_size], labels_pt[i:i + batch_size])
+    for X_b, y_b in batches_pt:
+        loss = step_pt(X_b, y_b)
     return loss.item()
 
 
@@ -480,7 +572,8 @@ print(f"{len(starts)} steps per epoch; torch loss before training {loss_before_p
 # %% [markdown]
 # ### TensorFlow
 #
-# The training step in a `tf.function`, as lesson 03 wrote it (the usual TensorFlow way).
+# The training step in a `tf.function` (the usual TensorFlow way; lesson 03 wrote the same step
+# with `apply_gradients`; `optimizer.apply(grads, variables)` is its Keras 3 spelling).
 
 # %%
 cnn_tf = tf_utils.build_cnn()
@@ -491,19 +584,23 @@ images_tf, labels_tf = tf.constant(tf_utils.add_channel_axis(images)), tf.consta
 dataset = tf.data.Dataset.from_tensor_slices((images_tf, labels_tf)).shuffle(n_samples, seed=0).batch(batch_size)
 
 
+batches_tf = [(images_tf[i:i + batch_size], labels_tf[i:i + batch_size]) for i in starts]  # made before timing
+
+
 @tf.function(reduce_retracing=True)
 def step_tf(X_b, y_b):
+    weights = cnn_tf.trainable_variables
     with tf.GradientTape() as tape:
         loss = loss_fn_tf(y_b, cnn_tf(X_b, training=True))
-    grads = tape.gradient(loss, cnn_tf.trainable_variables)
-    optimizer_tf.apply_gradients(zip(grads, cnn_tf.trainable_variables))
+    optimizer_tf.apply(tape.gradient(loss, weights), weights)
     return loss
 
 
 def epoch_tf_tensors():
-    for i in starts:
-        loss = step_tf(images_tf[i:i + batch_size], labels_tf[i:i + batch_size])
+    for X_b, y_b in batches_tf:
+        loss = step_tf(X_b, y_b)
     return float(loss)
+
 
 
 def epoch_tf_pipeline():
@@ -527,13 +624,18 @@ print(f"after {1 + 3} epochs of each kind: the training loss fell in both: "
       f"{loss_after_pt < loss_before_pt and loss_after_tf < loss_before_tf}")
 
 # %% tags=["nbval-ignore-output"]
-# Machine-dependent output (throughput varies); the asserts hold everywhere: each way trained at a positive rate.
+# Machine-dependent output (throughput varies by CPU and load). The assert, a coarse band: with the same
+# pre-made batches, neither framework's step takes 5× the other's (a Zen 3 measured TF's step 1.2× faster in CPU
+# time; under heavy load TF's executor threads wait, and it fell to 0.6× on a Zen 5).
 throughput = {name: n_samples / t.median for name, t in training.timings.items()}
 for name, rate in throughput.items():
     print(f"{name:<18} {rate:9,.0f} samples/s")
 print(f"input pipeline's cost: torch {throughput['torch, tensors'] / throughput['torch, DataLoader']:.2f}×, "
-      f"TF {throughput['TF, tensors'] / throughput['TF, tf.data']:.2f}×")
-assert all(rate > 0 for rate in throughput.values())
+      f"TF {throughput['TF, tensors'] / throughput['TF, tf.data']:.2f}× (above 1: the loader slows the epoch)")
+print(f"pre-made batches, TF's tf.function step vs torch's eager step: "
+      f"{throughput['TF, tensors'] / throughput['torch, tensors']:.2f}× the samples/s")
+assert 1 / 5 < throughput["TF, tensors"] / throughput["torch, tensors"] < 5
+
 
 # %% [markdown]
 # ## Threads
@@ -589,11 +691,12 @@ print(f"TensorFlow ran on {int(two_threads_tf['threads'])} threads (fresh proces
 
 # %% tags=["nbval-ignore-output"]
 # Machine-dependent output, and on a shared 2-core machine a noisy one: other processes take cores
-# away from a 2-thread run. The assert holds everywhere: both counts ran. The verdict does not use these.
+# away from a 2-thread run. The assert, a coarse band: 2 threads never give 3× one thread's speed (a
+# busy machine can make them slower than one). The verdict does not use these.
 scaling_pt = threads_pt.ratio("1 thread", "2 threads")
 scaling_tf = one_thread_tf["tf"].median / two_threads_tf["median"]
 print(f"speed-up from 1 to 2 threads, 512 matmul: torch {scaling_pt:.2f}×, TensorFlow {scaling_tf:.2f}× (ideal 2×)")
-assert scaling_pt > 0 and scaling_tf > 0
+assert 0 < scaling_pt < 3 and 0 < scaling_tf < 3
 
 # %% [markdown]
 # ## Memory
@@ -601,8 +704,9 @@ assert scaling_pt > 0 and scaling_tf > 0
 # Which framework "uses memory more efficiently" is only answerable for one workload, measured
 # the same way in both. The workload: the larger MLP, batch 512, five SGD training steps. Each
 # framework runs it in its **own fresh process**, so neither the other framework nor this
-# kernel's history is counted (the two run side by side: a process's RSS counts its own pages
-# only). Each process reports:
+# kernel's history is counted (the two may run side by side: each process's RSS counts the pages
+# mapped into it, shared library pages included, but never the other process's allocations). Each
+# process reports:
 #
 # - the resident memory (RSS, `psutil`) after importing the framework and building the model;
 # - the highest RSS while the steps run (sampled every millisecond), minus that: the **step's own** memory;
@@ -694,8 +798,13 @@ for fw in memory.columns:
 # Measured: with torch's CPU build the torch process peaks lower; with PyPI's CUDA build (no GPU) it peaks higher.
 print(f"whole-process peak: torch ({torch.__version__}) below TensorFlow: "
       f"{memory.loc['peak', 'torch'] < memory.loc['peak', 'tensorflow']}")
+footprint_gap = abs(memory.loc["peak", "torch"] - memory.loc["peak", "tensorflow"])
+step_gap = abs(memory.loc["step", "torch"] - memory.loc["step", "tensorflow"])
+print(f"the processes' peaks differ by {devices.mib(footprint_gap)}, the steps' own memory by {devices.mib(step_gap)}")
+# The assert behind the verdict: what each library loads, not the step, makes the difference.
 assert all(memory.loc["peak", fw] >= memory.loc["before", fw] > 0 for fw in memory.columns)
-assert all(memory.loc["step", fw] >= 0 for fw in memory.columns)
+assert footprint_gap > step_gap
+
 
 # %% [markdown]
 # ## Mixed precision: bfloat16
@@ -703,16 +812,15 @@ assert all(memory.loc["step", fw] >= 0 for fw in memory.columns)
 # bfloat16 keeps float32's exponent range with 8 bits of mantissa (about 2-3 significant digits).
 # It halves the memory traffic; it speeds up arithmetic only where the CPU has bf16 instructions
 # (x86: `avx512_bf16` or AMX; Arm: `bf16`); elsewhere each value is converted and computed in
-# float32, which can be slower than float32 itself. Whether this CPU has them is read from its flags:
-
-# %% tags=["nbval-ignore-output"]
-# Hardware fact (differs from CPU to CPU); the assert holds everywhere.
-has_bf16, bf16_flags = bench.native_bf16(flags)
-print(f"this CPU computes bf16 natively: {has_bf16} ({bf16_flags}); torch's oneDNN agrees: "
-      f"{torch.ops.mkldnn._is_mkldnn_bf16_supported()}")
-assert isinstance(has_bf16, bool)
-
-# %% [markdown]
+# float32, which can be much slower than float32 itself. The two frameworks differ here: on CPUs
+# without bf16 instructions (AMD Zen 1-3, most Intel laptops) torch's bf16 matmul falls back to a
+# generic loop, **tens of times slower** than its float32 one (about 70× on a Zen 3), while
+# TensorFlow's bf16 matmul keeps close to float32's speed; on a CPU with `avx512_bf16` torch's
+# bf16 matmul is the faster one (about 4× faster than float32 on a Zen 5). Whether this CPU has
+# the instructions is read from its flags, and whether torch's oneDNN will use them from torch
+# (a library capped to older kernels, as the course's portability runs do, will not); both are
+# printed with the speeds below.
+#
 # ### PyTorch
 #
 # `torch.autocast("cpu", dtype=torch.bfloat16)` runs matmuls and convolutions in bf16 and leaves
@@ -725,7 +833,7 @@ with torch.no_grad():
     with torch.autocast("cpu", dtype=torch.bfloat16):
         logits_bf16 = cnn_pt(X_test_pt)
 print(f"autocast output dtype: {logits_bf16.dtype}")
-bf16_pt = cu.compare("bf16 vs fp32 logits", logits_bf16.float(), logits_fp32, atol=2.0)
+bf16_pt = cu.compare("bf16 vs fp32 logits", logits_bf16.float(), logits_fp32, atol=0.25, rtol=0.05)
 acc_fp32 = float((logits_fp32.argmax(1).numpy() == data.y_test).mean())
 acc_bf16 = float((logits_bf16.argmax(1).numpy() == data.y_test).mean())
 print(f"test accuracy changes by less than 2 points: {abs(acc_bf16 - acc_fp32) < 0.02}")
@@ -744,14 +852,21 @@ tf_utils.port_weights(cnn_pt, cnn_tf_bf16)
 X_test_tf = tf_utils.add_channel_axis(data.X_test)
 logits_tf_bf16 = cnn_tf_bf16(X_test_tf, training=False)
 print(f"mixed_bfloat16 output dtype: {logits_tf_bf16.dtype.name}, weights: {cnn_tf_bf16.weights[0].dtype}")
-bf16_tf = cu.compare("bf16 vs fp32 logits", tf.cast(logits_tf_bf16, tf.float32), logits_fp32, atol=2.0)
+bf16_tf = cu.compare("bf16 vs fp32 logits", tf.cast(logits_tf_bf16, tf.float32), logits_fp32, atol=0.25, rtol=0.05)
 
 # %% [markdown]
-# The speed: a 256×256 matmul (bf16 matmuls here stay small: without native bf16, a large one can
-# take minutes) in float32 and in bf16, in both frameworks, and how far bf16's result is from
-# float32's, relative to the largest value:
+# The speed: a 256×256 matmul (bf16 matmuls here stay small: without bf16 kernels, torch's large
+# one can take minutes) in float32 and in bf16, in both frameworks, and how far bf16's result is
+# from float32's, relative to the largest value. TensorFlow runs with `TF_ENABLE_ONEDNN_OPTS=0`
+# (setup): its default, 1, can route bf16 matmuls to oneDNN's bf16 kernels, so on a bf16 CPU
+# TensorFlow's default may be faster than what is measured here (not measured in this lesson).
 
 # %%
+has_bf16, bf16_flags = bench.native_bf16(flags)
+try:  # a private torch function (no public one says it): None if a later torch drops it
+    torch_bf16 = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+except (AttributeError, RuntimeError):
+    torch_bf16 = None
 x256 = matrices[256]
 pairs = {"torch fp32": torch.from_numpy(x256), "torch bf16": torch.from_numpy(x256).bfloat16(),
          "TF fp32": tf.constant(x256), "TF bf16": tf.cast(tf.constant(x256), tf.bfloat16)}
@@ -763,14 +878,24 @@ error = {name: float(np.abs(cu.to_numpy(tf.cast(x @ x, tf.float32) if name.start
 print(f"relative error, bf16 over 100× float32's in both: "
       f"{error['torch bf16'] > 100 * error['torch fp32'] and error['TF bf16'] > 100 * error['TF fp32']}; "
       f"bf16 within 5 %: {max(error['torch bf16'], error['TF bf16']) < 0.05}")
+bf16_ratio = {"torch": precision.ratio("torch bf16", "torch fp32"), "TF": precision.ratio("TF bf16", "TF fp32")}
+# The per-CPU finding, in coarse bands: with bf16 kernels torch's bf16 matmul takes under 2× fp32's time
+# (measured 0.3×), without them over 3× (measured 15-70×). It reads the measured ratio, whatever the CPU.
+torch_bf16_as_predicted = torch_bf16 is None or (bf16_ratio["torch"] < 2 if torch_bf16 else bf16_ratio["torch"] > 3)
+print(f"torch's bf16 matmul speed is what its bf16 kernels predict (with them: under 2× float32's time; "
+      f"without: over 3×): {torch_bf16_as_predicted}")
 
 # %% tags=["nbval-ignore-output"]
-# Machine-dependent output (speed depends on the CPU's bf16 support and its load); the asserts hold everywhere.
-print(f"bf16 time / fp32 time: torch {precision.ratio('torch bf16', 'torch fp32'):.2f}, "
-      f"TF {precision.ratio('TF bf16', 'TF fp32'):.2f} (below 1: bf16 is faster)")
+# Machine-dependent output (speed depends on the CPU's bf16 support and its load): this CPU's verdict.
+print(f"this CPU computes bf16 natively: {has_bf16} ({bf16_flags}); torch's oneDNN has bf16 kernels here: {torch_bf16}")
+print(f"bf16 time / fp32 time: torch {bf16_ratio['torch']:.2f}, TF {bf16_ratio['TF']:.2f} (below 1: bf16 is faster)")
+faster_bf16 = min(bf16_ratio, key=bf16_ratio.get)
+print(f"on this CPU, the framework whose bf16 matmul fares better against its own fp32: {faster_bf16} "
+      f"({bf16_ratio['torch'] / bf16_ratio['TF']:.1f}× torch's ratio over TF's)")
 print("relative error:", {name: f"{e:.1e}" for name, e in error.items()})
 print(f"CNN logits, bf16 vs fp32: max|diff| torch {bf16_pt.max_diff:.3f}, TF {bf16_tf.max_diff:.3f}")
-assert all(t.median > 0 for t in precision.timings.values())
+assert torch_bf16_as_predicted
+
 
 # %% [markdown]
 # ## Profilers: where the time goes
@@ -793,9 +918,9 @@ MATMUL_LIKE = ("mm", "matmul", "linear", "gemm", "dense")
 print(f"matmul-like op among torch's top 5: {any(k in op.lower() for op in top_pt for k in MATMUL_LIKE)}")
 
 # %% tags=["nbval-ignore-output"]
-# Machine-dependent output (times and kernel names vary); the assert holds everywhere: 5 rows.
+# Machine-dependent output (times and kernel names vary); the assert: a matmul-like op is among the top 5.
 print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=5))
-assert len(top_pt) == 5
+assert any(k in op.lower() for op in top_pt for k in MATMUL_LIKE)
 
 # %% [markdown]
 # ### TensorFlow
@@ -805,7 +930,10 @@ assert len(top_pt) == 5
 # event named `name:Type`; summing durations by type gives the top ops.
 
 # %%
-from tensorflow.tsl.profiler.protobuf import xplane_pb2
+try:  # where TensorFlow 2.21 keeps the XSpace protobuf (a module path, not a documented API)
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+except ImportError:  # other TensorFlow versions
+    from tsl.profiler.protobuf import xplane_pb2
 
 big_tf, big_x_tf = models_tf["larger MLP"], X_tf["larger MLP"]
 big_graph_tf = tf.function(lambda x: big_tf(x, training=False))
@@ -832,11 +960,11 @@ print(f"ops read back from the trace: {len(op_time) > 0}; "
       f"matmul-like op among TF's top 5: {any(k in op.lower() for op in top_tf for k in MATMUL_LIKE)}")
 
 # %% tags=["nbval-ignore-output"]
-# Machine-dependent output (durations vary); the assert holds everywhere: the trace holds op events.
+# Machine-dependent output (durations vary); the assert: a matmul-like op is among TF's top 5.
 total = sum(op_time.values())
 for op in top_tf:
     print(f"{op:<20} {op_time[op] / 1e9:8.2f} ms  {op_time[op] / total:6.1%}")
-assert total > 0
+assert any(k in op.lower() for op in top_tf for k in MATMUL_LIKE)
 
 # %% [markdown]
 # ## On a GPU
@@ -844,51 +972,66 @@ assert total > 0
 # On a GPU machine the cell below measures a 4096 matmul in both frameworks, synchronised, in
 # TFLOP/s: compare it with your GPU's data-sheet peak. Mind the two frameworks' defaults for float32
 # matmuls on GPUs with tensor cores (Ampere and later): TensorFlow allows TF32 (10-bit mantissa) by
-# default, PyTorch does not for matmuls (it does for cuDNN convolutions); the cell prints both flags.
+# default, PyTorch does not for matmuls (it does for cuDNN convolutions). Compared as they come,
+# TensorFlow would do 10-bit-mantissa arithmetic against torch's full float32 and "win" several
+# times over: so the cell prints both defaults, then turns TF32 **off in both** (full IEEE float32)
+# and prints the precision in each result line.
 #
 # `cu.setup` hid the GPU from TensorFlow in this kernel (so that every comparison above ran on the
 # CPU), so TensorFlow's half runs in a fresh process, with soft placement off: it fails rather
 # than quietly computing on the CPU. Here the cell prints the `[no GPU]` line.
 
 # %%
-# GPU-only cell: matmul TFLOP/s on the GPU in both frameworks; on a CPU it prints the [no GPU] line.
-print(f"TF32 for float32 matmuls: TensorFlow {tf.config.experimental.tensor_float_32_execution_enabled()}, "
-      f"PyTorch {torch.backends.cuda.matmul.allow_tf32} (torch.set_float32_matmul_precision('high') turns it on)")
+# GPU-only cell: matmul TFLOP/s on the GPU in both frameworks, TF32 off in both; on a CPU it prints the [no GPU] line.
+print(f"TF32 defaults for float32 matmuls: TensorFlow {tf.config.experimental.tensor_float_32_execution_enabled()}, "
+      f"PyTorch {torch.backends.cuda.matmul.allow_tf32}; measured below with TF32 off in both")
 TF_GPU_MATMUL = """
 import json, numpy as np, tensorflow as tf
 from course_utils import bench, tf_utils
 tf.config.set_soft_device_placement(False)
+tf.config.experimental.enable_tensor_float_32_execution(False)   # full float32, as torch below
 with tf.device("/GPU:0"):
     g = tf.constant(np.random.default_rng(0).random((4096, 4096), dtype=np.float32))
     result = bench.interleaved({"tf": lambda: g @ g}, rounds=5, sync=tf_utils.synchronize)
 print(json.dumps({"device": g.device, "median": result["tf"].median}))
 """
 if torch.cuda.is_available() and tf.config.list_physical_devices("GPU"):
+    torch.set_float32_matmul_precision("highest")   # full float32 (TF32 off), as TensorFlow's process
     g_pt = torch.from_numpy(np.random.default_rng(0).random((4096, 4096), dtype=np.float32)).cuda()
     gpu_pt = bench.interleaved({"torch": lambda: g_pt @ g_pt}, rounds=5, sync=pt_utils.synchronize)
     gpu_tf = json.loads(devices.run_fresh({"tf": TF_GPU_MATMUL})["tf"][-1])
-    print(f"torch      {bench.gflops(bench.matmul_flops(4096), gpu_pt['torch'].median) / 1e3:.1f} TFLOP/s on {g_pt.device}")
-    print(f"tensorflow {bench.gflops(bench.matmul_flops(4096), gpu_tf['median']) / 1e3:.1f} TFLOP/s on {gpu_tf['device'].split('/')[-1]}")
+    print(f"torch      {bench.gflops(bench.matmul_flops(4096), gpu_pt['torch'].median) / 1e3:.1f} TFLOP/s "
+          f"on {g_pt.device} (float32, TF32 off: compare with the data sheet's FP32 peak)")
+    print(f"tensorflow {bench.gflops(bench.matmul_flops(4096), gpu_tf['median']) / 1e3:.1f} TFLOP/s "
+          f"on {gpu_tf['device'].split('/')[-1]} (float32, TF32 off)")
 else:
-    print(devices.no_gpu("Measuring matmul TFLOP/s against the GPU's peak",
-                         "the CPU sections above measured against the CPU's peak instead"))
+    print(devices.no_gpu("Measuring float32 matmul TFLOP/s in both frameworks (TF32 off in both) against the GPU's peak",
+                         "not run; the CPU sections above measured against the CPU's bound instead"))
+
 
 # %% [markdown]
 # ## The claim, for this machine
 #
-# The findings the verdict rests on that hold on any machine (the speed findings and the numbers
-# behind everything are in the machine-dependent cells above):
+# The findings the verdict rests on, each read from the numbers this run measured, in bands wide
+# enough to hold on any CPU and a busy machine (the numbers themselves are in the machine-dependent
+# cells above):
 
 # %%
 verdict = {
     "every graph / compiled result equal to eager (1e-4)": all(checks),
-    "compile time counted apart: torch.compile's first call slower than its steady state":
-        first_call["MLP", "torch.compile"] > steady["MLP"]["torch.compile"].median,
-    "thread scaling measured beyond 2 cores, or across machines": False,
+    "every matmul speed at or below its library's bound (fraction of peak <= 1)":
+        within_bound or bool(perf.matrix_engine()),
+    "small MLP: Keras eager over 5× torch eager's time per call": findings[
+        "small MLP: Keras eager takes over 5× torch eager's time per call"],
+    "small MLP: tf.function still over 2× torch eager's time per call": findings[
+        "small MLP: tf.function still takes over 2× torch eager's time per call"],
+    "bf16: torch's matmul speed follows its bf16 kernels (this CPU's verdict above)": torch_bf16_as_predicted,
+    "memory: the processes differ by what each loads more than by the step": bool(footprint_gap > step_gap),
     "GPU measured": torch.cuda.is_available() and bool(tf.config.list_physical_devices("GPU")),
 }
 for finding, holds in verdict.items():
-    print(f"{finding:<86} {holds}")
+    print(f"{finding:<88} {holds}")
+
 
 # %% [markdown]
 # ## Summary
@@ -898,22 +1041,26 @@ for finding, holds in verdict.items():
 #   print the thread counts — `bench.interleaved` does all of it; `torch.utils.benchmark.Timer`
 #   does most of it but defaults to one thread; `timeit` does none of the first two.
 # - **The machine's limit:** peak = cores × FMA units × SIMD lanes × 2 × clock, with the lanes
-#   and clock read from the machine and the FMA count assumed; small matmuls are overhead-bound
-#   far below it, large ones reach a sizeable fraction of it.
+#   and clock read from the machine and the FMA count assumed; a VM's clock and the FMA count can
+#   be wrong, so the bound is the larger of the formula and one core's measured FMA rate, times
+#   the cores each library ran on (NumPy pinned to one thread like the others). Small matmuls are
+#   overhead-bound far below it, large ones reach a sizeable fraction of it, none above it
+#   (Apple's AMX/SME matrix units aside).
 # - **Eager, graph, compiled:** every way gave the eager logits within 1e-4; compile time is
-#   a separate, one-off cost; on a quiet machine `tf.function` removes most of Keras' large eager
-#   overhead and torch's eager call of a small model is already cheap (timing-derived: printed per
-#   machine); whether `torch.compile` paid off for the MLP is in the speed table (one model: it
-#   depends on the model and its size, so measure yours).
+#   a separate, one-off cost; for the small MLP, eager Keras took over 5× torch eager's time per
+#   call, and `tf.function` cut that cost but still took over 2× (12-16× on two quiet CPUs):
+#   it does not close the gap. Whether `torch.compile` paid off is in the speed table for the
+#   small MLP only (it depends on the model and its size, so measure yours).
 # - **Throughput, threads, memory, precision, profilers:** samples/s with and without the input
-#   pipeline; 1 → 2 threads in both (TensorFlow in a fresh process), noisy where other processes
-#   share the cores; peak memory of the same step
-#   in a fresh process per framework; bf16 costs digits (its matmul error is over 100× float32's,
-#   within 5 %) and can speed up only where the CPU has bf16 instructions; `torch.profiler`'s table
-#   and TF's trace both have a matmul among their five costliest ops.
+#   pipeline (batches made before the timing in both); 1 → 2 threads in both (TensorFlow in a
+#   fresh process), noisy where other processes share the cores; peak memory of the same step in a
+#   fresh process per framework: the step's own memory is alike, the libraries' footprints differ;
+#   bf16 costs digits (its matmul error is over 100× float32's, within 5 %), speeds torch up only
+#   with bf16 kernels and slows it tens of times without them, while TensorFlow's bf16 matmul keeps
+#   close to float32; `torch.profiler`'s table and TF's trace both have a matmul among their five
+#   costliest ops.
 # - **The claim:** settled below, for this machine and these models only.
-
-# %% [markdown]
+#
 # ## PyTorch vs TensorFlow
 #
 # | concept | PyTorch | TensorFlow | gotcha |
@@ -932,7 +1079,8 @@ for finding, holds in verdict.items():
 #
 # | claim | verdict | evidence |
 # |---|---|---|
-# | TensorFlow is faster and scales better; PyTorch uses memory more efficiently | **partly** | *Faster:* not as a rule. Neither framework was faster everywhere: for a small model eager PyTorch was faster than eager TensorFlow, and `tf.function` closed much of that gap (*Eager, graph and compiled*, the speed-findings cell: timing-derived, so printed per machine and not compared; on a heavily loaded machine the second can flip); at large matmul sizes both ran at a fraction of the same physical peak, with a leader that depends on the CPU and its BLAS (*Matmul against the peak*, not printed as a verdict for that reason). *Scales better:* not shown: the lesson measures on one thread per framework, the 1 → 2 thread speed-ups (2 cores, often shared with other work) are printed but not used, and multi-GPU or multi-node scaling was not timed (lesson 11 times 2 processes over loopback, where neither scales a tiny model and TensorFlow's all-reduce is the slower one). *Memory:* for this training step, the PyTorch process peaked lower than the TensorFlow one with torch's CPU build and higher with PyPI's CUDA build (no GPU; the course's other-python run): the difference is what each framework loads, not how it holds the tensors (the *Memory* cells, per machine); the step's own memory is printed per machine (*Memory*). Limits: one CPU, one thread for the timings, small models, float32 and bf16, CPU only (the GPU cell printed `[no GPU]`); other models, GPUs and larger machines can rank them differently. |
+# | TensorFlow is faster and scales better; PyTorch uses memory more efficiently | **partly** | *Faster:* not as a rule; each side wins somewhere. PyTorch: for a small model, eager Keras took over 5× torch eager's time per call, and `tf.function` still over 2× (measured 12-16×: it cuts Keras' per-call cost, it does not close the gap; *Eager, graph and compiled*, the verdict cell). TensorFlow: on CPUs without bf16 instructions its bf16 matmul keeps close to float32 while torch's is tens of times slower (the *bfloat16* cells, per CPU); training the CNN from the same pre-made batches, TF's compiled step ran 1.2× faster than torch's eager step on a quiet Zen 3 (CPU time) and slower under heavy load (*Training throughput*, per machine); the matmul leader depends on the CPU and the BLAS each calls (MKL vs oneDNN; *Matmul against the peak*, none printed as a verdict); every speed stayed at or below the same bound. *Scales better:* not shown: the lesson measures on one thread per framework, the 1 → 2 thread speed-ups (2 cores, often shared with other work) are printed but not used, and multi-GPU or multi-node scaling was not timed (lesson 11 times 2 processes over loopback, where neither scales a tiny model). *Memory:* for this training step, the step's own memory was of the same order in both (40-57 MiB in three runs); the processes differ by what each framework loads (more than by the step, asserted): the PyTorch process peaked lower than the TensorFlow one with torch's CPU build and higher with PyPI's CUDA build (no GPU; the course's other-python run). TensorFlow was measured with `TF_ENABLE_ONEDNN_OPTS=0` (the course's setting), not its x86 default. Limits: one CPU, one thread for the timings, small models, float32 and bf16, CPU only (the GPU cell printed `[no GPU]`); other models, GPUs and larger machines can rank them differently. |
+#
 #
 # ## Further reading
 #
@@ -945,3 +1093,11 @@ for finding, holds in verdict.items():
 #   [mixed precision](https://www.tensorflow.org/guide/mixed_precision), [XLA](https://openxla.org/xla/tf2xla).
 # - On peaks and rooflines: Williams, Waterman and Patterson, *Roofline: an insightful visual
 #   performance model for multicore architectures* (CACM, 2009).
+
+# %% [markdown]
+# ## One minute, optional: how was this lesson?
+#
+# If you like, replace `clarity=None` below with how clear this lesson was (1 = lost, 5 = clear), add one sentence as `comment`, and run the cell. Only those two things are kept, in your own folder (`build/record/` on a laptop, your folder on the hub), next to your checks' verdicts that the instructor's board reads; `cu.progress()` shows your record and `cu.progress(recording=False)` turns recording off.
+
+# %%
+cu.feedback("12", clarity=None, comment="")
