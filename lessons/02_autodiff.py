@@ -689,15 +689,20 @@ cu.check.straight_through_gradient(answer)
 #
 # ### PyTorch
 #
-# A `torch.autograd.Function` has a `forward` and a `backward`; `ctx` carries what backward needs.
+# A `torch.autograd.Function` has a `forward`, a `setup_context` that stores in `ctx` what the
+# backward needs, and a `backward`. (The older form, `forward(ctx, x)` doing both, still works, but
+# `torch.func` transforms such as `vmap` and `jacrev` need the separate `setup_context`.)
 
 # %%
 class SafeNorm(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x):
-        norm = torch.sqrt((x * x).sum())
-        ctx.save_for_backward(x, norm)
-        return norm
+    def forward(x):
+        return torch.sqrt((x * x).sum())
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        (x,) = inputs
+        ctx.save_for_backward(x, output)
 
     @staticmethod
     def backward(ctx, upstream):
