@@ -201,8 +201,9 @@ sync: install
 	$(BIN)/jupytext --sync notebooks/*.ipynb
 
 clean:
-	@echo "make clean: removing $(VENV) (the environment; make lab reinstalls it) and build/ (caches, your record); keeping workspace/ and $(HUB_STATE)/"
-	rm -rf $(VENV) build
+	@echo "make clean: removing $(VENV) (the environment; make lab reinstalls it) and build/ (caches, scratch); keeping workspace/ and $(HUB_STATE)/ (your copies, the hub's accounts) and build/record/ (your record)"
+	rm -rf $(VENV)
+	@if [ -d build ]; then find build -mindepth 1 -maxdepth 1 ! -name record -exec rm -rf {} +; fi
 
 progress: install
 	@$(BIN)/python -m course_utils progress

@@ -81,13 +81,18 @@ def test_a_learners_day_loses_nothing(course):
     assert report.kept == [mine.name] and not report.added and not report.updated and not report.merged
     assert mine.read_bytes() == edited
 
-    # `make clean`, the Makefile's own recipe, in the temporary course: .venv and build/ go, workspace stays.
+    # `make clean`, the Makefile's own recipe, in the temporary course: .venv and build/'s caches go; the
+    # workspace and the learner's record (build/record/, course_utils/record.py) stay.
     (course / ".venv").mkdir()
     (course / "build" / "learner").mkdir(parents=True)
+    (course / "build" / "record").mkdir()
+    record = course / "build" / "record" / "log.jsonl"
+    record.write_text('{"exercise": "1.1", "status": "correct"}\n')
     run = subprocess.run(["make", "--no-print-directory", "-C", str(course), "clean"],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
-    assert not (course / ".venv").exists() and not (course / "build").exists()
+    assert not (course / ".venv").exists() and sorted(p.name for p in (course / "build").iterdir()) == ["record"]
+    assert record.read_text() == '{"exercise": "1.1", "status": "correct"}\n', "make clean touched the learner's record"
     assert mine.read_bytes() == edited, "make clean touched the learner's copy"
 
     # The course moves on: both lessons change, and a new lesson appears.
@@ -213,7 +218,8 @@ def test_an_older_manifest_still_knows_the_course_copies(course):
 def test_the_makefile_serves_the_workspace_and_clean_spares_it():
     text = (ROOT / "Makefile").read_text()
     clean = text.split("\nclean:", 1)[1].split("\n\n", 1)[0]
-    assert "workspace" not in clean.replace("never workspace", "")
+    removing = [line for line in clean.splitlines() if "rm " in line]
+    assert removing and not any("workspace" in line or "WORKSPACE" in line for line in removing), removing
     assert "LAB_DIR ?= $(WORKSPACE)" in text and "lab-instructor:" in text
     assert "workspace/" in (ROOT / ".gitignore").read_text().split()
 
