@@ -468,7 +468,12 @@ for when, lines in logs.items():
 #
 # The cell allocates 64 MiB on the default device and reads the CUDA allocator's counters. On a
 # GPU the second line is the point: after `del`, *allocated* drops but *reserved* does not; the
-# cache keeps the block for the next tensor.
+# cache keeps the block for the next tensor. After `empty_cache()` *reserved* keeps the blocks
+# that live tensors still use (here the small model moved to the GPU above: a 2 MiB small-pool
+# block). `torch.cuda.memory_summary()` prints the allocator's full table, and
+# `torch.cuda.memory._record_memory_history()` with `_dump_snapshot` records every allocation for
+# the memory viewer at pytorch.org/memory_viz. On Apple's GPU the counters are
+# `torch.mps.current_allocated_memory()` and `driver_allocated_memory()`.
 
 # %%
 # GPU-only cell: reads torch.cuda's allocator counters; on a CPU they stay 0 and it says why.
@@ -483,6 +488,9 @@ print(f"after del:               {cuda_memory()}")
 torch.cuda.empty_cache()
 print(f"after empty_cache():     {cuda_memory()}")
 print(f"peak allocated:          {devices.mib(torch.cuda.max_memory_allocated())}")
+if device_pt == "mps":  # Apple's GPU has its own counters (and TensorFlow needs the tensorflow-metal plug-in there)
+    print(f"mps: allocated {devices.mib(torch.mps.current_allocated_memory())}, "
+          f"driver {devices.mib(torch.mps.driver_allocated_memory())}")
 if not torch.cuda.is_available():
     print(devices.no_gpu("Measuring torch.cuda's caching allocator",
                          f"the block went to {device_pt!r}, which the CUDA allocator does not track, so its counters read 0"))
