@@ -186,3 +186,28 @@ def test_port_wrong_gives_no_solution_then_does():
     pair = port_to_keras(*models(5), dense=lambda V: V.T)
     first = cu.check.ported_sequence_model(pair, quiet=True)
     assert not first and "reshape(3, 4, 6)" not in str(first)
+
+
+def test_keras_on_torch_worker_stays_on_the_cpu_and_its_keras_step_matches_tensorflows(monkeypatch):
+    """Review 13-1 and 13-6: where Keras' torch backend would pick another device (mps on a Mac, cuda with a
+    GPU; here forced with KERAS_TORCH_DEVICE=meta) the worker still runs on the CPU; and its Keras
+    compile + train_on_batch step equals the same Keras code on TensorFlow."""
+    from course_utils import pt_utils, tf_utils
+    from course_utils.lessons import keras_backends
+
+    monkeypatch.setenv("KERAS_TORCH_DEVICE", "meta")
+    torch.manual_seed(0)
+    model_pt, model_tf = pt_utils.build_cnn(), tf_utils.build_cnn()
+    tf_utils.port_weights(model_pt, model_tf)
+    X = np.random.default_rng(0).random((8, 8, 8, 1), dtype=np.float32)
+    y = np.arange(8, dtype=np.int64) % 10
+    out = keras_backends.run_torch_backend(model_pt, X, y, lr=0.1)
+    assert out["facts"]["device"] == "cpu" and out["facts"]["backend"] == "torch"
+    assert not out["facts"]["tensorflow imported"]
+    before = model_tf.get_weights()
+    model_tf.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), jit_compile=False,
+                     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    assert abs(out["keras_loss"] - float(model_tf.train_on_batch(X, y))) < 1e-5
+    for on_torch, on_tf in zip(out["keras_weights"], model_tf.get_weights()):
+        np.testing.assert_allclose(on_torch, on_tf, atol=1e-5)
+    assert max(float(np.abs(w - w0).max()) for w, w0 in zip(out["keras_weights"], before)) > 1e-3   # a real step

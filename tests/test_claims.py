@@ -97,3 +97,58 @@ def test_which_framework_when_cites_existing_sections(tmp_path):
     assert len(problems) == 2 and "not headings there" in problems[0] and "cites no section" in problems[1]
     with pytest.raises(claims.CourseError):
         claims.check_table("No such table", LESSON13)
+
+
+def test_every_guide_row_is_tied_to_what_a_lesson_prints():
+    assert claims.check_table("Which framework when", LESSON13, evidence=claims.GUIDE_EVIDENCE) == []
+
+
+def _guide_with(tmp_path, old, new):
+    nb = nbformat.read(LESSON13, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and "## Which framework when" in cell.source:
+            assert old in cell.source
+            cell.source = cell.source.replace(old, new)
+    broken = tmp_path / "13_broken.ipynb"
+    nbformat.write(nb, broken)
+    return broken
+
+
+def test_a_guide_row_that_drifts_from_its_evidence_is_reported(tmp_path):
+    """The ties can fail: a row that no longer says what lesson 10 printed, and evidence no lesson printed."""
+    broken = _guide_with(tmp_path, "34 vs 53", "34 vs 99")
+    problems = claims.check_table("Which framework when", broken, evidence=claims.GUIDE_EVIDENCE)
+    assert len(problems) == 1 and "no longer says '34 vs 53'" in problems[0], problems
+    made_up = {**claims.GUIDE_EVIDENCE, "TensorBoard": (("event files", "08", "a line lesson 08 never printed"),)}
+    problems = claims.check_table("Which framework when", LESSON13, evidence=made_up)
+    assert len(problems) == 1 and "lesson 08 no longer shows" in problems[0], problems
+    untied = {k: v for k, v in claims.GUIDE_EVIDENCE.items() if k != "TensorBoard"}
+    problems = claims.check_table("Which framework when", LESSON13, evidence=untied)
+    assert len(problems) == 1 and "no entry in claims.GUIDE_EVIDENCE" in problems[0], problems
+
+
+def test_the_guide_cites_no_load_dependent_order_for_all_reduce():
+    """Lesson 11 says which all-reduce is cheaper changed with the load: the guide must not rank them."""
+    row = next(r for r in claims.claims_table(LESSON13, "Which framework when")
+               if r.claim.startswith("data parallelism on one machine"))
+    text = " ".join(row.cells)
+    assert "changed with the machine's load" in text and "cost more" not in text and "slower" not in text
+
+
+def test_a_claim_of_two_lessons_must_agree_with_both(tmp_path):
+    """Claim 2 is assigned to 04 and 09: lesson 13 saying 'true' disagrees with both (it was unchecked before)."""
+    nb = nbformat.read(LESSON13, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and f"## {claims.TABLE_HEADING}" in cell.source:
+            cell.source = cell.source.replace("TorchScript lets models run without Python | **partly** |",
+                                              "TorchScript lets models run without Python | **true** |")
+    broken = tmp_path / "13_broken.ipynb"
+    nbformat.write(nb, broken)
+    problems = claims.check(broken)[1].problems
+    assert len(problems) == 2 and "lesson 04 now says 'partly'" in problems[0] and "lesson 09" in problems[1], problems
+
+
+def test_printed_finds_a_stored_line_or_says_it_is_gone():
+    assert "int8" in claims.printed("09", "ONNX Runtime (from torch) int8")
+    with pytest.raises(claims.CourseError, match="printed no line"):
+        claims.printed("09", "a line lesson 09 never printed")
