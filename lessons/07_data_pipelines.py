@@ -10,7 +10,7 @@
 # - Parallelise a per-sample augmentation with worker processes (`num_workers`) and with runtime threads (`num_parallel_calls`), and measure both.
 # - Make a pipeline reproducible: seeded shuffles, per-sample seeds for augmentation, and the settings that break determinism.
 # - Feed one framework's pipeline to the other framework's model, and Keras `fit` a `DataLoader`.
-# - Judge the claim "PyTorch's data loading is simpler and easier to parallelise" from lines of code, knobs and throughput.
+# - Judge the claim "PyTorch's data loading is simpler and easier to parallelise" from lines of code, knobs and the processes that run the Python.
 #
 # Everything runs on two CPU cores. The pipeline reads the course's digits and a larger synthetic
 # image set made in the notebook; shards are written to a temporary folder that is removed at the end.
@@ -20,13 +20,14 @@
 #
 # All imports, then `cu.setup`. `course_utils.lessons.pipelines_pt` holds what a `DataLoader`'s worker
 # processes must import by name: the `Dataset` classes and the augmentation (see *Why a module* below),
-# plus the timing helpers (`_pt`: importing it imports PyTorch, never TensorFlow). One intra-op thread
+# plus the timing helpers (`_pt`: importing it imports PyTorch, never TensorFlow);
+# `pipelines_tf` holds the one Keras class that worker processes import. One intra-op thread
 # (`threads=1`, where other lessons use 2): a data pipeline runs thousands of tiny per-sample operations,
 # too small to be worth splitting across threads; its parallelism comes from `DataLoader` workers (one
 # thread each) and from tf.data's `num_parallel_calls`, both measured below.
 
 # %%
-import inspect
+import os
 import tempfile
 import time
 import warnings
@@ -44,7 +45,7 @@ from torch.utils.data import DataLoader, Dataset
 
 import course_utils as cu
 from course_utils import pt_utils, tf_utils
-from course_utils.lessons import pipelines_pt
+from course_utils.lessons import pipelines_pt, pipelines_tf
 
 cu.setup(seed=0, threads=1)
 # On a 1-core machine torch warns that 2 workers exceed the cores; the lesson asks for 2 on purpose.
@@ -162,7 +163,7 @@ print("torch's order == TF's order:", np.array_equal(epoch_labels_pt(0)[0], epoc
 # ### Exercise 7.1 ★☆☆ (~3 min)
 #
 # The labels below are sorted (all the 0s, then all the 1s, ...). This pipeline's first batch holds
-# only 0s and 1s: its shuffle does not shuffle. Fix it, so that an epoch is a real shuffle of all
+# only the smallest labels (printed below): its shuffle does not shuffle. Fix it, so that an epoch is a real shuffle of all
 # 1,438 labels in batches of 64, and assign the pipeline itself (a `tf.data.Dataset` or a torch
 # `DataLoader`) to `answer`.
 
@@ -182,31 +183,41 @@ cu.check.full_shuffle(answer)
 #
 # A realistic per-sample transform on the 32×32 images: pad by 2 pixels (mirror), crop back at a
 # random offset, flip left-right half the time, add Gaussian noise. Each sample's random numbers come
-# from a seed made of *(seed, index)*: sample `i` gets the same augmentation whichever worker or thread
-# computes it and in whatever order, so the pipeline gives the same batches with 0, 1 or 2 workers.
+# from a seed made of *(seed, epoch, index)*: sample `i` gets the same augmentation whichever worker or
+# thread computes it and in whatever order, so the pipeline gives the same batches with 0, 1 or 2
+# workers; and a new one every epoch, or the model would see the same crop, flip and noise of each image
+# in every epoch (only the order would change), which defeats the point of augmenting.
 #
 # ### PyTorch: the transform, in the `Dataset`, run by worker processes
 #
-# The Dataset lives in `course_utils/lessons/pipelines_pt.py` (why: next section). Here is its code:
+# The Dataset lives in `course_utils/lessons/pipelines_pt.py` (why: next section). The epoch comes from
+# the sampler: `EpochSampler` shuffles with its own seeded generator, counts its epochs, and yields
+# `(epoch, index)` pairs, which the `DataLoader` passes to `__getitem__` as they are. The sampler runs in
+# the main process and the loader sends each index to a worker, so the epoch reaches every worker.
+# (A `set_epoch` method on the *Dataset*, called in the notebook, would change only the notebook's copy:
+# each persistent worker keeps the copy it received when it started.) Here is the code:
 
 # %%
-print(inspect.getsource(pipelines_pt.augment))
-print(inspect.getsource(pipelines_pt.AugmentedImages.__getitem__))
+for piece in (pipelines_pt.sample_seed, pipelines_pt.augment, pipelines_pt.transform,
+              pipelines_pt.AugmentedImages.__getitem__, pipelines_pt.EpochSampler.__iter__):
+    print(pipelines_pt.code_without_docstring(piece))
 
 # %% [markdown]
 # `num_workers=k` starts `k` worker **processes**; each fetches and collates whole batches and sends
 # them back through shared memory, so Python code in `__getitem__` runs in parallel despite the GIL.
-# `worker_init_fn` runs once in each worker (here it seeds NumPy and `random` from torch's per-worker
-# seed), `persistent_workers=True` keeps the workers alive between epochs instead of starting them
-# again, and `pin_memory=True` puts batches in page-locked memory for fast copies to a GPU (only
-# useful, and only allowed without a warning, when there is one).
+# `persistent_workers=True` keeps the workers alive between epochs instead of starting them again, and
+# `pin_memory=True` puts batches in page-locked memory for fast copies to a GPU (only useful, and only
+# allowed without a warning, when there is one). `worker_init_fn=seed_worker` is the recipe of PyTorch's
+# reproducibility notes (seed NumPy and `random` in each worker); since torch 1.9 torch does that itself,
+# so it is kept here only as the documented pattern. What no seeding reaches is a generator object stored
+# on the Dataset: Exercise 7.2.
 
 # %%
 dataset = pipelines_pt.AugmentedImages(X_big, y_big, seed=0)
 
 
 def make_loader(num_workers):
-    return DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(0),
+    return DataLoader(dataset, batch_size=batch_size, sampler=pipelines_pt.EpochSampler(N, seed=0),
                       num_workers=num_workers, worker_init_fn=pipelines_pt.seed_worker,
                       persistent_workers=num_workers > 0, pin_memory=torch.cuda.is_available())
 
@@ -219,27 +230,36 @@ cu.compare("2 workers vs 0", epoch_pt[2], epoch_pt[0], atol=0.0)
 # %% [markdown]
 # ### TensorFlow: the transform in TF ops, run by `map(num_parallel_calls=...)`
 #
-# The same steps with TensorFlow's stateless random ops, each seeded from *(seed, index)*
-# (`enumerate` supplies the index). `map` traces the function once into a graph;
-# `num_parallel_calls=k` runs that graph on `k` **threads** inside TensorFlow's C++ runtime, with no
-# Python involved (so no GIL to share); `AUTOTUNE` lets tf.data pick
+# The same steps with TensorFlow's stateless random ops, each seeded from *(a number for this epoch,
+# index)*: `enumerate` supplies the index, and `tf.data.Dataset.random(seed=0,
+# rerandomize_each_iteration=True)`, zipped in after the shuffle, supplies one random number per element
+# that changes every epoch (and repeats when the pipeline is rebuilt with the same seed). `map` traces the
+# function once into a graph; `num_parallel_calls=k` runs that graph on `k` **threads** inside
+# TensorFlow's C++ runtime, with no Python involved (so no GIL to share); `AUTOTUNE` lets tf.data pick
 # `k` and the prefetch depth as it runs. `deterministic=True` (the default) keeps the output order.
 
 # %%
-def augment_tf(index, sample):
-    image, label = sample
-    seeds = tf.random.experimental.stateless_split(tf.stack([tf.constant(0, tf.int64), index]), 3)
+def transform_tf(image, top, left, flip, noise):
     x = tf.cast(image, tf.float32) / 255.0
     x = tf.pad(x, [[2, 2], [2, 2], [0, 0]], mode="REFLECT")
-    x = tf.image.stateless_random_crop(x, tf.shape(image), seed=seeds[0])
-    x = tf.image.stateless_random_flip_left_right(x, seed=seeds[1])
-    x = x + 0.05 * tf.random.stateless_normal(tf.shape(x), seed=seeds[2])
-    return tf.clip_by_value(x, 0.0, 1.0), label
+    x = tf.image.crop_to_bounding_box(x, top, left, 32, 32)
+    x = tf.where(flip, x[:, ::-1], x)
+    return tf.clip_by_value(x + 0.05 * noise, 0.0, 1.0)
+
+
+def augment_tf(sample, epoch_seed):
+    index, (image, label) = sample
+    seeds = tf.random.experimental.stateless_split(tf.stack([epoch_seed, index]), 3)
+    top, left = tf.unstack(tf.random.stateless_uniform((2,), seeds[0], maxval=5, dtype=tf.int32))
+    flip = tf.random.stateless_uniform((), seeds[1]) < 0.5
+    noise = tf.random.stateless_normal(tf.shape(image), seeds[2])
+    return transform_tf(image, top, left, flip, noise), label
 
 
 def make_dataset(num_parallel_calls, deterministic=True):
-    return (tf.data.Dataset.from_tensor_slices((X_big_hwc, y_big)).enumerate()
-            .shuffle(N, seed=0)
+    shuffled = tf.data.Dataset.from_tensor_slices((X_big_hwc, y_big)).enumerate().shuffle(N, seed=0)
+    epoch_seeds = tf.data.Dataset.random(seed=0, rerandomize_each_iteration=True)
+    return (tf.data.Dataset.zip(shuffled, epoch_seeds)
             .map(augment_tf, num_parallel_calls=num_parallel_calls, deterministic=deterministic)
             .batch(batch_size)
             .prefetch(tf.data.AUTOTUNE))
@@ -250,12 +270,40 @@ print(epoch_tf[1].shape, epoch_tf[1].dtype)
 cu.compare("2 threads vs 1", epoch_tf[2], epoch_tf[1], atol=0.0)
 
 # %% [markdown]
-# The two frameworks draw different random numbers, so their augmented images differ pixel by pixel;
-# what they do to the data is the same, e.g. the mean brightness stays where it was:
+# **A new augmentation every epoch, the same on a rebuild.** The second epoch of the loader with 2
+# persistent workers, and of the tf.data pipeline: how many of its 1,024 augmented images are also in
+# the first epoch (order aside)? And another pipeline built with the same seeds (0 workers, 1 thread)
+# gave the same first epoch.
+
 
 # %%
-means = {"original": X_big.mean() / 255, "torch": float(epoch_pt[0].mean()), "tf": float(epoch_tf[1].mean())}
-print(" | ".join(f"{name} {value:.2f}" for name, value in means.items()))
+def repeated(first, second):
+    """How many images of `second` are also, bit for bit, in `first`."""
+    seen = {image.tobytes() for image in np.asarray(first)}
+    return sum(image.tobytes() in seen for image in np.asarray(second))
+
+
+second_pt = torch.cat([X_b for X_b, _ in loaders[2]])   # epoch 1, from the same persistent workers
+ds_2 = make_dataset(2)
+first_tf, second_tf = (np.concatenate([X_b.numpy() for X_b, _ in ds_2]) for epoch in range(2))
+for name, first, second, other in [("torch", epoch_pt[2], second_pt, epoch_pt[0]), ("tf", first_tf, second_tf, epoch_tf[1])]:
+    print(f"{name:5} epoch 1 repeats {repeated(first, second):4} of {N} images of epoch 0 | another pipeline "
+          f"built with the same seeds, epoch 0: identical {np.array_equal(np.asarray(other), np.asarray(first))}")
+
+# %% [markdown]
+# **The same transform in both frameworks.** Their random generators differ, so their augmented images
+# differ pixel by pixel. Given the *same* draws, they must agree exactly: every crop offset (5 × 5), both
+# flips, and one shared noise image from NumPy, through `pipelines_pt.transform` and `transform_tf`.
+
+# %%
+noise = np.random.default_rng(0).standard_normal((3, 32, 32), dtype=np.float32)
+draws = [(top, left, flip) for top in range(5) for left in range(5) for flip in (False, True)]
+out_pt = torch.stack([pipelines_pt.transform(torch.from_numpy(X_big[k]), top, left, flip, torch.from_numpy(noise))
+                      for k, (top, left, flip) in enumerate(draws)])
+out_tf = tf.stack([transform_tf(X_big_hwc[k], top, left, flip, noise.transpose(1, 2, 0))
+                   for k, (top, left, flip) in enumerate(draws)])
+print(len(draws), "draws (crop offset, flip), one noise image")
+cu.compare("torch transform vs tf transform", out_pt.permute(0, 2, 3, 1), out_tf, atol=0.0)
 
 # %% [markdown]
 # ## Why a module: fork, spawn and worker processes
@@ -267,6 +315,7 @@ print(" | ".join(f"{name} {value:.2f}" for name, value in means.items()))
 # worker fails with `Can't get attribute 'Digits' on <module '__main__'>`. The fix that works on all
 # three systems: put the Dataset (and `worker_init_fn`, `collate_fn`) in an importable `.py` module,
 # as this lesson does. (The `Digits` class above is fine with `num_workers=0`: no worker, no pickling.)
+# From Python 3.14 Linux's default is `forkserver`, which pickles like spawn: one more reason for the module.
 # `DataLoader(..., multiprocessing_context="spawn")` tries spawn on Linux too; each spawned worker
 # imports torch first, so it starts in seconds, not milliseconds. The course's test
 # `tests/test_lesson07_workers.py` runs this lesson's loaders with spawn and checks they give the
@@ -352,7 +401,7 @@ print(sorted(p.name for p in folder.iterdir()))
 # using `torch.utils.data.get_worker_info()`. Without that split, each worker streams everything:
 
 # %%
-print(inspect.getsource(pipelines_pt.ShardStream.shards_for_this_worker))
+print(pipelines_pt.code_without_docstring(pipelines_pt.ShardStream.shards_for_this_worker))
 labels_pt = {}
 for split in (True, False):
     stream = DataLoader(pipelines_pt.ShardStream(npy_paths, split_by_worker=split), batch_size=batch_size, num_workers=2)
@@ -444,8 +493,8 @@ plt.show()
 # The training step is simulated too, with `time.sleep`: a real step runs in C++ with the GIL released,
 # whereas a busy Python loop would hold the GIL and stall any producer that needs it (`tf.py_function`).
 #
-# First a property that does not depend on the machine's speed: with a long step (60 ms, far more than
-# the ~10 ms a batch takes to read), were any of batches 2-6 **already read when the loop asked for
+# First a property that does not depend on the machine's speed: with a long step (200 ms, far more than
+# the ~10 ms a batch takes to read on a quiet machine, and still more than it takes on a very busy one), were any of batches 2-6 **already read when the loop asked for
 # them**? A pipeline that loads only when asked can never be ahead (always 0 of 5: "no"); one that
 # loads during the step is ahead ("yes"). On a quiet machine it is ahead for all 5 batches; on a busy
 # one a producer thread sometimes wakes up late (4 of 5, even 2 of 5), so the exact counts are
@@ -481,7 +530,7 @@ ready_counts = {}
 for name, batches in prefetch_demo.items():
     pipelines_pt.epoch_with_step(batches, 0.0, expected=192)              # warm-up (and start the worker)
     for attempt in range(3):  # a late wake-up on a busy machine can hide one epoch's overlap; never a serial
-        _, ready, asked = pipelines_pt.epoch_with_step(batches, 0.06, expected=192)  # one's: it stays at 0
+        _, ready, asked = pipelines_pt.epoch_with_step(batches, 0.2, expected=192)   # one's: it stays at 0
         if ready:
             break
     ready_counts[name] = (ready, asked)
@@ -499,32 +548,41 @@ for name, (ready, asked) in ready_counts.items():
 # overlap an epoch costs load + step per batch, with overlap about the step alone.
 
 # %% tags=["nbval-ignore-output"]
-# Wall-clock ratios move with the machine's load (on a busy 2-core box waits wake up late): this output
-# is not compared. Asserted instead: every epoch delivered all 192 samples (epoch_with_step), and the
-# serial baselines really are serial (no batch was read before the loop asked for it).
+# Wall-clock ratios move with the machine's load (on a busy 2-core box waits wake up late, and a ratio
+# near 1.0× means the machine was saturated): this output is not compared. Asserted instead: every epoch
+# delivered all 192 samples, the serial baselines really are serial (no batch read ahead), and the
+# overlap paid off (over 1.05×, the best of up to 3 tries of 3 epochs each; quiet machines give 1.5-2×).
 speed_up = {}
 for framework, serial, overlapped in [
         ("torch", "torch, num_workers=0", "torch, num_workers=1"),
         ("tf", "tf.data, no prefetch, rewrites off", "tf.data, prefetch(1), rewrites off")]:
-    load = min(pipelines_pt.epoch_with_step(prefetch_demo[serial], 0.0, expected=192)[0] for _ in range(2)) / 6
-    runs = {how: [pipelines_pt.epoch_with_step(prefetch_demo[how], load, expected=192) for _ in range(2)]
-            for how in (serial, overlapped)}
-    assert all(ready == 0 for _, ready, _ in runs[serial]), runs[serial]
-    speed_up[framework] = min(s for s, _, _ in runs[serial]) / min(s for s, _, _ in runs[overlapped])
-    print(f"{framework:5} load {load * 1e3:4.0f} ms/batch | epoch without overlap "
-          f"{min(s for s, _, _ in runs[serial]):.2f} s, with {min(s for s, _, _ in runs[overlapped]):.2f} s: "
-          f"{speed_up[framework]:.2f}× faster (ideal 2×)")
+    for attempt in range(3):
+        load = min(pipelines_pt.epoch_with_step(prefetch_demo[serial], 0.0, expected=192)[0] for _ in range(3)) / 6
+        runs = {how: [pipelines_pt.epoch_with_step(prefetch_demo[how], load, expected=192) for _ in range(3)]
+                for how in (serial, overlapped)}
+        assert all(ready == 0 for _, ready, _ in runs[serial]), runs[serial]
+        best = {how: min(seconds for seconds, _, _ in runs[how]) for how in runs}
+        speed_up[framework] = max(speed_up.get(framework, 0.0), best[serial] / best[overlapped])
+        if speed_up[framework] > 1.25:
+            break
+    print(f"{framework:5} load {load * 1e3:4.0f} ms/batch | epoch without overlap {best[serial]:.2f} s, "
+          f"with {best[overlapped]:.2f} s: {speed_up[framework]:.2f}× faster (ideal 2×), "
+          f"band {pipelines_pt.band(speed_up[framework])}")
+    assert speed_up[framework] > 1.05, speed_up
 
 # %% [markdown]
 # ### Exercise 7.3 ★★☆ (~5 min)
 #
-# `decode` is expensive and the same every epoch; `augment` is random and must differ every epoch.
-# Build a `tf.data` pipeline from `encoded` that decodes, caches, shuffles, augments, batches (64) and
-# prefetches, with each step in the right place, and assign it to `answer`. (Think: what must `cache`
-# store, what must it not freeze, and what should `prefetch` overlap?)
+# `decode` is expensive and the same every epoch; `augment` is random and differs every epoch (the cell
+# below shows it). Write a function `build(encoded, decode, augment)` that returns a `tf.data` pipeline
+# which decodes, caches, shuffles, augments, batches (64) and prefetches, with each step in the right
+# place, and assign the function to `answer`. The check calls it with its own `encoded`, `decode` and
+# `augment`, counts the decodes and compares two epochs. (Think: what must `cache` store, what must it not
+# freeze, and what should `prefetch` overlap?)
 
 # %%
-encoded = tf.data.Dataset.from_tensor_slices(X_big_hwc[:256]).enumerate()
+encoded = tf.data.Dataset.from_tensor_slices(X_big_hwc[:256]).enumerate()   # (index, uint8 image)
+augment_rng = tf.random.Generator.from_seed(1)   # a stateful generator: it moves on with every draw
 
 
 def decode(index, image):
@@ -532,16 +590,24 @@ def decode(index, image):
 
 
 def augment(index, image):
-    noise = tf.random.stateless_normal(tf.shape(image), seed=tf.stack([tf.constant(1, tf.int64), index]))
-    return image + 0.05 * noise
+    return image + 0.05 * augment_rng.normal(tf.shape(image))
+
+
+no_cache = encoded.map(decode).map(augment)
+print("augment differs between epoch 0 and epoch 1:",
+      not np.array_equal(*(np.stack(list(no_cache.as_numpy_iterator())) for epoch in range(2))))
 
 # %% tags=["solution"]
-answer = (encoded.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
-          .cache()
-          .shuffle(256, seed=0)
-          .map(augment, num_parallel_calls=tf.data.AUTOTUNE)
-          .batch(64)
-          .prefetch(tf.data.AUTOTUNE))
+def build(encoded, decode, augment):
+    return (encoded.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+            .cache()
+            .shuffle(256, seed=0)
+            .map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+            .batch(64)
+            .prefetch(tf.data.AUTOTUNE))
+
+
+answer = build
 
 # %%
 cu.check.cache_prefetch_order(answer)
@@ -550,7 +616,7 @@ cu.check.cache_prefetch_order(answer)
 # ## Determinism: what keeps it, what breaks it
 #
 # Kept so far: seeded shuffles (§Shuffle and batch) and per-sample seeds (§Augment) gave the same
-# batches with any number of workers or threads. Two settings break it.
+# batches with any number of workers or threads. Unseeded shuffles and out-of-order delivery break it.
 #
 # ### PyTorch: a `DataLoader` without its own seeded `generator`
 #
@@ -568,6 +634,28 @@ def first_epoch(generator=None):
 print("no generator, same order twice:", torch.equal(first_epoch(), first_epoch()))
 print("seeded generators, same order twice:",
       torch.equal(first_epoch(torch.Generator().manual_seed(0)), first_epoch(torch.Generator().manual_seed(0))))
+
+# %% [markdown]
+# **`in_order=False`.** The direct twin of tf.data's `deterministic=False` (next) is
+# `DataLoader(..., in_order=False)`: batches
+# come back in the order the workers finish them, not first-in first-out. Sample 0 is made slow here
+# (`SlowFirst` sleeps 0.5 s on it); with 2 workers, in order everything waits for it; out of order, the
+# other worker's batches overtake it.
+
+# %%
+def loader_order(in_order):
+    loader = DataLoader(pipelines_pt.SlowFirst(8, seconds=0.5), batch_size=1, num_workers=2, in_order=in_order,
+                        generator=torch.Generator())   # its own: retries leave torch's global generator alone
+    return [int(i) for i in loader]
+
+
+for in_order in (True, False):
+    for attempt in range(3):       # out of order, a worker that starts late on a busy machine may not overtake
+        order = loader_order(in_order)
+        if in_order or order[0] != 0:
+            break
+    print(f"in_order={in_order!s:5}: sample 0 comes first: {order[0] == 0!s:5} | same samples: "
+          f"{sorted(order) == list(range(8))}")
 
 # %% [markdown]
 # ### TensorFlow: `deterministic=False`
@@ -612,6 +700,7 @@ for deterministic in (True, False):
 order = np.random.default_rng(0).permutation(len(X))
 loader_shared = DataLoader(Digits(X, y), batch_size=batch_size, sampler=order.tolist())
 ds_shared = tf.data.Dataset.from_tensor_slices((X[order], y[order])).batch(batch_size)
+torch.manual_seed(0)   # the same weights whatever ran before (loaders with workers draw from torch's generator)
 mlp_pt, mlp_tf = pt_utils.build_mlp(), tf_utils.build_mlp()
 tf_utils.port_weights(mlp_pt, mlp_tf)
 loss_fn_pt = nn.CrossEntropyLoss()
@@ -658,44 +747,95 @@ cu.compare("fit: DataLoader vs tf.data", history["DataLoader"], history["tf.data
 
 # %% [markdown]
 # When is it a good idea? When one pipeline already exists and works (a torch project's Dataset, a
-# TFRecord corpus), crossing over is one line, as above. When not: a torch training job fed by
-# `tf.data` imports all of TensorFlow into the process (and its thread pools compete with torch's);
-# a `DataLoader` under Keras `fit` on the TensorFlow backend runs outside TF's graph, one Python batch at
-# a time, so `fit` cannot fuse or prefetch it the way it does a `tf.data.Dataset`. New code: use the
-# model's own framework's pipeline.
+# TFRecord corpus), crossing over is one line, as above. When not:
+# - a torch training job fed by `tf.data` imports all of TensorFlow into the process (and its thread
+#   pools compete with torch's); on a GPU machine call `tf.config.set_visible_devices([], "GPU")` first,
+#   or TensorFlow takes the GPU's memory for itself (lesson 06);
+# - a `DataLoader` under Keras `fit` on the TensorFlow backend is wrapped in
+#   `tf.data.Dataset.from_generator`: its workers still prefetch (`prefetch_factor`), but every batch
+#   crosses a Python generator and tf.data's graph fusion and autotuning do not apply;
+# - that adapter first pulls 2 batches to learn the batch's shapes and dtypes, so with `shuffle=True`
+#   the first epoch under `fit` is not the order you see when iterating the loader yourself. This
+#   lesson passes a fixed `sampler` (the shared order), which gives the same order however many times it
+#   is iterated.
+#
+# New code: use the model's own framework's pipeline.
 
 # %% [markdown]
 # ## The claim, settled: "PyTorch's data loading is simpler and easier to parallelise"
 #
-# The evidence, from the cells above: the two augmented pipelines as written (lines of code), the
-# settings each needed (knobs), and what parallelism gave.
+# Throughput on a shared 2-core machine proves little (§Measure throughput), so the evidence is what
+# holds on any machine. First: in which process does each pipeline run plain Python? Each sample runs
+# `python_work` and returns the id of the process that ran it. Besides torch's workers and
+# `tf.py_function`, Keras 3 has its own way: a `keras.utils.PyDataset` (a `Sequence` of batches, here
+# `pipelines_tf.PythonWorkPids`) with `workers=2, use_multiprocessing=True` runs `__getitem__` in a pool
+# of worker processes inside `fit`/`predict` (with `use_multiprocessing=False`, in threads).
 
 # %%
-def code_lines(function):
-    return sum(1 for line in inspect.getsource(function).splitlines()[1:] if line.strip())
+kernel_pid = os.getpid()
+identity = keras.Sequential([keras.Input((1,)), keras.layers.Identity()])
+pids = {
+    "torch DataLoader, num_workers=2": torch.cat(list(DataLoader(pipelines_pt.PythonWork(8, pid=True), batch_size=2,
+                                                                 num_workers=2))).tolist(),
+    "tf.data map(tf.py_function), 2 parallel calls": list(tf.data.Dataset.range(8).map(
+        lambda i: tf.py_function(pipelines_pt.python_work_pid, [i], tf.int64), num_parallel_calls=2)
+        .as_numpy_iterator()),
+}
+for multiprocessing in (True, False):
+    keras_data = pipelines_tf.PythonWorkPids(4, batch_size=2, workers=2, use_multiprocessing=multiprocessing)
+    pids[f"Keras PyDataset(workers=2, use_multiprocessing={multiprocessing})"] = \
+        identity.predict(keras_data, verbose=0).ravel().tolist()
+in_workers = {name: kernel_pid not in set(map(int, ids)) for name, ids in pids.items()}
+for name, ids in pids.items():
+    print(f"{name:56} plain Python ran in worker processes: {in_workers[name]}")
+assert len(set(pids["torch DataLoader, num_workers=2"])) == 2      # each of the 2 workers took its batches
 
+# %% [markdown]
+# Then the two augmented pipelines as written: lines of code (docstrings and blank lines left out; the
+# argument checks of the course's module counted), whether parallelism left the batches unchanged, and
+# whether each epoch got a new augmentation. The verdict is computed from these numbers.
 
+# %%
+pieces = {"torch": [pipelines_pt.sample_seed, pipelines_pt.augment, pipelines_pt.AugmentedImages,
+                    pipelines_pt.EpochSampler, make_loader],
+          "tf.data": [augment_tf, make_dataset]}
 evidence = pd.DataFrame({
-    "pipeline (augmented images)": ["torch: Dataset + augment + DataLoader", "tf.data: augment_tf + chain"],
-    "lines of code": [code_lines(pipelines_pt.augment) + code_lines(pipelines_pt.AugmentedImages.__getitem__)
-                      + code_lines(make_loader),
-                      code_lines(augment_tf) + code_lines(make_dataset)],
-    "parallelism knob": ["num_workers=2 (processes)", "num_parallel_calls=2 / AUTOTUNE (threads)"],
-    "same batches at any parallelism": [bool(torch.equal(epoch_pt[2], epoch_pt[0])),
-                                        bool(np.array_equal(epoch_tf[2], epoch_tf[1]))],
-    "runs plain Python in parallel": ["yes (processes)", "no: tf.py_function holds the GIL"],
+    "lines of code": {name: sum(len(pipelines_pt.code_without_docstring(f).splitlines()) for f in fs)
+                      for name, fs in pieces.items()},
+    "parallelism": {"torch": "num_workers=2", "tf.data": "num_parallel_calls=2"},
+    "same batches at any parallelism": {"torch": bool(torch.equal(epoch_pt[2], epoch_pt[0])),
+                                        "tf.data": bool(np.array_equal(epoch_tf[2], epoch_tf[1]))},
+    "new augmentation each epoch": {"torch": repeated(epoch_pt[2], second_pt) == 0,
+                                    "tf.data": repeated(first_tf, second_tf) == 0},
+    "plain Python in worker processes": {"torch": in_workers["torch DataLoader, num_workers=2"],
+                                         "tf.data": in_workers["tf.data map(tf.py_function), 2 parallel calls"]},
 })
+shorter = evidence["lines of code"].idxmin()
+python_elsewhere = [name for name, yes in in_workers.items() if yes and not name.startswith("torch")]
+simpler = shorter == "torch"
+only_torch = evidence.loc["torch", "plain Python in worker processes"] and not python_elsewhere
+verdict = "true" if simpler and only_torch else "false" if not simpler and not evidence.loc[
+    "torch", "plain Python in worker processes"] else "partly true"
+print(f"shorter: {shorter} | parallel with one argument and unchanged batches in both: "
+      f"{bool(evidence['same batches at any parallelism'].all())} | plain Python in worker processes: torch"
+      + "".join(f", {name}" for name in python_elsewhere) + f", not tf.data's py_function | verdict: {verdict}")
 evidence
 
 # %% [markdown]
-# Verdict: **partly true, and outdated as "TensorFlow is hard to parallelise"**. Parallelising is one
-# argument in both (`num_workers=2` vs `num_parallel_calls=2`, or `AUTOTUNE`), the pipelines are about
-# the same length, and both gave identical batches at every parallelism with the throughput measured
-# side by side above. What *is* simpler in PyTorch: a `Dataset` is plain Python, so any code (NumPy,
-# PIL, a file parser) runs in parallel in the workers, and `tf.data` parallelises only what is written
-# in TF ops. What PyTorch makes harder: workers are processes, so the Dataset must live in a module on
-# macOS/Windows, and workers must be shut down; `tf.data`
-# adds `cache`, `interleave` and autotuned prefetch in the chain, where PyTorch needs your own code.
+# Verdict (printed above, from the numbers): **partly true, and outdated as "TensorFlow is hard to
+# parallelise"**. Parallelising is one argument in both (`num_workers=2` vs `num_parallel_calls=2`, or
+# `AUTOTUNE`), and both gave identical batches at every parallelism. For a pipeline written in TF ops,
+# tf.data is the *shorter* one here and autotunes itself. For arbitrary Python (NumPy, PIL, a file
+# parser), torch's workers and Keras' `PyDataset(use_multiprocessing=True)` both run it in processes,
+# while `tf.py_function` inside tf.data stays in the kernel's process, where threads take turns at the
+# GIL. What PyTorch makes harder: workers are processes, so the Dataset must live in a module on
+# macOS/Windows (and on Linux from Python 3.14, whose default start method is `forkserver`), the epoch
+# must reach the workers through the sampler, and workers must be shut down; `tf.data` adds `cache`,
+# `interleave` and autotuned prefetch in the chain, where PyTorch needs your own code.
+#
+# Two things this lesson did not need, one line each: resuming in the middle of an epoch
+# (`tf.train.Checkpoint(iterator=iterator)` for tf.data, torchdata's `StatefulDataLoader` for torch), and
+# storing preprocessed data (`Dataset.save` / `Dataset.snapshot` in tf.data).
 
 # %% [markdown]
 # ## Clean up
@@ -723,12 +863,16 @@ assert not left, left
 #   `inject_prefetch`); files were streamed by an
 #   `IterableDataset` split across workers and by `interleave` over TFRecords (+ `cache`, `prefetch`,
 #   Exercise 7.3).
-# - **Reproduce:** seeded shuffles and per-sample seeds gave identical batches with any number of
-#   workers or threads; a loader without its own generator, a shared NumPy
-#   generator (Exercise 7.2) and `deterministic=False` broke it.
+# - **Reproduce:** seeded shuffles and per-sample seeds from *(seed, epoch, index)* gave identical batches
+#   with any number of workers or threads and a new augmentation every epoch (the epoch reaches torch's
+#   persistent workers through the sampler, tf.data's map through `Dataset.random`); a loader without its
+#   own generator, a shared NumPy generator (Exercise 7.2), `in_order=False` and `deterministic=False`
+#   broke it.
 # - **Interop:** `tf.data` fed the torch MLP, a `DataLoader` fed Keras (by hand and through `fit`),
 #   with the same losses as each framework's own pipeline.
-# - **Judge:** the claim is partly true; the verdict and its table are above.
+# - **Judge:** the claim is partly true (computed from the evidence above): tf.data's pipeline was the
+#   shorter one, parallelism is one argument in both, and plain Python runs in worker processes in torch
+#   and in Keras' `PyDataset`, not in tf.data's `py_function`.
 
 # %% [markdown]
 # ## PyTorch vs TensorFlow
@@ -738,18 +882,19 @@ assert not left, left
 # | data set | `Dataset` (`__len__`, `__getitem__`), `IterableDataset` | `tf.data.Dataset.from_tensor_slices`, `TFRecordDataset` | an IterableDataset must split itself across workers |
 # | shuffle | `shuffle=True, generator=` seeded | `.shuffle(buffer_size, seed=)` | a small buffer shuffles only locally |
 # | batch | `batch_size`, `drop_last`, `collate_fn` | `.batch(n, drop_remainder)`, `.map` after batch | |
-# | parallel transform | `num_workers` processes | `map(num_parallel_calls=)` threads | Python in `tf.py_function` holds the GIL |
+# | parallel transform | `num_workers` processes | `map(num_parallel_calls=)` threads; Keras `PyDataset(workers=, use_multiprocessing=True)` processes | Python in `tf.py_function` holds the GIL |
+# | augmentation per epoch | epoch in the seed, sent by the sampler (`EpochSampler`) | `Dataset.random(rerandomize_each_iteration=True)` zipped in | a `set_epoch` on the Dataset does not reach persistent workers |
 # | worker setup | `worker_init_fn`, `persistent_workers` | (threads share the process) | spawn (macOS/Windows) needs the Dataset in a module |
 # | prefetch | `prefetch_factor` per worker | `.prefetch(AUTOTUNE)` | torch prefetches only with workers; tf.data's default rewrites overlap even without `prefetch` |
 # | cache | your own code | `.cache()` | cache after decode, before random augmentation |
-# | determinism | seeded `generator` + per-sample seeds | `seed=`, stateless ops, `deterministic=True` | `AUTOTUNE` + `deterministic=False` reorders |
+# | determinism | seeded `generator` + per-sample seeds, `in_order=True` | `seed=`, stateless ops, `deterministic=True` | `in_order=False` / `deterministic=False` reorder |
 # | to the other framework | `.numpy()` | `as_numpy_iterator()` | Keras 3 `fit` takes a `DataLoader` |
 #
 # ## Claims settled
 #
 # | claim | verdict | evidence |
 # |---|---|---|
-# | PyTorch's data loading is simpler and easier to parallelise | **partly** | One knob in both (`num_workers` vs `num_parallel_calls`/`AUTOTUNE`), pipelines of similar length, identical batches at every parallelism, throughput side by side (§Measure throughput, §The claim, settled). Simpler in PyTorch: any Python runs in parallel in workers. Harder in PyTorch: the module needed for spawn, and shutting workers down (§Why a module, §Clean up); tf.data has `cache`/`interleave`/prefetch built in (§Stream shards). "Adding parallel preprocessing to TensorFlow is not straightforward" is **outdated**: it is `num_parallel_calls=AUTOTUNE`. |
+# | PyTorch's data loading is simpler and easier to parallelise | **partly** | Computed in §The claim, settled: one argument in both (`num_workers` vs `num_parallel_calls`/`AUTOTUNE`) with identical batches at every parallelism; tf.data's augmented pipeline is the shorter one (lines counted without docstrings, torch's sampler and Dataset included). Plain Python runs in worker processes in torch and in Keras 3's `PyDataset(use_multiprocessing=True)`, not in tf.data's `py_function`. Harder in PyTorch: the module needed for spawn, the epoch sent through the sampler, shutting workers down (§Why a module, §Clean up); tf.data has `cache`/`interleave`/prefetch built in (§Stream shards). "Adding parallel preprocessing to TensorFlow is not straightforward" is **outdated**: it is `num_parallel_calls=AUTOTUNE`. |
 #
 # ## Further reading
 #
@@ -759,6 +904,15 @@ assert not left, left
 #   [Better performance with the tf.data API](https://www.tensorflow.org/guide/data_performance),
 #   [TFRecord and `tf.train.Example`](https://www.tensorflow.org/tutorials/load_data/tfrecord).
 # - Keras 3: [`Model.fit`](https://keras.io/api/models/model_training_apis/#fit-method) (accepted inputs,
-#   including a torch `DataLoader`).
-# - The helpers of this lesson: `course_utils/lessons/pipelines_pt.py`, and `tests/test_lesson07_workers.py`,
+#   including a torch `DataLoader`), [`PyDataset`](https://keras.io/api/utils/python_utils/#pydataset-class)
+#   (`workers`, `use_multiprocessing`).
+# - The helpers of this lesson: `course_utils/lessons/pipelines_pt.py`, `pipelines_tf.py`, and `tests/test_lesson07_workers.py`,
 #   which checks that no worker outlives the notebook.
+
+# %% [markdown]
+# ## One minute, optional: how was this lesson?
+#
+# If you like, replace `clarity=None` below with how clear this lesson was (1 = lost, 5 = clear), add one sentence as `comment`, and run the cell. Only those two things are kept, in your own folder (`build/record/` on a laptop, your folder on the hub), next to your checks' verdicts that the instructor's board reads; `cu.progress()` shows your record and `cu.progress(recording=False)` turns recording off.
+
+# %%
+cu.feedback("07", clarity=None, comment="")

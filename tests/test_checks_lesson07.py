@@ -137,16 +137,16 @@ def test_full_shuffle_error_rates():
 
 # --- 7.2 reproducible augmentation -------------------------------------------------------------
 
-class PerIndex(Dataset):
-    def __init__(self, X, seed=0):
-        self.X, self.seed = torch.from_numpy(X), seed
+def solution_class():
+    """The registered 7.2 solution for torch (the lesson's solution cell), run: the class it defines."""
+    from course_utils.check import core
 
-    def __len__(self):
-        return len(self.X)
+    namespace = {"torch": torch, "Dataset": Dataset, "X_clean": X_CLEAN}
+    exec(core.SOLUTIONS["7.2"]["torch"], namespace)
+    return namespace["ReproducibleNoise"]
 
-    def __getitem__(self, i):
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + i)
-        return self.X[i] + 0.1 * torch.randn(self.X[i].shape, generator=g)
+
+PerIndex = solution_class()                # right: a generator made in __getitem__, seeded from (seed, i)
 
 
 class NumPyPerIndex(PerIndex):              # right: NumPy's generator seeded with (seed, i)
@@ -295,8 +295,10 @@ def test_reproducible_noise_leaves_the_global_generators_alone():
 
 
 # --- 7.3 cache and prefetch in the right place ---------------------------------------------------
+# Answers are functions build(encoded, decode, augment); the check calls them with its own inputs.
 
 ENCODED = tf.data.Dataset.from_tensor_slices(np.zeros((256, 4, 4, 3), np.uint8)).enumerate()
+AUGMENT_RNG = tf.random.Generator.from_seed(1)
 
 
 def decode(index, image):
@@ -304,33 +306,38 @@ def decode(index, image):
 
 
 def augment(index, image):
-    return image + 0.05 * tf.random.stateless_normal(tf.shape(image), seed=tf.stack([tf.constant(1, tf.int64), index]))
+    return image + 0.05 * AUGMENT_RNG.normal(tf.shape(image))
 
 
-STEP = {"decode": lambda d: d.map(decode, num_parallel_calls=2), "cache": lambda d: d.cache(),
-        "shuffle": lambda d: d.shuffle(256, seed=0), "augment": lambda d: d.map(augment),
-        "batch": lambda d: d.batch(64), "prefetch": lambda d: d.prefetch(tf.data.AUTOTUNE),
-        "lambda-decode": lambda d: d.map(lambda i, x: (i, tf.cast(x, tf.float32) / 255.0)),
-        "lambda-augment": lambda d: d.map(lambda i, x: augment(i, x)),
-        "parallel-batch": lambda d: d.batch(64, num_parallel_calls=tf.data.AUTOTUNE),
-        "fused": lambda d: d.map(lambda i, x: augment(*decode(i, x))),
-        "fixed-shuffle": lambda d: d.shuffle(256, seed=0, reshuffle_each_iteration=False),
-        "batch32": lambda d: d.batch(32), "flip-encoded": lambda d: d.map(lambda i, x: (i, x[:, ::-1]))}
+STEP = {"decode": lambda d, dec, aug: d.map(dec, num_parallel_calls=2), "cache": lambda d, dec, aug: d.cache(),
+        "shuffle": lambda d, dec, aug: d.shuffle(256, seed=0), "augment": lambda d, dec, aug: d.map(aug),
+        "batch": lambda d, dec, aug: d.batch(64), "prefetch": lambda d, dec, aug: d.prefetch(tf.data.AUTOTUNE),
+        "prefetch1": lambda d, dec, aug: d.prefetch(1),
+        "lambda-decode": lambda d, dec, aug: d.map(lambda i, x: dec(i, x)),
+        "lambda-augment": lambda d, dec, aug: d.map(lambda i, x: aug(i, x)),
+        "parallel-augment": lambda d, dec, aug: d.map(aug, num_parallel_calls=tf.data.AUTOTUNE),
+        "parallel-batch": lambda d, dec, aug: d.batch(64, num_parallel_calls=tf.data.AUTOTUNE),
+        "fused": lambda d, dec, aug: d.map(lambda i, x: aug(*dec(i, x))),
+        "fixed-shuffle": lambda d, dec, aug: d.shuffle(256, seed=0, reshuffle_each_iteration=False),
+        "batch32": lambda d, dec, aug: d.batch(32), "take": lambda d, dec, aug: d.take(200)}
 
 
 def chain(*steps):
-    ds = ENCODED
-    for step in steps:
-        ds = STEP[step](ds)
-    return ds
+    def build(encoded, decode, augment):
+        ds = encoded
+        for step in steps:
+            ds = STEP[step](ds, decode, augment)
+        return ds
+    return build
 
 
 @pytest.mark.parametrize("steps", [
     ("decode", "cache", "shuffle", "augment", "batch", "prefetch"),
+    ("decode", "cache", "shuffle", "parallel-augment", "batch", "prefetch1"),
     ("decode", "cache", "augment", "shuffle", "batch", "prefetch"),   # both after cache, before batch: fine
     ("lambda-decode", "cache", "shuffle", "lambda-augment", "batch", "prefetch"),
     ("decode", "cache", "shuffle", "augment", "parallel-batch", "prefetch"),
-], ids=["canonical", "augment-then-shuffle", "lambda-maps", "parallel-batch"])
+], ids=["canonical", "prefetch1", "augment-then-shuffle", "lambda-maps", "parallel-batch"])
 def test_cache_prefetch_order_right(steps):
     assert_right(cu.check.cache_prefetch_order, chain(*steps))
 
@@ -338,23 +345,37 @@ def test_cache_prefetch_order_right(steps):
 @pytest.mark.parametrize("steps, words", [
     (("decode", "shuffle", "augment", "batch", "cache", "prefetch"), "freezes"),
     (("decode", "shuffle", "augment", "cache", "batch", "prefetch"), "freezes"),
-    (("cache", "decode", "shuffle", "augment", "batch", "prefetch"), "decodes again"),
-    (("decode", "shuffle", "cache", "augment", "batch", "prefetch"), "replays"),
-    (("prefetch", "decode", "cache", "shuffle", "augment", "batch"), "not the last"),
-    (("decode", "cache", "shuffle", "augment", "batch"), "no prefetch"),
-    (("decode", "cache", "shuffle", "augment", "batch", "batch", "prefetch"), "each once"),
-    (("cache", "shuffle", "fused", "batch", "prefetch"), "one map"),
+    (("cache", "decode", "shuffle", "augment", "batch", "prefetch"), "decode ran 512 times"),
+    (("decode", "shuffle", "augment", "batch", "prefetch"), "decode ran 512 times"),
+    (("decode", "shuffle", "cache", "augment", "batch", "prefetch"), "same order"),
+    (("prefetch", "decode", "cache", "shuffle", "augment", "batch"), "nothing is prepared"),
+    (("decode", "cache", "shuffle", "augment", "batch"), "nothing is prepared"),
+    (("decode", "cache", "shuffle", "augment", "batch", "batch", "prefetch"), "expected 64"),
+    (("cache", "shuffle", "fused", "batch", "prefetch"), "decode ran 512 times"),
+    (("shuffle", "fused", "cache", "batch", "prefetch"), "freezes"),
     (("decode", "cache", "fixed-shuffle", "augment", "batch", "prefetch"), "same order"),
     (("decode", "cache", "shuffle", "augment", "batch32", "prefetch"), "expected 64"),
-    (("flip-encoded", "decode", "cache", "shuffle", "augment", "batch", "prefetch"), "neither decodes"),
-    (("decode", "cache", "shuffle", "batch", "prefetch"), "no augment step"),
+    (("decode", "cache", "augment", "batch", "prefetch"), "does not shuffle"),
+    (("decode", "cache", "augment", "batch", "shuffle", "prefetch"), "after batch"),
+    (("augment", "decode", "cache", "shuffle", "batch", "prefetch"), "map decode, then augment"),
+    (("decode", "cache", "shuffle", "augment", "take", "batch", "prefetch"), "expected all 256"),
 ])
 def test_cache_prefetch_order_wrong(steps, words):
     assert_wrong(cu.check.cache_prefetch_order, chain(*steps), words)
 
 
-def test_cache_prefetch_order_refuses_a_dataloader():
+def test_cache_prefetch_order_refuses_a_pipeline_or_a_dataloader():
     assert_wrong(cu.check.cache_prefetch_order, DataLoader(torch.zeros(4)), "TensorFlow pipeline")
+    built = chain("decode", "cache", "shuffle", "augment", "batch", "prefetch")(ENCODED, decode, augment)
+    assert_wrong(cu.check.cache_prefetch_order, built, "the function itself")
+    assert_wrong(cu.check.cache_prefetch_order, lambda encoded, decode, augment: 3, "expected a tf.data.Dataset")
+
+
+def test_exercise_7_3_premise_augment_differs_every_epoch():
+    """The lesson's augment really is random per epoch: with no cache, two epochs differ."""
+    no_cache = ENCODED.map(decode).map(augment)
+    first, second = (np.stack(list(no_cache.as_numpy_iterator())) for _ in range(2))
+    assert not np.array_equal(first, second)
 
 
 # --- every exercise has its solution, per framework, and the solutions run ------------------------
@@ -373,8 +394,7 @@ def test_each_solution_runs_after_the_lessons_setup_and_passes(exercise, framewo
     from course_utils.check import core
 
     namespace = {"np": np, "tf": tf, "torch": torch, "DataLoader": DataLoader, "Dataset": Dataset,
-                 "labels_sorted": LABELS, "X_clean": X_CLEAN, "encoded": ENCODED, "decode": decode,
-                 "augment": augment}
+                 "labels_sorted": LABELS, "X_clean": X_CLEAN}
     exec(core.SOLUTIONS[exercise][framework], namespace)
     check = {"7.1": cu.check.full_shuffle, "7.2": cu.check.reproducible_noise, "7.3": cu.check.cache_prefetch_order}
     assert_right(check[exercise], namespace["answer"])

@@ -38,8 +38,8 @@ def _settle():
 
 
 def loader(num_workers, context=None, persistent=False):
-    return DataLoader(pipelines_pt.AugmentedImages(X, Y, seed=0), batch_size=32, shuffle=True,
-                      generator=torch.Generator().manual_seed(0), num_workers=num_workers,
+    return DataLoader(pipelines_pt.AugmentedImages(X, Y, seed=0), batch_size=32,
+                      sampler=pipelines_pt.EpochSampler(len(X), seed=0), num_workers=num_workers,
                       worker_init_fn=pipelines_pt.seed_worker, persistent_workers=persistent,
                       multiprocessing_context=context)
 
@@ -69,6 +69,21 @@ def test_fork_and_spawn_give_the_same_batches_as_no_workers(tmp_path):
                          capture_output=True, text=True, timeout=180, cwd=ROOT)
     assert run.returncode == 0, run.stderr[-1500:]
     assert torch.equal(torch.from_numpy(np.load(out)), reference)
+    assert workers_left() == []
+
+
+def test_the_epoch_reaches_persistent_workers():
+    """EpochSampler sends (epoch, index) to the workers: persistent workers augment epoch 1 anew, exactly as
+    the main process does for epoch 1, and a rebuilt loader repeats epoch 0."""
+    persistent = loader(2, "fork", persistent=True)
+    first, second = epoch(persistent), epoch(persistent)
+    sampler = pipelines_pt.EpochSampler(len(X), seed=0)
+    dataset = pipelines_pt.AugmentedImages(X, Y, seed=0)
+    expected = torch.stack([dataset[(1, i)][0] for i in sampler.order(1)])
+    assert torch.equal(second, expected)
+    assert not any(torch.equal(a, b) for a in first for b in second[:8])
+    assert torch.equal(epoch(loader(0)), first)
+    del persistent
     assert workers_left() == []
 
 

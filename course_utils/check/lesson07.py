@@ -44,9 +44,10 @@ NOISE_MAX_MEAN = 0.015
 NOISE_SEEDS = (0, 1, 7)
 WORKER_TIMEOUT_S = 60
 
-# --- Exercise 7.3: the stages, in the right order ------------------------------------------------
-STAGES = ["decode", "cache", "shuffle", "augment", "batch", "prefetch"]
+# --- Exercise 7.3: decode → cache → shuffle → augment → batch(64) → prefetch, judged by running it -------
 ENCODED_SAMPLES = 256
+BATCH = 64
+READ_AHEAD_TIMEOUT_S = 5.0
 
 
 def _framework_by_class(answer: Any) -> str:
@@ -358,91 +359,117 @@ def reproducible_noise(answer: Any) -> str:
 
 # --- 7.3 -----------------------------------------------------------------------------------------
 
-def _dtypes(spec: Any) -> list[str]:
-    """The dtype names of a tf.data element spec (nested tuples flattened)."""
-    if isinstance(spec, (tuple, list)):
-        return [d for s in spec for d in _dtypes(s)]
-    if isinstance(spec, dict):
-        return [d for s in spec.values() for d in _dtypes(s)]
-    return [getattr(getattr(spec, "dtype", None), "name", "?")]
+def _exercise_73_inputs() -> tuple[Any, Any, Any, Any, Any]:
+    """The check's own ``encoded`` (256 random 4×4×3 uint8 images with their index), a ``decode`` and an
+    ``augment`` that count their calls in TF variables, and those two counters. ``augment`` draws from a
+    stateful generator, so it differs every time it runs, and returns ``(index, image)`` so that the check
+    can follow each sample."""
+    tf = sys.modules["tensorflow"]
+    images = np.random.default_rng(7).integers(0, 256, size=(ENCODED_SAMPLES, 4, 4, 3), dtype=np.uint8)
+    encoded = tf.data.Dataset.from_tensor_slices(images).enumerate()
+    decodes, augments = tf.Variable(0, dtype=tf.int64), tf.Variable(0, dtype=tf.int64)
+    rng = tf.random.Generator.from_seed(1)
+
+    def decode(index, image):
+        decodes.assign_add(1)
+        return index, tf.cast(image, tf.float32) / 255.0
+
+    def augment(index, image):
+        augments.assign_add(1)
+        return index, image + 0.05 * rng.normal(tf.shape(image))
+
+    return encoded, decode, augment, decodes, augments
 
 
-_KIND = {"CacheDataset": "cache", "ShuffleDataset": "shuffle", "BatchDataset": "batch",
-         "ParallelBatchDataset": "batch", "PaddedBatchDataset": "batch", "PrefetchDataset": "prefetch",
-         "MapDataset": "map", "ParallelMapDataset": "map"}
-
-
-def _stages(answer: Any) -> list[str]:
-    """The tf.data chain, input first. A map is named by what it does to the elements' types, not by its
-    function's name: uint8 in, float out is the decode; float in and out is the augment."""
-    names, node = [], answer
-    while node is not None:
-        parent = getattr(node, "_input_dataset", None)
-        kind = _KIND.get(type(node).__name__.lstrip("_"), "other")
-        if kind == "map" and parent is not None:
-            before, after = _dtypes(parent.element_spec), _dtypes(node.element_spec)
-            kind = "decode" if "uint8" in before and "uint8" not in after else \
-                   "augment" if "uint8" not in before else "map"
-        names.append(kind)
-        node = parent
-    return names[::-1]
-
-
-def _epoch(answer: Any) -> tuple[np.ndarray, int]:
-    """One epoch's samples, in order (the images, or the last part of each element), and the first batch's size."""
-    samples = []
-    for batch in answer:
-        images = batch[-1] if isinstance(batch, (tuple, list)) else batch
-        samples.append(as_array(images, what="a batch"))
-    if not samples:
+def _run_epoch(pipeline: Any) -> tuple[list[np.ndarray], np.ndarray]:
+    """One epoch: each batch's sample indices, and the images ordered by index."""
+    indices, images = [], {}
+    try:
+        for batch in pipeline:
+            if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
+                raise Wrong("the batches are not what augment returns: batch its output, with nothing after it.")
+            index, image = (np.asarray(as_array(part, what="a batch")) for part in batch)
+            indices.append(index.reshape(-1))
+            images.update(zip(index.reshape(-1).tolist(), image.reshape(len(index.reshape(-1)), -1)))
+    except Wrong:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the learner's pipeline fails when it runs
+        raise Wrong(f"running the pipeline failed ({type(exc).__name__}): decode the uint8 images "
+                    "before augmenting them.") from None
+    if not indices:
         raise Wrong("the pipeline yields no batches.")
-    return np.concatenate(samples), len(samples[0])
+    return indices, np.stack([images[i] for i in sorted(images)])
+
+
+def _reads_ahead(pipeline: Any, augments: Any) -> bool:
+    """Whether, with tf.data's automatic prefetch switched off, the pipeline prepares the next batch while
+    the loop holds the first (prefetch at the end does; without it only one batch is made at a time)."""
+    import time
+
+    tf = sys.modules["tensorflow"]
+    options = tf.data.Options()
+    options.experimental_optimization.inject_prefetch = False
+    options.experimental_optimization.map_and_batch_fusion = False
+    iterator = iter(pipeline.with_options(options))
+    before = int(augments.numpy())
+    next(iterator)
+    deadline = time.monotonic() + READ_AHEAD_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if int(augments.numpy()) - before >= 2 * BATCH:
+            return True
+        time.sleep(0.01)
+    return False
 
 
 @exercise("7.3", accepts=("tensorflow",), solution=(
-    "answer = (encoded.map(decode, num_parallel_calls=tf.data.AUTOTUNE)\n"
-    "          .cache()\n"
-    "          .shuffle(256, seed=0)\n"
-    "          .map(augment, num_parallel_calls=tf.data.AUTOTUNE)\n"
-    "          .batch(64)\n"
-    "          .prefetch(tf.data.AUTOTUNE))"))
+    "def build(encoded, decode, augment):\n"
+    "    return (encoded.map(decode, num_parallel_calls=tf.data.AUTOTUNE)\n"
+    "            .cache()\n"
+    "            .shuffle(256, seed=0)\n"
+    "            .map(augment, num_parallel_calls=tf.data.AUTOTUNE)\n"
+    "            .batch(64)\n"
+    "            .prefetch(tf.data.AUTOTUNE))\n\n\n"
+    "answer = build"))
 def cache_prefetch_order(answer: Any) -> str:
-    """A tf.data pipeline on ``encoded``: decode → cache → shuffle → augment → batch(64) → prefetch."""
-    if _is_pipeline(answer) != "tf.data":
-        if _is_pipeline(answer) == "DataLoader":
-            raise Wrong("this exercise builds a TensorFlow pipeline: a DataLoader has no cache stage to place.")
-        raise Wrong(f"your answer is {describe(answer)}; expected a tf.data.Dataset built from `encoded`.")
-    stages = _stages(answer)
-    if "map" in stages:
-        raise Wrong("a map step neither decodes (uint8 to float) nor augments: map decode and augment, each alone.")
-    stages = [s for s in stages if s in STAGES]
-    if "decode" in stages and "augment" not in stages:
-        raise Wrong("there is no augment step after the decode (or both run in one map): map each alone, "
-                    "so that a cache can sit between them.")
-    for stage in STAGES:
-        if stage not in stages:
-            raise Wrong(f"the pipeline has no {stage} step.")
-    position = {s: stages.index(s) for s in STAGES}
-    if position["prefetch"] != len(stages) - 1:
-        raise Wrong("prefetch is not the last step: it should overlap everything before it with the training step.")
-    if position["cache"] < position["decode"]:
-        raise Wrong("cache comes before decode: it stores the encoded data, so every epoch decodes again.")
-    if position["cache"] > position["augment"]:
-        raise Wrong("cache comes after augment: it freezes the first epoch's random augmentation for all epochs.")
-    if position["shuffle"] < position["cache"]:
-        raise Wrong("shuffle comes before cache: the cache stores one shuffled order and replays it every epoch.")
-    if position["batch"] < position["augment"]:
-        raise Wrong("batch comes before augment: augment works on one image at a time here.")
-    if position["shuffle"] > position["batch"]:
-        raise Wrong("shuffle comes after batch: it shuffles whole batches, not samples.")
-    if len(stages) != len(STAGES):
-        raise Wrong(f"the steps run as {' → '.join(stages)}; expected each once, in a working order.")
-    # What the order promises, run: every sample once per epoch, batches of 64, a new order each epoch.
-    first, size = _epoch(answer)
-    if size != 64:
-        raise Wrong(f"the first batch has {size} samples, expected 64.")
-    if len(first) != ENCODED_SAMPLES:
-        raise Wrong(f"an epoch gives {len(first)} samples, expected all {ENCODED_SAMPLES} of encoded, once.")
-    if np.array_equal(_epoch(answer)[0], first):
-        raise Wrong("two epochs come in the same order: the shuffle must reshuffle every epoch.")
-    return "decode once, cache the decoded data, then shuffle and augment anew each epoch, batch, prefetch last."
+    """A function ``build(encoded, decode, augment)`` returning decode → cache → shuffle → augment → batch(64)
+    → prefetch. Run with the check's own inputs: decode once per sample, a new augmentation and a new order
+    every epoch, batches of 64, the next batch prepared while the loop holds one."""
+    kind = _is_pipeline(answer)
+    if kind == "DataLoader":
+        raise Wrong("this exercise builds a TensorFlow pipeline: a DataLoader has no cache stage to place.")
+    if kind == "tf.data":
+        raise Wrong("hand in the function itself, not the pipeline it returns.")
+    if not callable(answer):
+        raise Wrong(f"your answer is {describe(answer)}; expected the function build(encoded, decode, augment).")
+    if "tensorflow" not in sys.modules:
+        raise Wrong("TensorFlow is not imported: run the lesson's setup cell first.")
+    encoded, decode, augment, decodes, augments = _exercise_73_inputs()
+    try:
+        pipeline = answer(encoded, decode, augment)
+    except Exception as exc:  # noqa: BLE001 - the learner's function
+        raise Wrong(f"build(encoded, decode, augment) failed ({type(exc).__name__}): map decode, then augment, "
+                    "in a chain.") from None
+    if _is_pipeline(pipeline) != "tf.data":
+        raise Wrong(f"build(...) returned {describe(pipeline)}; expected a tf.data.Dataset built from encoded.")
+    batches, first = _run_epoch(pipeline)
+    if len(batches[0]) != BATCH:
+        raise Wrong(f"the first batch has {len(batches[0])} samples, expected {BATCH}.")
+    order = np.concatenate(batches)
+    if len(order) != ENCODED_SAMPLES or len(set(order.tolist())) != ENCODED_SAMPLES:
+        raise Wrong(f"an epoch gives {len(order)} samples, expected all {ENCODED_SAMPLES} of encoded, once.")
+    if np.array_equal(order, np.arange(ENCODED_SAMPLES)):
+        raise Wrong("the samples come in their original order: the pipeline does not shuffle.")
+    if all(np.array_equal(np.sort(b), np.arange(b.min(), b.min() + len(b))) for b in batches):
+        raise Wrong("every batch holds consecutive samples: shuffle comes after batch, so it moves whole batches.")
+    batches_2, second = _run_epoch(pipeline)
+    decoded = int(decodes.numpy())
+    if decoded > ENCODED_SAMPLES:
+        raise Wrong(f"decode ran {decoded} times in 2 epochs of {ENCODED_SAMPLES} samples: cache the decoded "
+                    "samples, so later epochs skip decode.")
+    if np.allclose(first, second):
+        raise Wrong("epoch 2 replays epoch 1's augmentation: a cache after augment freezes it. Cache before augment.")
+    if np.array_equal(np.concatenate(batches_2), order):
+        raise Wrong("two epochs come in the same order: a cache after shuffle replays one order. Shuffle after cache.")
+    if not _reads_ahead(pipeline, augments):
+        raise Wrong("nothing is prepared while the loop holds a batch: prefetch, as the last step, overlaps them.")
+    return "decode ran once per sample; each epoch a new order and a new augmentation; the next batch made ahead."

@@ -19,13 +19,14 @@ Used in: 07_data_pipelines (and tests/test_lesson07_workers.py).
 """
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import numpy as np
-from torch.utils.data import Dataset, IterableDataset, get_worker_info
+from torch.utils.data import Dataset, IterableDataset, Sampler, get_worker_info
 
 from ..base import validate
 from ..base.errors import CourseError
@@ -36,6 +37,28 @@ READ_SECONDS = 0.0003
 # The augmentation: pad by PAD pixels, crop back to the original size at a random offset, flip
 # left-right with probability 1/2, add Gaussian noise of standard deviation NOISE.
 PAD, NOISE = 2, 0.05
+
+
+def code_without_docstring(function: Callable[..., Any]) -> str:
+    """The source of ``function`` (or method) without its docstring and blank lines, dedented: what a
+    reader has to write. ``len(code_without_docstring(f).splitlines())`` is its line count.
+
+    >>> print(code_without_docstring(band).splitlines()[0])
+    def band(ratio: float) -> str:
+    """
+    import ast
+    import inspect
+    import textwrap
+
+    source = textwrap.dedent(inspect.getsource(function))
+    node = ast.parse(source).body[0]
+    skip: set[int] = set()
+    body = getattr(node, "body", [])
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        skip = set(range(body[0].lineno, body[0].end_lineno + 1))
+    return "\n".join(line for number, line in enumerate(source.splitlines(), 1)
+                     if number not in skip and line.strip())
 
 
 def synthetic_images(n: int, size: int = 32, channels: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -88,9 +111,29 @@ def write_npy_shards(folder: str | Path, X: np.ndarray, y: np.ndarray, num_shard
     return paths
 
 
-def sample_seed(seed: int, index: int) -> int:
-    """The seed of sample ``index``'s augmentation: depends only on (seed, index), never on the worker."""
-    return seed * 1_000_003 + index
+def sample_seed(seed: int, epoch: int, index: int) -> int:
+    """The seed of sample ``index``'s augmentation in ``epoch``: depends only on (seed, epoch, index), never on
+    the worker. A new epoch gives every sample a new augmentation; the same (seed, epoch) gives the same one.
+
+    >>> sample_seed(0, 0, 5) != sample_seed(0, 1, 5) != sample_seed(1, 0, 5)
+    True
+    """
+    return (seed * 10_007 + epoch) * 1_000_003 + index
+
+
+def transform(image: Any, top: int, left: int, flip: bool, noise: Any) -> Any:
+    """The augmentation with its random draws given: one ``(C, H, W)`` uint8 torch image → float32 in [0, 1],
+    reflect-padded by ``PAD``, cropped back at (``top``, ``left``), flipped left-right if ``flip``, plus
+    ``NOISE * noise`` (a ``(C, H, W)`` tensor), clipped."""
+    import torch
+
+    x = image.float().div_(255.0)
+    C, H, W = x.shape
+    x = torch.nn.functional.pad(x, (PAD, PAD, PAD, PAD), mode="reflect")
+    x = x[:, top:top + H, left:left + W]
+    if flip:
+        x = x.flip(-1)
+    return (x + NOISE * noise).clamp_(0.0, 1.0)
 
 
 def augment(image: Any, seed: int) -> Any:
@@ -102,21 +145,47 @@ def augment(image: Any, seed: int) -> Any:
     import torch
 
     g = torch.Generator().manual_seed(seed)
-    x = image.float().div_(255.0)
-    C, H, W = x.shape
-    x = torch.nn.functional.pad(x, (PAD, PAD, PAD, PAD), mode="reflect")
     top, left = torch.randint(0, 2 * PAD + 1, (2,), generator=g).tolist()
-    x = x[:, top:top + H, left:left + W]
-    if torch.rand((), generator=g) < 0.5:
-        x = x.flip(-1)
-    return (x + NOISE * torch.randn(x.shape, generator=g)).clamp_(0.0, 1.0)
+    flip = bool(torch.rand((), generator=g) < 0.5)
+    return transform(image, top, left, flip, torch.randn(image.shape, generator=g))
+
+
+class EpochSampler(Sampler):
+    """A seeded shuffle that counts its epochs and yields ``(epoch, index)`` pairs.
+
+    The sampler runs in the main process; the ``DataLoader`` sends each index it yields to a worker. So the
+    epoch travels with the index and reaches every worker, persistent ones too, where an attribute set on
+    the Dataset (``dataset.epoch = 1``) would stay in the main process's copy. Each ``iter()`` is one epoch
+    (the loader calls it once per epoch); a sampler rebuilt with the same seed repeats the same epochs.
+    """
+
+    def __init__(self, n: int, seed: int = 0):
+        self.n = validate.integer(n, "n", "pipelines_pt.EpochSampler", minimum=1)
+        self.seed = validate.integer(seed, "seed", "pipelines_pt.EpochSampler", minimum=0)
+        self.epoch = 0
+
+    def order(self, epoch: int) -> list[int]:
+        """The indices of ``epoch``, in the order this sampler yields them."""
+        import torch
+
+        g = torch.Generator().manual_seed(sample_seed(self.seed, epoch, 0))
+        return torch.randperm(self.n, generator=g).tolist()
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        return iter([(epoch, i) for i in self.order(epoch)])
 
 
 class AugmentedImages(Dataset):
-    """Map-style: ``dataset[i]`` → ``(augmented image (C, H, W) float32, label int64)``.
+    """Map-style: ``dataset[(epoch, i)]`` (or ``dataset[i]``, epoch 0) → ``(augmented image (C, H, W) float32,
+    label int64)``.
 
-    The augmentation of sample ``i`` is seeded with ``sample_seed(seed, i)``: the result does not
-    depend on which worker computes it or in which order (``set_epoch`` changes it between epochs).
+    The augmentation of sample ``i`` in ``epoch`` is seeded with ``sample_seed(seed, epoch, i)``: it does
+    not depend on which worker computes it or in which order, and it changes from one epoch to the next
+    when the loader's sampler is an ``EpochSampler``.
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, seed: int = 0):
@@ -125,19 +194,16 @@ class AugmentedImages(Dataset):
         self.y = validate.numeric_array(y, "y", where, ndim=1)
         validate.same_length(self.X, self.y, where)
         self.seed = validate.integer(seed, "seed", where, minimum=0)
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = validate.integer(epoch, "epoch", "AugmentedImages.set_epoch", minimum=0)
 
     def __len__(self) -> int:
         return len(self.X)
 
-    def __getitem__(self, index: int):
+    def __getitem__(self, key: int | tuple[int, int]):
         import torch
 
+        epoch, index = key if isinstance(key, tuple) else (0, key)
         image = torch.from_numpy(self.X[index])
-        return augment(image, sample_seed(self.seed + 7919 * self.epoch, int(index))), int(self.y[index])
+        return augment(image, sample_seed(self.seed, int(epoch), int(index))), int(self.y[index])
 
 
 class SharedRngNoise(Dataset):
@@ -164,10 +230,10 @@ class SharedRngNoise(Dataset):
 def seed_worker(worker_id: int) -> None:
     """``worker_init_fn``: seed NumPy and ``random`` in a worker from torch's per-worker seed.
 
-    torch seeds each worker's torch generator with ``base_seed + worker_id`` (``base_seed`` drawn from
-    the DataLoader's ``generator``); this passes that on to libraries torch does not know about, the
-    recipe of PyTorch's reproducibility notes. (torch >= 1.9 also seeds NumPy's global generator itself;
-    a ``np.random.Generator`` stored on the Dataset is a copy that nothing reseeds: see ``SharedRngNoise``.)
+    The recipe of PyTorch's reproducibility notes, redundant since torch 1.9: torch itself seeds ``random``,
+    torch and NumPy's global generator in every worker (``base_seed + worker_id``, ``base_seed`` drawn from
+    the DataLoader's ``generator``). What nothing reseeds is a ``np.random.Generator`` stored on the Dataset:
+    each worker gets a copy in the same state (``SharedRngNoise``, Exercise 7.2).
     """
     import random
 
@@ -296,18 +362,46 @@ def python_work(index: int, steps: int = 20_000) -> int:
     return total
 
 
-class PythonWork(Dataset):
-    """Map-style: ``dataset[i]`` = ``python_work(i)``: measures how a pipeline runs plain Python in parallel."""
+def python_work_pid(index: int, steps: int = 20_000) -> int:
+    """``python_work(index)``, then the id of the process that ran it: which process a pipeline runs Python in.
 
-    def __init__(self, n: int, steps: int = 20_000):
+    >>> import os; python_work_pid(3, steps=10) == os.getpid()
+    True
+    """
+    python_work(index, steps)
+    return os.getpid()
+
+
+class PythonWork(Dataset):
+    """Map-style: ``dataset[i]`` = ``python_work(i)`` (or, with ``pid=True``, ``python_work_pid(i)``): how a
+    pipeline runs plain Python in parallel, and in which processes."""
+
+    def __init__(self, n: int, steps: int = 20_000, pid: bool = False):
         self.n = validate.integer(n, "n", "pipelines_pt.PythonWork", minimum=1)
         self.steps = validate.integer(steps, "steps", "pipelines_pt.PythonWork", minimum=0)
+        self.pid = validate.flag(pid, "pid", "pipelines_pt.PythonWork")
 
     def __len__(self) -> int:
         return self.n
 
     def __getitem__(self, index: int) -> int:
-        return python_work(index, self.steps)
+        return (python_work_pid if self.pid else python_work)(index, self.steps)
+
+
+class SlowFirst(Dataset):
+    """Map-style: ``dataset[i]`` = ``i``, where sample 0 first sleeps ``seconds``: shows out-of-order loading."""
+
+    def __init__(self, n: int, seconds: float = 0.5):
+        self.n = validate.integer(n, "n", "pipelines_pt.SlowFirst", minimum=1)
+        self.seconds = validate.number(seconds, "seconds", "pipelines_pt.SlowFirst", minimum=0.0)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: int) -> int:
+        if index == 0:
+            time.sleep(self.seconds)
+        return int(index)
 
 
 def slow_read(index: int) -> float:
