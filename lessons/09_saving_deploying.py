@@ -17,16 +17,15 @@
 #
 # All imports, then `cu.setup`. `course_utils.lessons.deploy` holds the plumbing that would distract:
 # a runner for fresh Python processes, a cached C/C++ build, the versioned model folder with its hot
-# swap, the model service and a load-test client. Every file this lesson writes goes to
-# `build/cache/09_saving_deploying/` in the repository (git-ignored); `run/` is emptied at each start,
-# compiled programs are kept (see "Beyond Python").
+# swap, the model service and a load-test client. The files of a run go to its own empty folder
+# (`WORK`, from `course_utils.base.paths.run_scratch`, git-ignored); compiled programs are cached in
+# `build/cache/09_saving_deploying/` (see "Beyond Python").
 
 # %%
 import json
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import warnings
 import zipfile
@@ -120,7 +119,11 @@ cu.compare("weights only", weights_only_pt.fc1.weight, mlp_pt.fc1.weight, atol=0
 # ### TensorFlow: `model.save("*.keras")`, `save_weights`, `tf.train.Checkpoint`
 #
 # A compiled Keras model saves its optimizer's variables inside the `.keras` file;
-# `save_weights` keeps the weights only; `tf.train.Checkpoint` saves whatever objects you name.
+# `save_weights` keeps the weights only; `tf.train.Checkpoint` saves whatever objects you name, and
+# `read` restores them into new objects. Its restore is *deferred*: the optimizer's momentum slots do
+# not exist until its first step, so they are filled when they are created. Hence
+# `assert_existing_objects_matched()` (what exists now was restored) and not `assert_consumed()`
+# (which fails here, naming the momentum slots, until that step).
 
 # %%
 keras.utils.set_random_seed(0)
@@ -136,10 +139,14 @@ tf.train.Checkpoint(model=mlp_tf, optimizer=mlp_tf.optimizer).write(str(WORK / "
 resumed_tf = keras.models.load_model(WORK / "mlp.keras")       # architecture + weights + optimizer
 weights_only_tf = tf_utils.build_mlp()
 weights_only_tf.load_weights(WORK / "mlp.weights.h5")
-for model, optimizer in [(mlp_tf, mlp_tf.optimizer), (resumed_tf, resumed_tf.optimizer),
+restored_ckpt, restored_opt = tf_utils.build_mlp(), keras.optimizers.SGD(learning_rate=0.1, momentum=0.9)
+status = tf.train.Checkpoint(model=restored_ckpt, optimizer=restored_opt).read(str(WORK / "mlp_ckpt"))
+status.assert_existing_objects_matched()                       # the slots come with the first step
+for model, optimizer in [(mlp_tf, mlp_tf.optimizer), (resumed_tf, resumed_tf.optimizer), (restored_ckpt, restored_opt),
                          (weights_only_tf, keras.optimizers.SGD(learning_rate=0.1, momentum=0.9))]:
     tf_utils.train_epoch(model, X_next, y_next, loss_fn_tf, optimizer)
 cu.compare("resumed", resumed_tf.get_layer("fc1").kernel, mlp_tf.get_layer("fc1").kernel, atol=0.0)
+cu.compare("tf.train.Checkpoint resumed", restored_ckpt.get_layer("fc1").kernel, mlp_tf.get_layer("fc1").kernel, atol=0.0)
 cu.compare("weights only", weights_only_tf.get_layer("fc1").kernel, mlp_tf.get_layer("fc1").kernel, atol=0.0)
 
 # %% [markdown]
@@ -157,13 +164,16 @@ print("tf.train.Checkpoint:", sorted(p.name for p in WORK.glob("mlp_ckpt*")))
 # | weights | `model.state_dict()` → `torch.save` | `model.save_weights("*.weights.h5")` |
 # | weights + optimizer | your dict: `{"model": ..., "optimizer": ...}` | `model.save("*.keras")` (compiled), `tf.train.Checkpoint` |
 # | architecture | not saved: the class must exist to load | in `.keras` (`config.json`): rebuilt by `load_model` |
-# | resume equals never stopped | exact (above) | exact (above) |
+# | resume equals never stopped | exact (above) | exact (above), from `.keras` and from `tf.train.Checkpoint` |
 #
 # ## Safe loading: a pickle can run code
 #
 # Unpickling calls whatever callables the file names: a checkpoint from a stranger can run code on
 # your machine as it loads. That is why `torch.load` defaults to `weights_only=True` (tensors, dicts,
-# lists and numbers only) and Keras' `load_model` to `safe_mode=True`.
+# lists and numbers only) and Keras' `load_model` to `safe_mode=True`. Both are safe on current
+# versions, but both have had bypasses, fixed since (CVE-2025-32434: code execution through
+# `weights_only=True` before torch 2.6; CVE-2025-1550: a `.keras` config with `safe_mode=True` before
+# Keras 3.9): keep the libraries updated, and for files from strangers prefer safetensors (below).
 #
 # ### PyTorch: `weights_only=True` refuses a payload
 #
@@ -266,7 +276,8 @@ cu.check.resume_step(answer)
 #
 # ### PyTorch: `torch.export` → `.pt2`, and TorchScript (legacy)
 #
-# `torch.export` traces `forward` into an `ExportedProgram` of ATen operations. By default every
+# `torch.export` captures `forward` as an `ExportedProgram` of ATen operations (by default non-strict:
+# it runs your Python with fake tensors; `strict=True` traces with TorchDynamo instead). By default every
 # shape is fixed to the example's; `dynamic_shapes` leaves the batch free. The `.pt2` it saves needs
 # no model class, but it does need Python and torch to load (`torch.export.load`): an `ExportedProgram`
 # is run by torch's Python interpreter of ATen ops. To run it *without* Python it must be compiled
@@ -299,39 +310,39 @@ np.save(WORK / "images_nhwc.npy", images_tf)
 # `model.export` writes a SavedModel: the traced graph (`saved_model.pb`), the variables, and a
 # *signature*, the named entry point `serving_default` that TensorFlow Serving calls. (For a
 # `tf.Module` that is not Keras, `tf.saved_model.save` does the same.) Naming the input makes the
-# signature readable.
+# signature readable. The cell reads the signature back with the library behind the command line's
+# `saved_model_cli show --dir cnn_savedmodel --tag_set serve --signature_def serving_default`
+# (the same facts, without starting a second Python); Keras 3 itself reloads a SavedModel only as a
+# layer, `keras.layers.TFSMLayer` (`load_model` refuses one).
 
 # %%
+from tensorflow.python.tools import saved_model_utils
+
 signature = [tf.TensorSpec((None, 8, 8, 1), tf.float32, name="images")]
 cnn_tf.export(WORK / "cnn_savedmodel", verbose=False, input_signature=signature)
-sorted(p.name for p in (WORK / "cnn_savedmodel").iterdir())
-
-# %% [markdown]
-# `saved_model_cli` reads the signature back (`show --all` prints a set in random order; asking for
-# one tag set and one signature is stable):
-
-# %%
-cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
-shown = subprocess.run([cli, "show", "--dir", str(WORK / "cnn_savedmodel"), "--tag_set", "serve",
-                        "--signature_def", "serving_default"], capture_output=True, text=True, env=deploy.quiet_env())
-print(shown.stdout.strip())
+print(sorted(p.name for p in (WORK / "cnn_savedmodel").iterdir()))
+serving = saved_model_utils.get_meta_graph_def(str(WORK / "cnn_savedmodel"), "serve").signature_def["serving_default"]
+for kind, tensors in [("input", serving.inputs), ("output", serving.outputs)]:
+    for key, info in tensors.items():
+        shape = tuple(d.size for d in info.tensor_shape.dim)
+        print(f"{kind} {key!r}: {tf.dtypes.as_dtype(info.dtype).name} {shape}, graph tensor {info.name}")
+print("method:", serving.method_name)
 
 # %% [markdown]
 # ### Load both in processes that never saw the model code
 #
 # `deploy.run_fresh` starts a new Python that imports only the framework, runs the snippet and
 # returns its `result` dict, plus two proofs: whether `course_utils` (where the classes live) was
-# imported, and which classes the process defined.
+# imported, and which classes the process defined. `run_fresh_together` starts the two at once.
 
 # %%
-loaded_pt = deploy.run_fresh("""
+loaded_pt, loaded_tf = deploy.run_fresh_together("""
     import numpy as np, torch
     x = torch.from_numpy(np.load("images_nchw.npy", allow_pickle=False))
     np.save("out_export.npy", torch.export.load("cnn.pt2").module()(x).detach().numpy())
     np.save("out_torchscript.npy", torch.jit.load("cnn_torchscript.pt")(x).detach().numpy())
     result["loaded"] = ["cnn.pt2", "cnn_torchscript.pt"]
-""", cwd=WORK)
-loaded_tf = deploy.run_fresh("""
+""", """
     import numpy as np, tensorflow as tf
     x = tf.constant(np.load("images_nhwc.npy", allow_pickle=False))
     loaded = tf.saved_model.load("cnn_savedmodel")
@@ -347,19 +358,26 @@ for name in ["export", "torchscript", "savedmodel"]:
 # %% [markdown]
 # ### Exercise 9.2 ★★☆ (~6 min)
 #
-# The exported program below was traced with a batch of 32 and no `dynamic_shapes`, so it refuses a
-# batch of 5 (run the cell: the error names the guard). Export `mlp_ex_pt` (or its Keras twin
-# `mlp_ex_tf`) so that the **loaded** program accepts any batch from 1 to 64, and set `answer` to
-# what you loaded back: `torch.export.load(...)` (or its `.module()`) or `tf.saved_model.load(...)`.
+# The two programs below were exported with a batch of 32 written in: torch's traced without
+# `dynamic_shapes`, TensorFlow's with a signature of shape `(32, 64)`. Both refuse a batch of 5 (run
+# the cells: torch's error names the guard, TensorFlow's the signature it has). Export `mlp_ex_pt` (or
+# its Keras twin `mlp_ex_tf`) again so that the **loaded** program accepts any batch from 1 to 64, and
+# set `answer` to what you loaded back: `torch.export.load(...)` (or its `.module()`) or
+# `tf.saved_model.load(...)`.
 
 # %%
 mlp_ex_pt = lesson09.exercise_mlp_pt()
 mlp_ex_tf = tf_utils.build_mlp()
 _ = tf_utils.port_weights(mlp_ex_pt, mlp_ex_tf)
 fixed = torch.export.export(mlp_ex_pt, (torch.zeros(32, 64),))
+mlp_ex_tf.export(WORK / "mlp_fixed_tf", verbose=False, input_signature=[tf.TensorSpec((32, 64), tf.float32)])
+fixed_tf = tf.saved_model.load(str(WORK / "mlp_fixed_tf"))
 
 # %% tags=["raises-exception"]
 fixed.module()(torch.zeros(5, 64))
+
+# %% tags=["raises-exception"]
+fixed_tf.serve(tf.zeros((5, 64)))
 
 # %% tags=["solution"]
 exported = torch.export.export(mlp_ex_pt, (torch.zeros(32, 64),),
@@ -386,38 +404,34 @@ cu.check.any_batch_export(answer)
 # Both programs read the test images from a raw float32 file, write the logits back the same way,
 # and report whether a Python library is mapped into their process (they read `/proc/self/maps`;
 # elsewhere they say "unknown"). Builds are cached: `deploy.build` compiles once per hash of (source, flags, compiler) into
-# `build/cache/09_saving_deploying/bin/`; the AOTInductor package (tens of seconds of compiling on
-# 2 cores) is cached under a hash of the weights, the torch version and the CPU's instruction set.
-# A fresh clone compiles everything once (see the timing note at the end).
+# `build/cache/09_saving_deploying/bin/`; `deploy.aoti_package` compiles the exported program (tens
+# of seconds on 2 cores) and caches it under a hash of the weights, the graph, the torch version and
+# the CPU's instruction set. A fresh clone compiles everything once (see the timing note at the end);
+# a machine that cannot compile (no C++ compiler, no OpenMP on macOS) skips these cells with the reason.
+# Each cell prints the few lines of its program that load and run the model, with the program's length.
 #
 # ### PyTorch: AOTInductor package and TorchScript, with libtorch
 
 # %%
-import hashlib
 from torch.utils import cpp_extension
 
-key = hashlib.sha256(b"".join(t.numpy().tobytes() for t in cnn_pt.state_dict().values())
-                     + f"{program.graph_module.code} {torch.__version__} {sys.platform} "
-                       f"{torch.backends.cpu.get_cpu_capability()}".encode()).hexdigest()[:16]
-package = deploy.cache_dir("aoti") / f"cnn-{key}.pt2"
-if not package.exists():                     # compile the exported program to a shared library (slow, once)
-    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(deploy.cache_dir("inductor", torch.backends.cpu.get_cpu_capability())))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            built = torch._inductor.aoti_compile_and_package(program, package_path=str(package.with_suffix(".partial.pt2")))
-    except Exception as exc:                 # e.g. no C++ compiler, or no OpenMP (macOS): one line, not pages
-        raise cu.CourseError(f"AOTInductor could not compile here ({type(exc).__name__}: "
-                             f"{str(exc).strip().splitlines()[0][:200]}); the cells after the C/C++ ones do not need it.") from None
-    os.replace(built, package)
-
+print(deploy.key_lines(deploy.SOURCES / "torch_run.cpp", "AOTIModelPackageLoader loader", "loader.run",
+                       "torch::jit::load", "module.forward"))
+package, how = deploy.aoti_package(program)   # the exported program compiled to a shared library (slow, once)
 flags_pt = ([f"-I{p}" for p in cpp_extension.include_paths()] + [f"-L{p}" for p in cpp_extension.library_paths()]
             + [f"-Wl,-rpath,{p}" for p in cpp_extension.library_paths()]
             + ["-std=c++20", "-O1", f"-D_GLIBCXX_USE_CXX11_ABI={int(torch._C._GLIBCXX_USE_CXX11_ABI)}",
                "-ltorch", "-ltorch_cpu", "-lc10"])
-torch_run = deploy.build(deploy.SOURCES / "torch_run.cpp", flags_pt)
+try:
+    torch_run = deploy.build(deploy.SOURCES / "torch_run.cpp", flags_pt)
+except cu.CourseError as exc:                 # no C++ compiler here: say why, skip the C++ runs
+    torch_run, package, how = None, None, str(exc)
+if package is None:
+    print("skipped the AOTInductor run:", how)
 images_pt.astype("<f4").tofile(WORK / "images_nchw.f32")
 for mode, saved in [("aoti", package), ("torchscript", WORK / "cnn_torchscript.pt")]:
+    if torch_run is None or saved is None:
+        continue
     print(deploy.run_binary(torch_run, mode, str(saved), str(WORK / "images_nchw.f32"), *map(str, images_pt.shape),
                             str(WORK / f"out_cpp_{mode}.f32")))
     cu.compare(f"C++ {mode}", np.fromfile(WORK / f"out_cpp_{mode}.f32", "<f4").reshape(-1, 10), logits_ref)
@@ -425,23 +439,27 @@ for mode, saved in [("aoti", package), ("torchscript", WORK / "cnn_torchscript.p
 # %% [markdown]
 # ### TensorFlow: the C API on the SavedModel
 #
-# The C program needs the graph's tensor names for the signature's input and output: the same
-# `name:` lines `saved_model_cli` printed, read here with the library behind it.
+# The C program needs the graph's tensor names for the signature's input and output: the
+# `graph tensor` names the signature showed above (`serving`). The TF C API needs more ceremony per
+# step (a status, a graph, session options, tensors made and deleted by hand) than libtorch's C++.
 
 # %%
-from tensorflow.python.tools import saved_model_utils
-
-serving = saved_model_utils.get_meta_graph_def(str(WORK / "cnn_savedmodel"), "serve").signature_def["serving_default"]
+print(deploy.key_lines(deploy.SOURCES / "tf_run.c", "TF_LoadSessionFromSavedModel", "find(graph, argv[2])",
+                       "TF_NewTensor(TF_FLOAT", "TF_SessionRun("))
 input_name, output_name = serving.inputs["images"].name, serving.outputs["output_0"].name
 lib = tf.sysconfig.get_lib()                 # libtensorflow_cc.so.2 on Linux, libtensorflow_cc.2.dylib on macOS
-flags_tf = [f"-I{tf.sysconfig.get_include()}", "-O1", str(deploy.shared_library(lib, "tensorflow_cc", 2)),
-            str(deploy.shared_library(lib, "tensorflow_framework", 2)), f"-Wl,-rpath,{lib}"]
-tf_run = deploy.build(deploy.SOURCES / "tf_run.c", flags_tf)
+try:
+    flags_tf = [f"-I{tf.sysconfig.get_include()}", "-O1", str(deploy.shared_library(lib, "tensorflow_cc", 2)),
+                str(deploy.shared_library(lib, "tensorflow_framework", 2)), f"-Wl,-rpath,{lib}"]
+    tf_run = deploy.build(deploy.SOURCES / "tf_run.c", flags_tf)
+except cu.CourseError as exc:                 # no C compiler, or a wheel without the C library: say why, skip
+    tf_run = None
+    print("skipped the C run:", exc)
 images_tf.astype("<f4").tofile(WORK / "images_nhwc.f32")
-print(input_name, "->", output_name)
-print(deploy.run_binary(tf_run, str(WORK / "cnn_savedmodel"), input_name, output_name,
-                        str(WORK / "images_nhwc.f32"), *map(str, images_tf.shape), str(WORK / "out_cpp_tf.f32")))
-cu.compare("C TF API", np.fromfile(WORK / "out_cpp_tf.f32", "<f4").reshape(-1, 10), logits_ref)
+if tf_run is not None:
+    print(deploy.run_binary(tf_run, str(WORK / "cnn_savedmodel"), input_name, output_name,
+                            str(WORK / "images_nhwc.f32"), *map(str, images_tf.shape), str(WORK / "out_cpp_tf.f32")))
+    cu.compare("C TF API", np.fromfile(WORK / "out_cpp_tf.f32", "<f4").reshape(-1, 10), logits_ref)
 
 # %% [markdown]
 # All three ran with no Python in the process, and equal to Python. Note what the AOTInductor
@@ -508,6 +526,10 @@ for name in ["cnn_pt.onnx", "cnn_tf.onnx"]:
 # weights and activations as 8-bit integers, calibrated on a few hundred training images.
 #
 # ### TensorFlow: the converter, float and int8
+#
+# The converter below starts from the SavedModel. Keras 3 has the same in one call,
+# `cnn_tf.export(path, format="litert")`, which also takes `optimizations` and
+# `representative_dataset` for int8; the converter shows what that call sets.
 
 # %%
 calibration = [data.X_train[i:i + 1, :, :, None] for i in range(200)]   # NHWC, one image at a time
@@ -528,8 +550,7 @@ _ = (WORK / "cnn_float.tflite").write_bytes(litert_float), (WORK / "cnn_int8.tfl
 # %% [markdown]
 # Run both with LiteRT's interpreter (no TensorFlow needed; built without the default XNNPACK
 # delegate, whose start-up line would land in the output). The float model reproduces the
-# reference; int8 moves the logits by up to a few units (the bound below), and what matters is
-# whether it still picks the right class: the accuracy table further down.
+# reference; the int8 model's logits are compared with it below, next to the ONNX Runtime int8 model.
 
 # %%
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
@@ -548,7 +569,7 @@ def run_litert(model_bytes, X):
 
 logits_float, logits_int8 = run_litert(litert_float, images_tf), run_litert(litert_int8, images_tf)
 cu.compare("LiteRT float", logits_float, logits_ref)
-cu.compare("LiteRT int8", logits_int8, logits_ref, atol=5.0)
+print("LiteRT int8 logits:", logits_int8.shape, logits_int8.dtype)
 
 # %% [markdown]
 # ### PyTorch: what installs on these pins
@@ -585,16 +606,23 @@ finally:
     root.level = level
 session_int8 = ort.InferenceSession(WORK / "cnn_pt_int8.onnx", providers=["CPUExecutionProvider"])
 logits_ort_int8 = session_int8.run(None, {"x": images_pt})[0]
-cu.compare("ORT int8", logits_ort_int8, logits_ref, atol=5.0)
+print("ONNX Runtime int8 logits:", logits_ort_int8.shape, logits_ort_int8.dtype)
 
 # %% [markdown]
 # What int8 stored, and what it cost. Inside the int8 files the weights are `int8` (1 byte instead
 # of 4) and the biases `int32`; `float32` is left only where the model meets its caller (LiteRT) or
-# in the scales (ONNX). The model has 810 parameters (3.2 KB as float32), so its files are mostly
-# format overhead, and int8 saves little here (the QDQ format also adds a quantize/dequantize pair
-# around every tensor); a model whose weights dominate its file shrinks towards a quarter. Accuracy: the float copies make the reference's predictions exactly (asserted);
-# int8 rounding can flip a prediction near a tie, and which ones depends on the runtime's integer
-# kernels (they differ between CPUs), so the table states the bound that is asserted, 0.01.
+# in the scales (ONNX). The table gives each file's size, read from the files written above, and
+# how many of the 359 test predictions each copy shares with the float model. The float copies make
+# exactly the reference's predictions (asserted). An int8 copy can flip a prediction whose top two
+# logits are close, and which ones flip depends on the runtime's integer kernels (they differ between
+# CPUs), so the compared table states the bounds that are asserted; the next cell shows this
+# machine's counts. Two lessons in it: the model has 810 parameters (3.2 kB as float32), so its
+# files are mostly format overhead and int8 saves little (ONNX's QDQ format even adds a
+# quantize/dequantize pair around every tensor; a model whose weights dominate its file shrinks
+# towards a quarter); and two int8 toolchains on the same model need not be equally faithful (on
+# one AMD Zen 3 machine ONNX Runtime's int8 copy flipped 12 of the 359 predictions and LiteRT's none,
+# with the same accuracy by chance; the next cell shows this machine's counts), so compare a
+# quantised model with its float model prediction by prediction, not by accuracy alone.
 
 # %%
 from collections import Counter
@@ -605,24 +633,38 @@ print("ONNX int8 initializers:", dict(Counter(onnx.helper.tensor_dtype_to_np_dty
                                               for t in onnx.load(WORK / "cnn_pt_int8.onnx").graph.initializer)))
 predictions_ref = np.argmax(logits_ref, axis=1)
 accuracy_ref = np.mean(predictions_ref == data.y_test)
+copies = {("LiteRT (from Keras)", "float32", "cnn_float.tflite"): logits_float,
+          ("LiteRT (from Keras)", "int8", "cnn_int8.tflite"): logits_int8,
+          ("ONNX Runtime (from torch)", "float32", "cnn_pt.onnx"): session_pt.run(None, {"x": images_pt})[0],
+          ("ONNX Runtime (from torch)", "int8", "cnn_pt_int8.onnx"): logits_ort_int8}
 
 
-def accuracy(logits, int8):
-    if not int8:
-        assert (np.argmax(logits, axis=1) == predictions_ref).all(), "a float copy changed a prediction"
-        return f"{accuracy_ref:.4f}"
-    assert abs(np.mean(np.argmax(logits, axis=1) == data.y_test) - accuracy_ref) < 0.01
-    return f"within 0.01 of {accuracy_ref:.4f}"
+def row(runtime, weights, file, logits):
+    agree = np.mean(np.argmax(logits, axis=1) == predictions_ref)
+    accuracy = np.mean(np.argmax(logits, axis=1) == data.y_test)
+    if weights == "float32":
+        assert agree == 1.0, "a float copy changed a prediction"
+        shared, acc = "all 359", f"{accuracy:.4f}"
+    else:
+        assert agree >= 0.9 and abs(accuracy - accuracy_ref) < 0.03, (agree, accuracy)
+        shared, acc = ">= 90% (next cell)", f"within 0.03 of {accuracy_ref:.4f}"
+    return runtime, weights, f"{(WORK / file).stat().st_size / 1000:.1f} kB", shared, acc
 
 
-table = pd.DataFrame([
-    ("PyTorch / Keras (reference)", "float32", f"{accuracy_ref:.4f}"),
-    ("LiteRT (from Keras)", "float32", accuracy(logits_float, int8=False)),
-    ("LiteRT (from Keras)", "int8", accuracy(logits_int8, int8=True)),
-    ("ONNX Runtime (from torch)", "float32", accuracy(session_pt.run(None, {"x": images_pt})[0], int8=False)),
-    ("ONNX Runtime (from torch)", "int8", accuracy(logits_ort_int8, int8=True)),
-], columns=["runtime", "weights", "test accuracy"])
-table
+table = pd.DataFrame([row(*key, logits) for key, logits in copies.items()],
+                     columns=["runtime", "weights", "file", "predictions = float model's", "test accuracy"])
+print(table.to_string(index=False))
+
+# %% tags=["nbval-ignore-output"]
+# Which predictions int8 flips depends on the CPU's integer kernels: this output is not compared; the
+# asserts above hold on every machine. The logits' scale and the top-1 margin put max|diff| in proportion.
+top2 = np.sort(logits_ref, axis=1)[:, -2:]
+print(f"float logits up to |{np.abs(logits_ref).max():.1f}|, median gap between the top two {np.median(top2[:, 1] - top2[:, 0]):.1f}")
+for (runtime, weights, file), logits in copies.items():
+    if weights == "int8":
+        flipped = int(np.sum(np.argmax(logits, axis=1) != predictions_ref))
+        print(f"{runtime:26} int8: {359 - flipped}/359 predictions as float ({flipped} flipped), "
+              f"max|diff| {np.abs(logits - logits_ref).max():.2f}, accuracy {np.mean(np.argmax(logits, axis=1) == data.y_test):.4f}")
 
 # %% [markdown]
 # ## Serving, with a hot swap under load
@@ -646,7 +688,9 @@ print("tensorflow_model_server on PATH:", shutil.which("tensorflow_model_server"
 # completely, runs it once, then swaps one reference; every request reads that reference once, so
 # one request is served by one version from start to end. A version is published by copying into a
 # hidden folder and renaming it (one atomic step), so the watcher never sees half a folder.
-# Version 1 is the model above; version 2 trains two more epochs.
+# Version 1 is the model above; version 2 trains two more epochs from it. Then the cell starts the
+# service (`servers.start` waits until it answers and stops it at exit, whatever happens) and asks it
+# what it serves.
 
 # %%
 def stage(version, model_pt, model_tf):
@@ -659,7 +703,7 @@ def stage(version, model_pt, model_tf):
     return folder
 
 
-cnn_pt_v2 = train_cnn(pt_utils.build_cnn(), orders[:3])
+cnn_pt_v2 = pt_utils.build_cnn()
 cnn_pt_v2.load_state_dict(cnn_pt.state_dict())
 cnn_pt_v2 = train_cnn(cnn_pt_v2, orders[3:5])
 cnn_tf_v2 = tf_utils.build_cnn()
@@ -667,13 +711,7 @@ _ = tf_utils.port_weights(cnn_pt_v2, cnn_tf_v2)
 BASE = WORK / "models" / "cnn"
 deploy.publish(stage(1, cnn_pt, cnn_tf), BASE, 1)
 staged_v2 = stage(2, cnn_pt_v2, cnn_tf_v2)
-sorted(p.name for p in (BASE / "1").iterdir())
-
-# %% [markdown]
-# Start the service (`servers.start` waits until it answers and stops it at exit, whatever
-# happens), and ask it what it serves:
-
-# %%
+print(sorted(p.name for p in (BASE / "1").iterdir()))
 service = servers.start(["python", "-m", "course_utils.lessons.deploy", "serve", "--models", str(BASE),
                          "--port", "{port}"], name="model-service", ready_path="/health", timeout=120)
 print(service, json.loads(service.get("/v1/models/cnn_tf"))["model_version_status"])
@@ -777,13 +815,15 @@ cu.check.unsafe_loads(answer)
 #   restoring the weights alone gave a different step. `weights_only=True` refused a pickled payload,
 #   `safe_mode=True` a lambda; safetensors holds tensors only, for both.
 # - **Programs without code:** `torch.export` `.pt2`, TorchScript and the SavedModel each loaded in a
-#   fresh Python process with no model class and reproduced the reference logits; `saved_model_cli`
-#   showed the signature TensorFlow Serving calls. A `.pt2` ExportedProgram still needs Python.
+#   fresh Python process with no model class and reproduced the reference logits; the SavedModel's
+#   signature (what `saved_model_cli` shows) is the entry point TensorFlow Serving calls. A `.pt2` ExportedProgram still needs Python.
 # - **Beyond Python:** C++ with libtorch ran the AOTInductor package (the exported program compiled
 #   for this machine) and the TorchScript file (deprecated), C with TensorFlow's C API ran the
 #   SavedModel; all built from the pip wheels, no Python library in their processes, equal to Python.
 # - **Exchange and mobile:** ONNX from both ran in ONNX Runtime (different graphs, same logits); the
 #   Keras model converted to LiteRT float and int8; the torch model reached int8 through ONNX Runtime.
+#   Both int8 copies kept at least 90% of the float model's predictions (asserted; the per-machine
+#   counts show how many each flipped); LiteRT's int8 file was smaller than its float one, ONNX's was not.
 # - **Serving:** one service served both models and swapped version 1 → 2 under load with 0 errors
 #   and every reply equal to its version's logits.
 
@@ -793,15 +833,15 @@ cu.check.unsafe_loads(answer)
 # | concept | PyTorch | TensorFlow / Keras | gotcha |
 # |---|---|---|---|
 # | weights | `state_dict()`, `torch.save`/`torch.load(weights_only=True)` | `save_weights`/`load_weights` | torch's file is a pickle inside a zip |
-# | resume training | save the optimizer's `state_dict` too | `.keras` of a compiled model, `tf.train.Checkpoint` | weights alone change the next step |
+# | resume training | save the optimizer's `state_dict` too | `.keras` of a compiled model, `tf.train.Checkpoint` | weights alone change the next step; a Checkpoint restores optimizer slots late (`assert_existing_objects_matched`, not `assert_consumed`) |
 # | architecture | the class (code) | `config.json` in `.keras` | `load_model` needs custom classes registered |
-# | safe loading | `weights_only=True` (default) | `safe_mode=True` (default) | never turn them off for files you did not make; a graph can still touch files |
+# | safe loading | `weights_only=True` (default) | `safe_mode=True` (default) | never turn them off for files you did not make; both have had bypasses (keep them updated); a graph can still touch files |
 # | tensors only | safetensors | safetensors (name by `w.path`) | |
-# | whole program | `torch.export` → `.pt2` (TorchScript: legacy) | SavedModel (`model.export`, `tf.saved_model.save`) | export fixes shapes unless `dynamic_shapes` |
+# | whole program | `torch.export` → `.pt2` (TorchScript: legacy) | SavedModel (`model.export`, `tf.saved_model.save`) | torch fixes the batch unless `dynamic_shapes`; TF fixes it if the signature does; Keras 3 reloads a SavedModel only as `keras.layers.TFSMLayer` |
 # | C/C++ | libtorch + AOTInductor package (`torch::jit::load` for TorchScript) | C API `TF_LoadSessionFromSavedModel` | both ship in the pip wheels; an AOTInductor package is compiled for one platform |
 # | exchange | `torch.onnx.export(dynamo=True)` | `tf2onnx`, `model.export(format="onnx")` | different op graphs, same outputs |
-# | mobile | ExecuTorch / litert-torch (not on these pins); ONNX Runtime | LiteRT converter + int8 | compare a converted model every time |
-# | serving | TorchServe (archived), any HTTP server | TensorFlow Serving (versioned folders) | load fully, then swap one reference |
+# | mobile | ExecuTorch / litert-torch (not on these pins); ONNX Runtime | LiteRT converter + int8, or `model.export(path, format="litert")` | compare a converted model with the float one, prediction by prediction |
+# | serving | TorchServe (archived), any HTTP server | TensorFlow Serving (versioned folders) | NVIDIA Triton serves SavedModel, TorchScript/`.pt2` and ONNX side by side from versioned folders; load fully, then swap one reference |
 #
 # ## Claims settled
 #
@@ -809,8 +849,8 @@ cu.check.unsafe_loads(answer)
 # |---|---|---|
 # | Only TensorFlow can save the whole graph for C++/Java use; PyTorch saves weights | **outdated** | `state_dict` is weights only, but `torch.export` `.pt2`, TorchScript and ONNX saved the whole program; each loaded in a process without the class (§Whole programs), and the AOTInductor package and the TorchScript file ran from C++ with libtorch, no Python in the process, equal to Python (§Beyond Python), just as the SavedModel did through TensorFlow's C API. Java was not run here. |
 # | PyTorch also uses static graphs / TorchScript lets models run without Python | **partly** | PyTorch does save static graphs: `torch.export`'s graph of ATen ops (§Whole programs). TorchScript does run without Python (the C++ program loaded it, §Beyond Python), but every `torch.jit` call now warns it is deprecated (§Whole programs). Its successor, the `.pt2` ExportedProgram, needs Python to load; without Python it runs once compiled by AOTInductor (for one platform, §Beyond Python) or ExecuTorch. |
-# | TensorFlow models cannot be hot-swapped without interrupting service | **false** | The service swapped version 1 → 2 of both models under load with 0 errors, every reply equal to its version and no version-1 reply after version 2 answered (§Serving). Loading the new version beside the old is also TensorFlow Serving's default (not run here: its binary is not on PyPI), and nothing in the method is TensorFlow-specific; the price is memory for two versions during the swap. |
-# | TensorFlow is better for mobile and embedded deployment | **partly** | On these pins TensorFlow's route is built in: the converter in the TF wheel made LiteRT float and int8 models, and int8 kept accuracy within 0.01 (§Mobile). PyTorch's own routes (ExecuTorch, litert-torch) need packages this environment does not carry, so they were not run; the torch model reached int8 through ONNX Runtime, also within 0.01. An easier route on these pins, not an ability only one framework has. |
+# | TensorFlow models cannot be hot-swapped without interrupting service | **false** | The service swapped version 1 → 2 of both models under load with 0 errors, every reply equal to its version and no version-1 reply after version 2 answered (§Serving). Loading the new version beside the old is also TensorFlow Serving's default (not run here: its binary is not on PyPI), and nothing in the method is TensorFlow-specific; the price is memory for two versions during the swap. The claim likely inverts TF Serving's selling point (versions swapped without downtime), or means a plain Python process that reloads a model by restarting. |
+# | TensorFlow is better for mobile and embedded deployment | **partly** | On these pins TensorFlow's route is built in: the converter in the TF wheel made LiteRT float and int8 models; the int8 file was smaller and kept at least 90% of the float model's predictions (§Mobile). PyTorch's own routes (ExecuTorch, litert-torch) need packages this environment does not carry, so they were not run; the torch model reached int8 through ONNX Runtime, which also kept at least 90% (its QDQ file was not smaller). An easier route on these pins, not an ability only one framework has. |
 #
 # **Timing:** with warm caches the whole notebook (kernel, fresh processes, C/C++ runs, service)
 # ran in 46-55 s wall on the course's 2-core box while other jobs kept it busy (load 3-4). A fresh
@@ -831,3 +871,11 @@ cu.check.unsafe_loads(answer)
 #   [post-training quantisation](https://ai.google.dev/edge/litert/models/post_training_quantization).
 # - [safetensors](https://huggingface.co/docs/safetensors), [ONNX Runtime](https://onnxruntime.ai/docs/),
 #   [tf2onnx](https://github.com/onnx/tensorflow-onnx).
+
+# %% [markdown]
+# ## One minute, optional: how was this lesson?
+#
+# If you like, replace `clarity=None` below with how clear this lesson was (1 = lost, 5 = clear), add one sentence as `comment`, and run the cell. Only those two things are kept, in your own folder (`build/record/` on a laptop, your folder on the hub), next to your checks' verdicts that the instructor's board reads; `cu.progress()` shows your record and `cu.progress(recording=False)` turns recording off.
+
+# %%
+cu.feedback("09", clarity=None, comment="")
