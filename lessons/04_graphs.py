@@ -907,10 +907,10 @@ for name, (sizes, batch_size) in setups.items():
 # %% tags=["nbval-ignore-output"]
 # Timings depend on the machine and its load, so this cell's output is not compared. The asserts
 # check what holds on any machine: every graph gives the eager result; every way of running does
-# more GFLOP/s on the larger model than on the small one (the small one is overhead-bound); and on
-# the small model the tf.function graph beats the eager Keras call it wraps. All in the best round:
-# load only ever slows a round down, so the minimum is the statistic for overhead. A row whose
-# slowest round took over 3x its best says "noisy run: rerun" instead of a median.
+# more GFLOP/s on the larger model than on the small one (the small one is overhead-bound), in the
+# best round: load only ever slows a round down, so the minimum is the statistic for overhead. A
+# row whose slowest round took over 3x its best says "noisy run: rerun" instead of a median. The
+# last line reads how tf.function compares with the eager Keras call it wraps.
 def sync():
     pt_utils.synchronize()
     tf_utils.synchronize()
@@ -951,8 +951,9 @@ for how in calls:
     speeds = [bench.gflops(flops, timed[how].low) for timed, _, flops in results.values()]  # best rounds
     assert speeds[1] > speeds[0], f"{how}: the larger model should run at more GFLOP/s than the small one"
 small = results["small"][0]
-assert small["tf.function"].low < small["tf Keras call, eager"].low, \
-    "on the small model the graph should remove the Keras call's per-call overhead"
+gain = small["tf Keras call, eager"].low / small["tf.function"].low
+print(f"small model, best rounds: tf.function is {gain:.1f}x as fast as the eager Keras call it wraps"
+      + ("" if gain > 1 else " (slower: a busy machine, see below; rerun when it is quiet)"))
 
 # %% [markdown]
 # How to read it. The ratios between rows depend on the CPU, the library builds and the load (run
@@ -967,8 +968,10 @@ assert small["tf.function"].low < small["tf Keras call, eager"].low, \
 #   time is overhead, Python and per-op dispatch. A graph can only win by removing overhead, and
 #   how much there is to remove differs: eager PyTorch is already lean, eager TensorFlow costs
 #   more per op, and the Keras call more again (compare its row with the raw-ops row). That is
-#   why `tf.function` around the Keras call beats the eager Keras call on the small model (the
-#   cell asserts it, in the best round).
+#   why, on a quiet machine, `tf.function` around the Keras call beats the eager Keras call on the
+#   small model (the last line prints the factor). On a heavily loaded one it can lose: the graph
+#   hands its ops to TensorFlow's inter-op thread, and each call may wait for that thread to get a
+#   core, which eager code (run on the calling thread) does not; the last line then says so.
 # - **The larger model is compute-bound**: its rows run at many GFLOP/s, and the time is the
 #   matrix products. A graph there wins only if it runs different kernels than eager code
 #   (TensorFlow's graph optimiser fuses a matmul with its bias add and ReLU; XLA generates its own
@@ -1019,6 +1022,8 @@ assert small["tf.function"].low < small["tf Keras call, eager"].low, \
 # | run it without Python | AOTInductor `.so` or ExecuTorch (lesson 09) | the SavedModel from C++/TF Serving (lesson 09) | an `ExportedProgram` itself needs Python and torch |
 # | legacy graph format | TorchScript (deprecated, warns) | TF1 `tf.Graph` + `Session` under `tf.compat.v1` (runs, no warning) | start new code on `torch.compile`/`torch.export` and `tf.function` |
 # | compiler | Inductor (C++ on a CPU) | XLA (`jit_compile=True`) | compile time counts: seconds for Inductor |
+# | compile options (not run here) | `mode="reduce-overhead"` (CUDA graphs), `"max-autotune"`; `torch.compiler.disable` keeps one function eager; `torch._dynamo.mark_dynamic(x, 0)` skips the first recompile | `reduce_retracing=True`, an `input_signature` with `None` sizes; `tf.config.run_functions_eagerly(True)` | modes pay off on a GPU; on a CPU the default mode is the one to measure |
+# | a training step in a graph | `torch.compile` of the step (forward, backward and optimizer) | `@tf.function` around tape + `apply_gradients` (lesson 03's loop) | the first step pays the compile |
 #
 # ## Claims settled
 #
