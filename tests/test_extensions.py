@@ -186,3 +186,16 @@ def test_a_stale_build_lock_is_removed_and_a_fresh_one_kept(tmp_path):
     os.utime(lock, (old, old))
     assert extensions.clear_stale_build_lock(tmp_path) and not lock.exists()
     assert not extensions.clear_stale_build_lock(tmp_path)                      # nothing left to remove
+
+
+def test_ninja_commands_fill_in_the_variables(tmp_path):
+    """The PyTorch build line the lesson prints is read back from load_inline's build.ninja, not typed."""
+    ninja = tmp_path / "build.ninja"
+    ninja.write_text("ninja_required_version = 1.3\ncxx = c++\ncflags = -I/x -O2\npost_cflags = \n"
+                     "ldflags = -shared -L/t/lib -lc10\n\nrule compile\n  command = $cxx -MMD -MF $out.d $cflags"
+                     " -c $in -o $out $post_cflags\n  depfile = $out.d\n\nrule link\n  command = $cxx $in $ldflags"
+                     " -o $out\n\nbuild main.o: compile /src/main.cpp\n\nbuild op.so: link main.o\n\ndefault op.so\n")
+    assert extensions.ninja_commands(ninja) == ["c++ -MMD -MF main.o.d -I/x -O2 -c /src/main.cpp -o main.o",
+                                                "c++ main.o -shared -L/t/lib -lc10 -o op.so"]
+    with pytest.raises(CourseError, match="build the extension first"):
+        extensions.ninja_commands(tmp_path / "missing.ninja")
