@@ -56,18 +56,27 @@ def test_fixed_ending(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_the_minute_card_is_last(path):
-    """Issue 34: the one-minute card, where a lesson has it, is its last two cells: the markdown invitation,
+    """Issue 34: the one-minute card is every lesson's last two cells: the markdown invitation,
     then ``cu.feedback("NN", clarity=None, comment="")`` with the lesson's own number (records nothing
     as shipped; never waits for input, so Run All goes through)."""
     nb = read(path)
     cards = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "cu.feedback(" in c.source]
-    if not cards:
-        return
+    assert cards, f"{path.name}: ends with the one-minute card (see course_utils/record.py, feedback)"
     assert cards == [len(nb.cells) - 1], f"{path.name}: the cu.feedback card is the last cell (cells {cards})"
     expected = f'cu.feedback("{number_of(path):02d}", clarity=None, comment="")'
     assert nb.cells[-1].source.strip() == expected, f"{path.name}: the last cell is exactly {expected}"
     assert nb.cells[-2].cell_type == "markdown" and "One minute" in nb.cells[-2].source, \
         f"{path.name}: the card's markdown invitation comes just before it"
+
+
+MAX_LESSON_CELLS = 80   # the lesson itself; the one-minute card's two cells come after it
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_a_lesson_fits_in_80_cells(path):
+    cells = read(path).cells
+    lesson = cells[:-2] if cells and "cu.feedback(" in cells[-1].source else cells
+    assert len(lesson) <= MAX_LESSON_CELLS, f"{path.name}: {len(lesson)} cells before the minute card (at most {MAX_LESSON_CELLS})"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
