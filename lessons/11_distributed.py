@@ -8,8 +8,7 @@
 # **Objectives:**
 # - Train the lesson-03 MLP data-parallel with `DistributedDataParallel` (gloo, 2 processes) and with `tf.distribute` (`MirroredStrategy`, `MultiWorkerMirroredStrategy`).
 # - Explain rank, world size, `all_reduce`, `DistributedSampler` and `experimental_distribute_dataset`, and what each worker computes.
-# - Prove that N data-parallel steps give the weights of one process trained on the same global batches, in both frameworks, and that the two frameworks' runs agree.
-# - Shard the parameters (FSDP2 `fully_shard` in PyTorch, DTensor in TensorFlow) and prove that equal to one process too.
+# - Prove that N data-parallel steps, and N steps with the parameters sharded (FSDP2 `fully_shard`, TensorFlow's DTensor), give the weights of one process trained on the same global batches, in both frameworks, and that the two frameworks' runs agree.
 # - Measure a real step of 2 workers against one process, and communication against compute, and say what that predicts for a real cluster and what it does not.
 # - Read the launch recipes for a real cluster (`torchrun`, SLURM, `TF_CONFIG`) and judge the claims about distributed training.
 
@@ -540,8 +539,8 @@ for framework, r in runs.items():
     print(f"{framework:27} {one * 1e3:9.3f} {two * 1e3:9.3f} {one / two:8.2f}× | {compute * 1e3:10.3f} {comm * 1e3:10.3f} "
           f"{alone_compute / (compute + comm):8.2f}×")
 comm_ratio = float(mwms_results[0]["comm_s"]) / float(ddp_results[0]["comm_s"])
-print(f"the all-reduce of 2,410 floats, TensorFlow's / gloo's: {comm_ratio:.1f}× "
-      f"({'gloo' if comm_ratio > 1 else 'TensorFlow'} was cheaper on this machine)")
+cheaper = "about even" if 0.8 < comm_ratio < 1.25 else f"{'gloo' if comm_ratio > 1 else 'TensorFlow'}'s was cheaper"
+print(f"the all-reduce of 2,410 floats, TensorFlow's / gloo's: {comm_ratio:.2f}× ({cheaper} in this run)")
 
 # %% [markdown]
 # What this shows, and what it does not:
@@ -553,11 +552,12 @@ print(f"the all-reduce of 2,410 floats, TensorFlow's / gloo's: {comm_ratio:.1f}�
 #   distributed machinery and Python on top. The "predicted" column (one process's compute ÷ a
 #   worker's compute + one all-reduce) is the optimistic model of the same step; the measured step is
 #   slower still, because that model leaves out everything but the arithmetic and the one message.
-# - **Which all-reduce is cheaper:** in every run behind this lesson (a quiet and a busy 2-core machine,
-#   AMD Zen 3 and Zen 5, torch's CPU and CUDA builds), gloo's all-reduce of these 2,410 floats took
-#   less time than TensorFlow's collective (TensorFlow's took 3-8× as long); the last line prints
-#   the ratio measured on your machine. It is an overhead for a tiny message on loopback, not a verdict
-#   on either framework's all-reduce at scale.
+# - **Which all-reduce is cheaper: it depends on the run, so nothing asserts it.** In most runs behind
+#   this lesson (2-core machines on two AMD CPUs, with and without AVX-512, quiet and at a load
+#   average of 20, torch's CPU and CUDA builds) TensorFlow's all-reduce of these 2,410 floats took
+#   4-17× as long as gloo's; in one run beside other jobs competing for the cores, both took about
+#   1.2 ms (1.05×). The last line prints the ratio of your run. Either way it is the fixed cost of one
+#   tiny message on loopback, not a verdict on either framework's all-reduce at scale.
 # - **What scales:** compute per worker shrinks with the global batch split N ways; the all-reduce
 #   moves the *parameters'* size, whatever the batch. Big models with big batches (many
 #   milliseconds of compute per step) hide the all-reduce, especially when it overlaps the
@@ -602,11 +602,13 @@ cu.check.scaled_batch_and_lr(answer)
 
 # %% tags=["nbval-ignore-output"]
 # Memory depends on the machine and the versions: the output is not compared (nbval-ignore-output);
-# the assertion checks the budget (kernel + workers under 2.5 GB).
+# the assertion checks the budget (kernel + workers under 2.5 GiB of PSS; RSS, where the OS has no PSS
+# (macOS, Windows), counts the shared libraries once per process, so its budget is 4 GiB).
 kernel = distributed.memory_of(psutil.Process())  # PSS: shared library pages counted once across processes
+budget = 2.5 if distributed.memory_kind() == "PSS" else 4.0
 for name, peak in (("DDP", ddp.peak_memory), ("MultiWorker", mwms.peak_memory)):
-    print(f"kernel + 2 {name} workers: {(kernel + peak) / 2**30:.2f} GiB")
-    assert kernel + peak < 2.5 * 2**30
+    print(f"kernel + 2 {name} workers: {(kernel + peak) / 2**30:.2f} GiB ({distributed.memory_kind()})")
+    assert kernel + peak < budget * 2**30
 print("still running:", [p.pid for p in psutil.Process().children(recursive=True)])
 
 # %% [markdown]
@@ -698,7 +700,7 @@ print((cluster / "keras_multiworker.py").read_text().split('"""')[1].strip())
 # | claim | verdict | evidence |
 # |---|---|---|
 # | Both support distributed training | **true** for data-parallel training, with one caveat; sharding: core in PyTorch, experimental in TensorFlow | Both trained the same model in 2 real processes over loopback and matched one process and each other to ≤ 1e-5 (§Proven equal across the frameworks; §`all_reduce` on its own); TF's single-process `MirroredStrategy` with `fit` did too. The caveat: Keras 3's `fit` fails under `MultiWorkerMirroredStrategy` on these pins (§TensorFlow: `MultiWorkerMirroredStrategy`, two processes, the recorded error); TF's multi-worker path is a custom loop (or Keras 2 via `tf_keras`). For models that do not fit one device (§Beyond replicas: sharded parameters): FSDP2 `fully_shard` (2 processes, gloo) and TensorFlow's DTensor (2 logical CPUs, one process) both matched one process to ≤ 1e-5; FSDP2 and DTensor are core PyTorch, TensorFlow's DTensor is `experimental`, and Keras 3's sharding API targets JAX. Not run here: tensor and pipeline parallelism, multi-node sharding. |
-# | TensorFlow scales better | **not settled here** (none of true / partly / outdated / false can be shown on one 2-core machine) — limits: 2 processes over loopback, a 2,410-parameter MLP; no cluster, no GPU | Both frameworks run the same algorithm (all-reduce data parallelism) and reach the same weights (§Proven equal across the frameworks). On this machine neither scales this tiny model: a measured 2-worker step is slower than one process's step in both (§Scaling, honestly, asserted; the times are printed per machine, not compared). gloo's all-reduce of 2,410 floats was cheaper than TensorFlow's in every run behind the lesson (the ratio is printed per machine): a per-message overhead on loopback, not scaling. What this cannot show is a GPU cluster: there both frameworks hand the all-reduce to NCCL (listed above for TF; a CUDA build of torch adds `nccl` to its backends), so network, model size and overlap decide, and the claim would need a cluster measurement to stand. Raw speed is lesson 12's. |
+# | TensorFlow scales better | **not settled here** (none of true / partly / outdated / false can be shown on one 2-core machine) — limits: 2 processes over loopback, a 2,410-parameter MLP; no cluster, no GPU | Both frameworks run the same algorithm (all-reduce data parallelism) and reach the same weights (§Proven equal across the frameworks). On this machine neither scales this tiny model: a measured 2-worker step is slower than one process's step in both (§Scaling, honestly, asserted; the times are printed per machine, not compared). Which all-reduce of the 2,410 floats was cheaper depended on the run (gloo's in most, by 4-17×; even in one under competing load; printed per run, not asserted): a per-message overhead on loopback, not scaling. What this cannot show is a GPU cluster: there both frameworks hand the all-reduce to NCCL (listed above for TF; a CUDA build of torch adds `nccl` to its backends), so network, model size and overlap decide, and the claim would need a cluster measurement to stand. Raw speed is lesson 12's. |
 #
 # ## Further reading
 #

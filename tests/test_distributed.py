@@ -223,6 +223,12 @@ def test_excerpt_reads_a_section_without_importing():
     assert text.startswith("# --- all_reduce") and "dist.all_reduce(total" in text and "# --- the model" not in text
 
 
+def test_memory_kind_says_what_memory_of_measures():
+    """PSS on Linux (the lesson's 2.5 GiB budget); RSS elsewhere, where the lesson allows 4 GiB."""
+    assert distributed.memory_kind() == ("PSS" if sys.platform.startswith("linux") else "RSS")
+    assert distributed.memory_of(psutil.Process()) > 0
+
+
 def test_import_is_framework_free():
     code = "import sys, course_utils.lessons.distributed; print('torch' in sys.modules, 'tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -87,6 +87,16 @@ def memory_of(process: "psutil.Process") -> int:
         return int(process.memory_info().rss)
 
 
+def memory_kind() -> str:
+    """What ``memory_of`` measures here: ``"PSS"`` where the OS reports it (Linux), else ``"RSS"``, which
+    counts shared library pages once in every process (so several processes' RSS add up to more)."""
+    try:
+        psutil.Process().memory_full_info().pss
+        return "PSS"
+    except (AttributeError, psutil.AccessDenied):
+        return "RSS"
+
+
 def _describe_exit(code: int) -> str:
     if code < 0:
         try:

@@ -13,6 +13,8 @@ Used in: 11_distributed.
 from __future__ import annotations
 
 import datetime
+import os
+import signal
 import socket
 import sys
 import time
@@ -35,7 +37,19 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"store_demo: expected 'default' or 'loopback', found {kind!r}")
     store.set("ready", "1")
     print(f"{kind} store ready", flush=True)
-    while True:  # until the lesson stops us
+    held = [store]
+    del store
+
+    def stop(signum: int, frame: object) -> None:
+        # Close the listening socket while this process is still whole, then leave at once: on SIGTERM's
+        # default action the kernel tears down the process's memory (its command line reads empty) before
+        # its sockets, and a socket watcher sampling in that instant (tests/listen_watch.py) could not
+        # tell who listened.
+        held.clear()   # the store's destructor closes its socket
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    while True:  # until the lesson stops us (SIGTERM)
         time.sleep(1)
 
 
