@@ -210,7 +210,6 @@ with tf.GradientTape() as tape:
 grad_c_tf = tape.gradient(out_tf, c_tf)
 print("after tape.watch(c):", grad_c_tf.numpy())
 
-# %%
 # Other silent Nones: a detour through NumPy (the tape cannot see it), an integer variable, a variable
 # made with trainable=False (not watched unless tape.watch). unconnected_gradients=ZERO gives zeros instead.
 v = tf.Variable(x_np)
@@ -357,7 +356,6 @@ for epoch in range(num_epochs):
     optimizer.apply_gradients([(grad, w_tf)])
     print(f"epoch {epoch}  loss {loss.numpy():.4f}")
 
-# %%
 # By hand: w = w - lr * g REBINDS the name to a plain tf.Tensor, and the next gradient is None (no error).
 w_rebound = tf.Variable(w_np)
 _, grad = gradient_tf(w_rebound)
@@ -831,3 +829,11 @@ cu.compare("safe norm", safe_pt, safe_tf)
 # - TensorFlow: [Introduction to gradients and automatic differentiation](https://www.tensorflow.org/guide/autodiff)
 #   and [Advanced automatic differentiation](https://www.tensorflow.org/guide/advanced_autodiff).
 # - Baydin et al., [Automatic differentiation in machine learning: a survey](https://arxiv.org/abs/1502.05767) (JMLR 2018).
+
+# %% [markdown]
+# ## One minute, optional: how was this lesson?
+#
+# If you like, replace `clarity=None` below with how clear this lesson was (1 = lost, 5 = clear), add one sentence as `comment`, and run the cell. Only those two things are kept, in your own folder (`build/record/` on a laptop, your folder on the hub), next to your checks' verdicts that the instructor's board reads; `cu.progress()` shows your record and `cu.progress(recording=False)` turns recording off.
+
+# %%
+cu.feedback("02", clarity=None, comment="")

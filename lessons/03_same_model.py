@@ -278,7 +278,6 @@ def dense_to_keras(weight, chw=None):
 cnn_tf.get_layer("fc").set_weights([dense_to_keras(Wf, chw=(8, 3, 3)), bf])
 cu.compare("cnn logits", cnn_pt(torch.from_numpy(images_pt)), cnn_tf(images_tf))
 
-# %%
 # The other fix: keep torch's weight order and make Keras flatten in torch's (C, H, W) order. Permute
 # the NHWC maps to (C, H, W) first: then the dense kernel is only transposed, as in the MLP. Keras'
 # Flatten(data_format="channels_first") is NOT that: it says its *input* is channels-first and moves
@@ -628,7 +627,6 @@ def train_fit(model, X, y):
         model.fit(X[order], y[order], batch_size=batch_size, epochs=1, shuffle=False, verbose=0, callbacks=[record])
     return record.losses
 
-# %%
 # Run all six: three for the MLP, three for the CNN, each trio from one torch initialisation.
 runs, models = {}, {}
 for kind, make_pt, make_tf, X_pt, X_tf in [("MLP", MLP, make_mlp_tf, X_train, X_train),
@@ -784,3 +782,11 @@ cu.compare("loss curves", losses_pt, losses_tf, check_dtype=False, atol=1e-2)
 # - Loshchilov & Hutter, [Decoupled weight decay regularization](https://arxiv.org/abs/1711.05101) (AdamW).
 # - The helpers of this lesson: `pt_utils.port_weights`, `tf_utils.port_weights`, `train_epoch`, `evaluate`
 #   in `course_utils/` — and `tests/test_porting.py`, which ports random weights of several shapes both ways.
+
+# %% [markdown]
+# ## One minute, optional: how was this lesson?
+#
+# If you like, replace `clarity=None` below with how clear this lesson was (1 = lost, 5 = clear), add one sentence as `comment`, and run the cell. Only those two things are kept, in your own folder (`build/record/` on a laptop, your folder on the hub), next to your checks' verdicts that the instructor's board reads; `cu.progress()` shows your record and `cu.progress(recording=False)` turns recording off.
+
+# %%
+cu.feedback("03", clarity=None, comment="")

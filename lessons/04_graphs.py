@@ -829,8 +829,7 @@ cu.compare("one exported program", roots, roots_pt)
 # The simplicity comes from **eager execution**, which both have. The cost of a whole-model graph
 # is the same rewrite in both: the tree becomes tensors and the recursion a tensor loop. PyTorch
 # also offers the cheaper middle way of compiling only the regular piece and keeping the walk in Python.
-
-# %% [markdown]
+#
 # ## Measure what graphs buy
 #
 # Inference on two MLPs with the same NumPy weights in both frameworks: a small one (64 → 32 → 10,
@@ -906,9 +905,12 @@ for name, (sizes, batch_size) in setups.items():
 
 # %% tags=["nbval-ignore-output"]
 # Timings depend on the machine and its load, so this cell's output is not compared. The asserts
-# check what holds on any machine: every graph gives the eager result; every way of running does
-# more GFLOP/s on the larger model than on the small one (the small one is overhead-bound), in the
-# best round: load only ever slows a round down, so the minimum is the statistic for overhead. A
+# check what holds on any machine: every graph gives the eager result; every TensorFlow way of
+# running does more GFLOP/s on the larger model than on the small one (the small one is
+# overhead-bound), and so does the fastest row overall. Eager PyTorch is lean enough that on a CPU
+# with 128-bit kernels and one thread its small model came close to the larger one's GFLOP/s, so it
+# is not asserted row by row. All in the best round: load only ever slows a round down, so the
+# minimum is the statistic for overhead. A
 # row whose slowest round took over 3x its best says "noisy run: rerun" instead of a median. The
 # last line reads how tf.function compares with the eager Keras call it wraps.
 def sync():
@@ -947,9 +949,11 @@ for name, (timed, first, flops) in results.items():
         spread = "noisy run: rerun" if t.high > 3 * t.low else f"median {t.median * 1e6:7.0f} µs"
         print(f"{name:<7} {how:<21} first call {first[how]:5.2f} s   best {t.low * 1e6:7.0f} µs   {spread:<17}"
               f"   {bench.gflops(flops, t.low):6.2f} GFLOP/s")
-for how in calls:
-    speeds = [bench.gflops(flops, timed[how].low) for timed, _, flops in results.values()]  # best rounds
-    assert speeds[1] > speeds[0], f"{how}: the larger model should run at more GFLOP/s than the small one"
+best = {how: [bench.gflops(flops, timed[how].low) for timed, _, flops in results.values()] for how in calls}
+for how in [how for how in calls if how.startswith("tf")]:     # TensorFlow's per-call cost: overhead-bound
+    assert best[how][1] > best[how][0], f"{how}: the larger model should run at more GFLOP/s than the small one"
+assert max(small for small, _ in best.values()) < max(larger for _, larger in best.values()), \
+    "the fastest way to run the larger model should reach more GFLOP/s than any way to run the small one"
 small = results["small"][0]
 gain = small["tf Keras call, eager"].low / small["tf.function"].low
 print(f"small model, best rounds: tf.function is {gain:.1f}x as fast as the eager Keras call it wraps"
@@ -981,8 +985,7 @@ print(f"small model, best rounds: tf.function is {gain:.1f}x as fast as the eage
 #   kernels may add in a different order.
 #
 # Fair benchmarking in depth, training throughput and threads are lesson 12's subject.
-
-# %% [markdown]
+#
 # ## Summary
 #
 # - **Eager by default, in both.** An op runs when its line runs, and a Python `if` on a tensor
@@ -1040,3 +1043,11 @@ print(f"small model, best rounds: tf.function is {gain:.1f}x as fast as the eage
 # - PyTorch: [Introduction to torch.compile](https://pytorch.org/tutorials/intermediate/torch_compile_tutorial.html), [torch.compile troubleshooting](https://pytorch.org/docs/stable/torch.compiler_troubleshooting.html) (`TORCH_LOGS`, recompiles), and the [graph-break reference](https://meta-pytorch.github.io/compile-graph-break-site/) that dynamo's own messages link to.
 # - PyTorch: [torch.export](https://pytorch.org/docs/stable/export.html) (dynamic shapes, `torch.cond`, `torch.while_loop`), [AOTInductor](https://pytorch.org/docs/stable/torch.compiler_aot_inductor.html) and [torch.fx](https://pytorch.org/docs/stable/fx.html).
 # - Looks, Herreshoff, Hutchins, Norvig (2017), *Deep Learning with Dynamic Computation Graphs* (TensorFlow Fold): the tree-batching problem this lesson's tree network touches.
+
+# %% [markdown]
+# ## One minute, optional: how was this lesson?
+#
+# If you like, replace `clarity=None` below with how clear this lesson was (1 = lost, 5 = clear), add one sentence as `comment`, and run the cell. Only those two things are kept, in your own folder (`build/record/` on a laptop, your folder on the hub), next to your checks' verdicts that the instructor's board reads; `cu.progress()` shows your record and `cu.progress(recording=False)` turns recording off.
+
+# %%
+cu.feedback("04", clarity=None, comment="")

@@ -832,3 +832,11 @@ cu.check.first_bad_layer(answer)
 # - PyTorch: [`torch.autograd.detect_anomaly`](https://pytorch.org/docs/stable/autograd.html#anomaly-detection), [module hooks](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.register_forward_hook), [`torch.compiler.set_stance`](https://pytorch.org/docs/stable/generated/torch.compiler.set_stance.html) and [torch.compile troubleshooting](https://pytorch.org/docs/stable/torch.compiler_troubleshooting.html), [`TorchDispatchMode`](https://pytorch.org/docs/stable/notes/extending.html#extending-all-torch-api-with-modes).
 # - TensorFlow: [Debugging TensorFlow 2 numerical issues with Debugger V2](https://www.tensorflow.org/tensorboard/debugger_v2), [`tf.debugging.enable_check_numerics`](https://www.tensorflow.org/api_docs/python/tf/debugging/enable_check_numerics), [`tf.config.run_functions_eagerly`](https://www.tensorflow.org/api_docs/python/tf/config/run_functions_eagerly).
 # - JupyterLab: [the visual debugger](https://jupyterlab.readthedocs.io/en/stable/user/debugger.html).
+
+# %% [markdown]
+# ## One minute, optional: how was this lesson?
+#
+# If you like, replace `clarity=None` below with how clear this lesson was (1 = lost, 5 = clear), add one sentence as `comment`, and run the cell. Only those two things are kept, in your own folder (`build/record/` on a laptop, your folder on the hub), next to your checks' verdicts that the instructor's board reads; `cu.progress()` shows your record and `cu.progress(recording=False)` turns recording off.
+
+# %%
+cu.feedback("05", clarity=None, comment="")
