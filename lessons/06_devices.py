@@ -205,8 +205,7 @@ cu.compare("X", X_pt, X_tf)  # the same data on both sides
 # | a tensor's device | `x.device` → `cpu` | `x.device` → `/job:localhost/replica:0/task:0/device:CPU:0` |
 # | a model's device | `next(model.parameters()).device` | `model.weights[0].value.device` |
 # | create elsewhere | `torch.ones(..., device=...)` | `with tf.device(...): tf.ones(...)` |
-
-# %% [markdown]
+#
 # ## Placement: who decides
 #
 # In PyTorch an operation runs where its inputs are, and nothing moves unless you move it. In
@@ -802,3 +801,11 @@ cu.compare("losses", np.array([loss_pt, loss_after_pt], np.float32), np.array([l
 #   [`set_device_policy`](https://www.tensorflow.org/api_docs/python/tf/config/experimental/set_device_policy).
 # - Lesson 11 · Distributed uses the logical CPUs with `MirroredStrategy`; lesson 12 · Performance
 #   measures threads and memory.
+
+# %% [markdown]
+# ## One minute, optional: how was this lesson?
+#
+# If you like, replace `clarity=None` below with how clear this lesson was (1 = lost, 5 = clear), add one sentence as `comment`, and run the cell. Only those two things are kept, in your own folder (`build/record/` on a laptop, your folder on the hub), next to your checks' verdicts that the instructor's board reads; `cu.progress()` shows your record and `cu.progress(recording=False)` turns recording off.
+
+# %%
+cu.feedback("06", clarity=None, comment="")
