@@ -852,12 +852,14 @@ cu.check.unsafe_loads(answer)
 # | TensorFlow models cannot be hot-swapped without interrupting service | **false** | The service swapped version 1 → 2 of both models under load with 0 errors, every reply equal to its version and no version-1 reply after version 2 answered (§Serving). Loading the new version beside the old is also TensorFlow Serving's default (not run here: its binary is not on PyPI), and nothing in the method is TensorFlow-specific; the price is memory for two versions during the swap. The claim likely inverts TF Serving's selling point (versions swapped without downtime), or means a plain Python process that reloads a model by restarting. |
 # | TensorFlow is better for mobile and embedded deployment | **partly** | On these pins TensorFlow's route is built in: the converter in the TF wheel made LiteRT float and int8 models; the int8 file was smaller and kept at least 90% of the float model's predictions (§Mobile). PyTorch's own routes (ExecuTorch, litert-torch) need packages this environment does not carry, so they were not run; the torch model reached int8 through ONNX Runtime, which also kept at least 90% (its QDQ file was not smaller). An easier route on these pins, not an ability only one framework has. |
 #
-# **Timing:** with warm caches the whole notebook (kernel, fresh processes, C/C++ runs, service)
-# ran in 46-55 s wall on the course's 2-core box while other jobs kept it busy (load 3-4). A fresh
-# clone also compiles, once, the AOTInductor package and the two C/C++ loaders: the cold run took
-# 84 s on the same busy box. The caches live in `build/cache/09_saving_deploying/` (and torch's
-# inductor cache) and are keyed by what they depend on, so a changed model, torch
-# version, CPU instruction set or source file rebuilds only what changed.
+# **Timing:** most of this lesson's time is process start-ups (each new Python imports a framework),
+# so it starts as few as it can: the signature is read in-process rather than by `saved_model_cli`,
+# and the two fresh loaders start together. With warm caches the previous version took 26 s on the
+# course's 2-core box when it was quiet; this one starts one Python fewer. Under load it stretches
+# (this version: 258-264 s wall at load 15-21, with about 44 s of CPU time in all its processes). A fresh
+# clone also compiles, once, the AOTInductor package and the two C/C++ loaders. The caches live in
+# `build/cache/09_saving_deploying/` (and torch's inductor cache) and are keyed by what they depend
+# on, so a changed model, torch version, CPU instruction set or source file rebuilds only what changed.
 #
 # ## Further reading
 #
