@@ -388,6 +388,7 @@ def wait_kernel_back(learner, kernel_id: str, old_pid: int, timeout: float = 90)
 @run_hub
 def test_kernel_killed_mid_lesson_then_server_killed(room):
     lr = room.learners[2 % len(room.learners)]
+    lr.start_server()                                      # running already after the room (idempotent)
     home = STATE / "users" / lr.name
     # the learner's own work: a saved file, and an edited lesson (it must never be overwritten)
     put = lr.server("PUT", "/api/contents/my_notes.txt",
