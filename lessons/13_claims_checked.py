@@ -834,9 +834,9 @@ assert not claims.check_table("Which framework when", evidence=claims.GUIDE_EVID
 #
 # All 17 claims, with their verdicts and live cells: the table in §The claims, and where they were settled.
 #
-# **Timing:** the whole notebook executes in about 35 s on the course's 2-core box (measured with
-# `make regen` while other work shared the cores); the two DDP worker processes of claim 14 take about 8 s
-# of it, the Keras-on-torch subprocess a few seconds more.
+# **Timing:** the whole notebook executes in about 46 s on the course's 2-core box (the strict nbval run
+# at a load average of 5-6, other work sharing the cores); the two DDP worker processes of claim 14 take
+# about 8 s of it, the Keras-on-torch subprocess a few seconds more.
 #
 # ## Further reading
 #
