@@ -238,7 +238,7 @@ def version_line(seed: int | None = None, threads: int | None = None, gpu: bool 
         line += " | " + ", ".join(devices)
     if seed is not None:
         line += f" | seed {seed}"
-    if threads is not None:
+    if threads is not None and devices:   # only a framework's pool is pinned (pin_threads): none imported, none said
         line += f" | {threads} threads"
     return line
 

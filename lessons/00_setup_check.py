@@ -49,8 +49,9 @@ cu.environment()
 #
 # **If a line says FAIL:** run `make lab` again from the course folder (it reinstalls what
 # changed), or `pip install <package>==<version>` in the course environment, then restart the
-# kernel (*Kernel → Restart*). Four pins serve only the course's own tests (`make test`), never a
-# lesson: a missing or different version of those is reported, but never as a FAIL.
+# kernel (*Kernel → Restart*). Four pins serve only the course's own tests (`make test`) and three
+# only the instructor's workshop hub (`make hub`), never a lesson: a missing or different version of
+# those is reported, but never as a FAIL.
 
 # %% tags=["nbval-ignore-output"]
 # Not compared: the exact Python version differs between laptops (3.10, 3.11 and 3.12 all work).
@@ -58,6 +59,7 @@ doctor.show([doctor.check_python])
 
 # %%
 print("test-only tools, never a FAIL:", ", ".join(sorted(doctor.TEST_ONLY)))
+print("hub-only tools, never a FAIL:", ", ".join(sorted(doctor.INSTRUCTOR_ONLY)))
 doctor.show([doctor.check_packages])
 
 # %% [markdown]

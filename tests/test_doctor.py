@@ -107,6 +107,16 @@ def test_test_only_tools_never_fail(tmp_path, monkeypatch):
     assert not checks["numpy"].ok      # a lesson's package still fails
 
 
+def test_hub_only_packages_never_fail_a_learner(tmp_path, monkeypatch):
+    """Review 00-2: the hub's pins are the instructor's; a learner without them gets an OK line, a lesson's still FAILs."""
+    (tmp_path / "requirements.txt").write_text("jupyterhub==0.0.1\njupyterhub-nativeauthenticator==0.0.1\n"
+                                               "jupyterhub-idle-culler==0.0.1\nnumpy==0.0.1\n")
+    monkeypatch.setenv("COURSE_ROOT", str(tmp_path))
+    checks = {c.name: c for c in doctor.check_packages()}
+    assert all(checks[n].ok and "only the workshop hub" in checks[n].detail for n in doctor.INSTRUCTOR_ONLY)
+    assert not checks["numpy"].ok
+
+
 def test_listed_device_that_cannot_run_an_op_fails(monkeypatch):
     import torch
 

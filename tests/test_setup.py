@@ -95,6 +95,15 @@ def test_setup_line_holds_on_every_machine(monkeypatch):
     assert session.public_version("2.13.0+cpu") == "2.13.0" == session.public_version("2.13.0")
 
 
+def test_the_thread_count_is_said_only_where_a_framework_was_pinned(monkeypatch):
+    """Review 00-3: with no framework imported nothing is pinned, so the line names no thread count."""
+    from course_utils import session
+
+    for name in ("torch", "tensorflow"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    assert session.version_line(seed=0, threads=2) == f"numpy {np.__version__} | seed 0"
+
+
 def platform_version():
     import platform
 

@@ -60,6 +60,8 @@ def check_python() -> Check:
 
 # Pinned for the course's own tests (make test), not for the lessons: a learner's setup check never fails on them.
 TEST_ONLY = frozenset({"pytest", "nbval", "hypothesis", "playwright"})
+# Pinned for the workshop hub (make hub): an instructor installs them; no lesson imports them.
+INSTRUCTOR_ONLY = frozenset({"jupyterhub", "jupyterhub-nativeauthenticator", "jupyterhub-idle-culler"})
 
 
 def check_packages() -> list[Check]:
@@ -75,6 +77,9 @@ def check_packages() -> list[Check]:
         ok = found is not None and Version(found).public == Version(wanted).public
         if name in TEST_ONLY and not ok:
             checks.append(Check(name, True, f"{found or 'not installed'} — only the course's tests use it "
+                                f"(pinned {wanted}); the lessons do not"))
+        elif name in INSTRUCTOR_ONLY and not ok:
+            checks.append(Check(name, True, f"{found or 'not installed'} — only the workshop hub uses it "
                                 f"(pinned {wanted}); the lessons do not"))
         elif found is None:
             checks.append(Check(name, False, "not installed", "run `make lab` (or `pip install -r requirements.txt`)."))
