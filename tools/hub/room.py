@@ -31,6 +31,9 @@ import psutil
 import requests
 import websocket  # websocket-client
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stop import marked as marked_processes  # noqa: E402  (make hub-stop's own finder: one rule for both)
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 CONFIG = HERE / "jupyterhub_config.py"
@@ -58,18 +61,6 @@ def port_free(port: int) -> bool:
             return True
         except OSError:
             return False
-
-
-def marked_processes(state: Path) -> list[psutil.Process]:
-    """Every live process started by the hub of ``state`` (hub, proxy, culler, servers, kernels)."""
-    found = []
-    for p in psutil.process_iter():
-        try:
-            if p.environ().get("COURSE_HUB_STATE") == str(state):
-                found.append(p)
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            pass
-    return found
 
 
 class Hub:

@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def marked(state: Path) -> list[psutil.Process]:
+    """Every live process started by the hub of ``state`` (hub, proxy, culler, board, servers, kernels)."""
     found = []
     for p in psutil.process_iter():
         try:
