@@ -113,35 +113,28 @@ def main(argv: list[str] | None = None) -> None:
     X_local, y_local = tf.constant(job["X"][:local]), tf.constant(job["y"][:local])
     local_model = tf_utils.build_mlp()
 
+    def gradients(model, X, y):  # forward + backward of one batch: the compute part of a step
+        with tf.GradientTape() as tape:
+            per_example = keras.losses.sparse_categorical_crossentropy(y, model(X, training=True), from_logits=True)
+            loss = tf.reduce_mean(per_example)
+        return tape.gradient(loss, model.trainable_variables)
+
     @tf.function
     def compute():
-        with tf.GradientTape() as tape:
-            per_example = keras.losses.sparse_categorical_crossentropy(y_local, local_model(X_local, training=True),
-                                                                       from_logits=True)
-            loss = tf.reduce_mean(per_example)
-        return tape.gradient(loss, local_model.trainable_variables)
+        return gradients(local_model, X_local, y_local)
 
     X_all, y_all = tf.constant(job["X"][:global_batch]), tf.constant(job["y"][:global_batch])
 
     @tf.function
     def compute_alone():  # what ONE process does per step: the whole global batch, nothing to communicate
-        with tf.GradientTape() as tape:
-            per_example = keras.losses.sparse_categorical_crossentropy(y_all, local_model(X_all, training=True),
-                                                                       from_logits=True)
-            loss = tf.reduce_mean(per_example)
-        return tape.gradient(loss, local_model.trainable_variables)
+        return gradients(local_model, X_all, y_all)
 
     alone_model = tf_utils.build_mlp()  # a whole step of ONE process (no strategy): the 1-worker baseline
     alone_optimizer = keras.optimizers.SGD(learning_rate=float(job["lr"]))
 
     @tf.function
     def alone_step():
-        with tf.GradientTape() as tape:
-            per_example = keras.losses.sparse_categorical_crossentropy(y_all, alone_model(X_all, training=True),
-                                                                       from_logits=True)
-            loss = tf.reduce_mean(per_example)
-        alone_optimizer.apply_gradients(zip(tape.gradient(loss, alone_model.trainable_variables),
-                                            alone_model.trainable_variables))
+        alone_optimizer.apply_gradients(zip(gradients(alone_model, X_all, y_all), alone_model.trainable_variables))
 
     flat = tf.zeros([sum(int(np.prod(v.shape)) for v in model.trainable_variables)])
 
