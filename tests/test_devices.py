@@ -1,7 +1,5 @@
 """06_devices helpers: the mirrored device helpers and the framework-free GPU-only messages."""
 import re
-import subprocess
-import sys
 
 import pytest
 import tensorflow as tf
@@ -9,6 +7,7 @@ import torch
 
 from course_utils import CourseError, pt_utils, tf_utils
 from course_utils.lessons import devices
+from run_support import fresh_python
 
 
 # ---- default_device / device_of: mirrors ------------------------------------------------------
@@ -48,9 +47,7 @@ def test_tf_default_device_does_not_start_the_runtime():
             "cpu = tf.config.list_physical_devices('CPU')[0]; "
             "tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2); "
             "print(len(tf.config.list_logical_devices('CPU')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr[-500:]
-    assert out.stdout.strip() == "2"
+    assert fresh_python(code).strip() == "2"
 
 
 def test_device_of_mirrors():

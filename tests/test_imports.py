@@ -1,13 +1,11 @@
 """`import course_utils` must not import a deep-learning framework (STYLE.md)."""
-import subprocess
-import sys
+from run_support import fresh_python
 
 
 def test_import_course_utils_imports_no_framework():
     code = ("import sys, course_utils; "
             "print(sorted(m for m in ('torch', 'tensorflow', 'keras', 'jax') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert fresh_python(code).strip() == "[]"
 
 
 def test_compare_and_checks_work_without_frameworks_imported():
@@ -15,6 +13,5 @@ def test_compare_and_checks_work_without_frameworks_imported():
             "cu.compare('x', np.ones(3, np.float32), np.ones(3, np.float32)); "
             "cu.check.conv_kernel(np.arange(72, dtype=np.float32).reshape(4, 2, 3, 3).transpose(2, 3, 1, 0)); "
             "assert 'torch' not in sys.modules and 'tensorflow' not in sys.modules")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert "allclose=True" in out.stdout and "correct" in out.stdout
+    out = fresh_python(code)
+    assert "allclose=True" in out and "correct" in out
