@@ -802,9 +802,9 @@ print(f"whole-process peak: torch ({torch.__version__}) below TensorFlow: "
 footprint_gap = abs(memory.loc["peak", "torch"] - memory.loc["peak", "tensorflow"])
 step_gap = abs(memory.loc["step", "torch"] - memory.loc["step", "tensorflow"])
 print(f"the processes' peaks differ by {devices.mib(footprint_gap)}, the steps' own memory by {devices.mib(step_gap)}")
-# The assert behind the verdict: what each library loads, not the step, makes the difference.
 assert all(memory.loc["peak", fw] >= memory.loc["before", fw] > 0 for fw in memory.columns)
-assert footprint_gap > step_gap
+# Not asserted: which gap is larger. With torch's CPU build the footprints differ by ~300 MiB; with PyPI's
+# CUDA build (no GPU) the two processes' peaks can come within the steps' own few MiB of each other.
 
 
 # %% [markdown]
@@ -1027,7 +1027,6 @@ verdict = {
     "small MLP: tf.function still over 2× torch eager's time per call": findings[
         "small MLP: tf.function still takes over 2× torch eager's time per call"],
     "bf16: torch's matmul speed follows its bf16 kernels (this CPU's verdict above)": torch_bf16_as_predicted,
-    "memory: the processes differ by what each loads more than by the step": bool(footprint_gap > step_gap),
     "GPU measured": torch.cuda.is_available() and bool(tf.config.list_physical_devices("GPU")),
 }
 for finding, holds in verdict.items():
@@ -1055,7 +1054,7 @@ for finding, holds in verdict.items():
 # - **Throughput, threads, memory, precision, profilers:** samples/s with and without the input
 #   pipeline (batches made before the timing in both); 1 → 2 threads in both (TensorFlow in a
 #   fresh process), noisy where other processes share the cores; peak memory of the same step in a
-#   fresh process per framework: the step's own memory is alike, the libraries' footprints differ;
+#   fresh process per framework: the step's own memory is alike, the libraries' footprints depend on the build;
 #   bf16 costs digits (its matmul error is over 100× float32's, within 5 %), speeds torch up only
 #   with bf16 kernels and slows it tens of times without them, while TensorFlow's bf16 matmul keeps
 #   close to float32; `torch.profiler`'s table and TF's trace both have a matmul among their five
@@ -1080,7 +1079,7 @@ for finding, holds in verdict.items():
 #
 # | claim | verdict | evidence |
 # |---|---|---|
-# | TensorFlow is faster and scales better; PyTorch uses memory more efficiently | **partly** | *Faster:* not as a rule; each side wins somewhere. PyTorch: for a small model, eager Keras took over 5× torch eager's time per call, and `tf.function` still over 2× (measured 12-16×: it cuts Keras' per-call cost, it does not close the gap; *Eager, graph and compiled*, the verdict cell). TensorFlow: on CPUs without bf16 instructions its bf16 matmul keeps close to float32 while torch's is tens of times slower (the *bfloat16* cells, per CPU); training the CNN from the same pre-made batches, TF's compiled step ran 1.2× faster than torch's eager step on a quiet Zen 3 (CPU time) and slower under heavy load (*Training throughput*, per machine); the matmul leader depends on the CPU and the BLAS each calls (MKL vs oneDNN; *Matmul against the peak*, none printed as a verdict); every speed stayed at or below the same bound. *Scales better:* not shown: the lesson measures on one thread per framework, the 1 → 2 thread speed-ups (2 cores, often shared with other work) are printed but not used, and multi-GPU or multi-node scaling was not timed (lesson 11 times 2 processes over loopback, where neither scales a tiny model). *Memory:* for this training step, the step's own memory was of the same order in both (40-57 MiB in three runs); the processes differ by what each framework loads (more than by the step, asserted): the PyTorch process peaked lower than the TensorFlow one with torch's CPU build and higher with PyPI's CUDA build (no GPU; the course's other-python run). TensorFlow was measured with `TF_ENABLE_ONEDNN_OPTS=0` (the course's setting), not its x86 default. Limits: one CPU, one thread for the timings, small models, float32 and bf16, CPU only (the GPU cell printed `[no GPU]`); other models, GPUs and larger machines can rank them differently. |
+# | TensorFlow is faster and scales better; PyTorch uses memory more efficiently | **partly** | *Faster:* not as a rule; each side wins somewhere. PyTorch: for a small model, eager Keras took over 5× torch eager's time per call, and `tf.function` still over 2× (measured 12-16×: it cuts Keras' per-call cost, it does not close the gap; *Eager, graph and compiled*, the verdict cell). TensorFlow: on CPUs without bf16 instructions its bf16 matmul keeps close to float32 while torch's is tens of times slower (the *bfloat16* cells, per CPU); training the CNN from the same pre-made batches, TF's compiled step ran 1.2× faster than torch's eager step on a quiet Zen 3 (CPU time) and slower under heavy load (*Training throughput*, per machine); the matmul leader depends on the CPU and the BLAS each calls (MKL vs oneDNN; *Matmul against the peak*, none printed as a verdict); every speed stayed at or below the same bound. *Scales better:* not shown: the lesson measures on one thread per framework, the 1 → 2 thread speed-ups (2 cores, often shared with other work) are printed but not used, and multi-GPU or multi-node scaling was not timed (lesson 11 times 2 processes over loopback, where neither scales a tiny model). *Memory:* for this training step, the step's own memory was of the same order in both (40-57 MiB in three runs); the processes differ by what each framework loads, which depends on the build (printed per machine): the PyTorch process peaked lower than the TensorFlow one with torch's CPU build and higher with PyPI's CUDA build (no GPU; the course's other-python run). TensorFlow was measured with `TF_ENABLE_ONEDNN_OPTS=0` (the course's setting), not its x86 default. Limits: one CPU, one thread for the timings, small models, float32 and bf16, CPU only (the GPU cell printed `[no GPU]`); other models, GPUs and larger machines can rank them differently. |
 #
 #
 # ## Further reading
