@@ -19,6 +19,10 @@
 # that matters (a speed stays at or below its bound, a trace costs more than a call, two tools
 # timing the same call agree within 3×). Everything else printed, including the verdict, holds
 # on any CPU.
+#
+# **If time is short.** The core runs from the rules to *Training throughput*. *Threads*, *Memory*,
+# *Mixed precision: bfloat16*, *Profilers* and *On a GPU* are optional (each says so under its
+# heading; a workshop's schedule drops them from the last up). Run All still runs them.
 
 # %% [markdown]
 # ## Setup
@@ -640,6 +644,8 @@ assert 1 / 5 < throughput["TF, tensors"] / throughput["torch, tensors"] < 5
 # %% [markdown]
 # ## Threads
 #
+# *Optional in a short slot.*
+#
 # Both frameworks have an intra-op pool (threads inside one operation) and an inter-op pool
 # (independent operations side by side). PyTorch's intra-op count can change at any moment;
 # TensorFlow's are fixed at its first operation, so a TensorFlow run at another thread count
@@ -701,6 +707,8 @@ assert 0 < scaling_pt < 3
 
 # %% [markdown]
 # ## Memory
+#
+# *Optional in a short slot.*
 #
 # Which framework "uses memory more efficiently" is only answerable for one workload, measured
 # the same way in both. The workload: the larger MLP, batch 512, five SGD training steps. Each
@@ -810,6 +818,8 @@ assert all(memory.loc["peak", fw] >= memory.loc["before", fw] > 0 for fw in memo
 # %% [markdown]
 # ## Mixed precision: bfloat16
 #
+# *Optional in a short slot.*
+#
 # bfloat16 keeps float32's exponent range with 8 bits of mantissa (about 2-3 significant digits).
 # It halves the memory traffic; it speeds up arithmetic only where the CPU has bf16 instructions
 # (x86: `avx512_bf16` or AMX; Arm: `bf16`); elsewhere each value is converted and computed in
@@ -901,6 +911,8 @@ assert torch_bf16_as_predicted
 # %% [markdown]
 # ## Profilers: where the time goes
 #
+# *Optional in a short slot.*
+#
 # ### PyTorch
 #
 # `torch.profiler` records every ATen operation; `key_averages().table()` sums them. The names
@@ -969,6 +981,8 @@ assert any(k in op.lower() for op in top_tf for k in MATMUL_LIKE)
 
 # %% [markdown]
 # ## On a GPU
+#
+# *Optional in a short slot.*
 #
 # On a GPU machine the cell below measures a 4096 matmul in both frameworks, synchronised, in
 # TFLOP/s: compare it with your GPU's data-sheet peak. Mind the two frameworks' defaults for float32

@@ -735,24 +735,30 @@ for name, w_torch_keras, w_nn in zip(weight_names, torch_keras["weights"], after
 # %% [markdown]
 # ### Exercise 13.2 ★★★ (~10 min)
 #
-# A 1-D convolutional net for sequences: 2 channels × 8 steps → `Conv1d(2, 4, 3)` → ReLU → flatten → 3 logits.
-# `seq_pt` and `seq_tf` below are the same architecture with different random weights. Port one into the
-# other (either direction), then set `answer = (seq_pt, seq_tf)`. The check runs both on its own input
-# (torch: `(N, C, L)`, Keras: `(N, L, C)`) and wants the same logits. Lesson 03's rules apply, in one
-# dimension fewer.
+# A strided 1-D convolutional net for sequences: 2 channels × 8 steps → a stride-2 convolution of width 3 that
+# keeps 8 / 2 = 4 positions → ReLU → flatten → 3 logits. `seq_pt` and `seq_tf` below are that net as each
+# framework's users write it: torch with `padding=1` (it refuses `padding="same"` with a stride), Keras with
+# `padding="same"`; both give 4 positions, with different random weights. Port one into the other (either
+# direction; you may add or change a layer without weights), then set `answer = (seq_pt, seq_tf)`. The check
+# runs both on its own input (torch: `(N, C, L)`, Keras: `(N, L, C)`) and wants the same logits within 1e-5.
+# Lesson 03's rules apply, in one dimension fewer, and so does one item of the checklist above.
 
 # %%
 torch.manual_seed(13)
-seq_pt = nn.Sequential(nn.Conv1d(2, 4, kernel_size=3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6, 3))
-seq_tf = keras.Sequential([keras.Input((8, 2)), keras.layers.Conv1D(4, 3), keras.layers.ReLU(),
-                           keras.layers.Flatten(), keras.layers.Dense(3)])
+seq_pt = nn.Sequential(nn.Conv1d(2, 4, kernel_size=3, stride=2, padding=1), nn.ReLU(), nn.Flatten(),
+                       nn.Linear(4 * 4, 3))
+seq_tf = keras.Sequential([keras.Input((8, 2)), keras.layers.Conv1D(4, 3, strides=2, padding="same"),
+                           keras.layers.ReLU(), keras.layers.Flatten(), keras.layers.Dense(3)])
 [(name, tuple(p.shape)) for name, p in seq_pt.named_parameters()], [tuple(w.shape) for w in seq_tf.weights]
 
 # %% tags=["solution"]
 W, b = seq_pt[0].weight.detach().numpy(), seq_pt[0].bias.detach().numpy()       # (out, in, k), (out,)
-V, c = seq_pt[3].weight.detach().numpy(), seq_pt[3].bias.detach().numpy()       # (3, 24): inputs in (C, L) order
-seq_tf.layers[0].set_weights([W.transpose(2, 1, 0), b])                          # → (k, in, out)
-seq_tf.layers[3].set_weights([V.reshape(3, 4, 6).transpose(0, 2, 1).reshape(3, 24).T, c])   # (C, L) → (L, C)
+V, c = seq_pt[3].weight.detach().numpy(), seq_pt[3].bias.detach().numpy()       # (3, 16): inputs in (C, L) order
+# torch's padding=1 adds a zero at each end; Keras' "same" with stride 2 only one, at the end: pad as torch
+seq_tf = keras.Sequential([keras.Input((8, 2)), keras.layers.ZeroPadding1D(1), keras.layers.Conv1D(4, 3, strides=2),
+                           keras.layers.ReLU(), keras.layers.Flatten(), keras.layers.Dense(3)])
+seq_tf.layers[1].set_weights([W.transpose(2, 1, 0), b])                          # → (k, in, out)
+seq_tf.layers[-1].set_weights([V.reshape(3, 4, 4).transpose(0, 2, 1).reshape(3, 16).T, c])  # (C, L) → (L, C)
 answer = (seq_pt, seq_tf)
 
 # %%
@@ -810,7 +816,7 @@ assert not claims.check_table("Which framework when", evidence=claims.GUIDE_EVID
 #   code on TensorFlow within 1e-5, and a torch optimizer trained it as it trains `torch.nn`.
 # - **Which framework when:** every row of the table cites the lesson sections that measured or showed it,
 #   and a cell checks those sections exist and that each row's finding is still what those lessons print.
-# - **Port:** the 1-D conv net moved between the frameworks by the same rules as lesson 03's CNN, checked.
+# - **Port:** the strided 1-D conv net moved between the frameworks by lesson 03's rules plus the padding item, checked.
 
 # %% [markdown]
 # ## PyTorch vs TensorFlow
@@ -830,7 +836,7 @@ assert not claims.check_table("Which framework when", evidence=claims.GUIDE_EVID
 #
 # | claim | verdict | evidence |
 # |---|---|---|
-# | Switching from one framework to the other is seamless | **partly** | The arithmetic carries over: lesson 03's models agree within 1e-5 after a port, this lesson's 1-D conv net within the check's 1e-5, and Keras 3 runs one Keras model on the TensorFlow and torch backends with logits and a Keras `train_on_batch` step that agree within 1e-5 (§Keras 3 on the torch backend). The conventions do not: the ten items of the checklist differ (the ninth, sequence and attention layers, shown in lesson 14), and the naive ports tried here raise no error — the flatten order gives wrong logits, swapped loss arguments a wrong loss, Keras' BatchNorm defaults a running mean that takes 1 % of each batch where torch takes 10 %, `padding=1` for a strided `'same'` other numbers, and momentum SGD other weights once the learning rate decays (§Switching, checked: what a port must handle). Close to seamless for a model written in Keras 3 (one backend to another, shown for TensorFlow and torch only); between `torch.nn` and Keras, mechanical but never automatic. |
+# | Switching from one framework to the other is seamless | **partly** | The arithmetic carries over: lesson 03's models agree within 1e-5 after a port, this lesson's strided 1-D conv net (its padding ported too) within the check's 1e-5, and Keras 3 runs one Keras model on the TensorFlow and torch backends with logits and a Keras `train_on_batch` step that agree within 1e-5 (§Keras 3 on the torch backend). The conventions do not: the ten items of the checklist differ (the ninth, sequence and attention layers, shown in lesson 14), and the naive ports tried here raise no error — the flatten order gives wrong logits, swapped loss arguments a wrong loss, Keras' BatchNorm defaults a running mean that takes 1 % of each batch where torch takes 10 %, `padding=1` for a strided `'same'` other numbers, and momentum SGD other weights once the learning rate decays (§Switching, checked: what a port must handle). Close to seamless for a model written in Keras 3 (one backend to another, shown for TensorFlow and torch only); between `torch.nn` and Keras, mechanical but never automatic. |
 #
 # All 17 claims, with their verdicts and live cells: the table in §The claims, and where they were settled.
 #

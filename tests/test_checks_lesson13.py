@@ -61,44 +61,63 @@ def test_batchnorm_advice_names_the_answers_framework():
     assert "keras." not in text
 
 
-# --- 13.2 the 1-D conv net, ported ------------------------------------------------------------------
+# --- 13.2 the strided 1-D conv net, ported --------------------------------------------------------------
 
-def models(seed=0):
+def models(seed=0, keras_padding="same"):
+    """The exercise's pair: torch pads (1, 1), Keras' "same" (0, 1). keras_padding="torch" gives the Keras model
+    torch's padding (ZeroPadding1D(1) before an unpadded conv), as the solution does."""
     torch.manual_seed(seed)
-    model_pt = nn.Sequential(nn.Conv1d(2, 4, kernel_size=3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6, 3))
-    model_tf = keras.Sequential([keras.Input((8, 2)), keras.layers.Conv1D(4, 3), keras.layers.ReLU(),
-                                 keras.layers.Flatten(), keras.layers.Dense(3)])
-    return model_pt, model_tf
+    model_pt = nn.Sequential(nn.Conv1d(2, 4, kernel_size=3, stride=2, padding=1), nn.ReLU(), nn.Flatten(),
+                             nn.Linear(4 * 4, 3))
+    return model_pt, keras_seq(padding=keras_padding)
 
 
 def torch_params(model_pt):
-    conv, dense = model_pt[0], model_pt[3]
+    conv, dense = (next(m for m in model_pt if isinstance(m, kind)) for kind in (nn.Conv1d, nn.Linear))
     return [t.detach().numpy() for t in (conv.weight, conv.bias, dense.weight, dense.bias)]
 
 
-def port_to_keras(model_pt, model_tf, conv=lambda W: W.transpose(2, 1, 0),
-                  dense=lambda V: V.reshape(3, 4, 6).transpose(0, 2, 1).reshape(3, 24).T, biases=True):
+def flatten_port(V):
+    return V.reshape(3, 4, 4).transpose(0, 2, 1).reshape(3, 16).T
+
+
+def port_to_keras(model_pt, model_tf, conv=lambda W: W.transpose(2, 1, 0), dense=flatten_port, biases=True):
     W, b, V, c = torch_params(model_pt)
-    model_tf.layers[0].set_weights([conv(W), b if biases else np.zeros_like(b)])
+    conv_tf = next(layer for layer in model_tf.layers if isinstance(layer, keras.layers.Conv1D))
+    conv_tf.set_weights([conv(W), b if biases else np.zeros_like(b)])
     model_tf.layers[-1].set_weights([dense(V), c])
     return model_pt, model_tf
 
 
 def test_port_right_both_directions_and_orders():
-    pair = port_to_keras(*models())
+    pair = port_to_keras(*models(keras_padding="torch"))
     assert cu.check.ported_sequence_model(pair, quiet=True)
     assert cu.check.ported_sequence_model(pair[::-1], quiet=True)        # (model_tf, model_pt) too
     assert cu.check.ported_sequence_model(list(pair), quiet=True)
-    # the other direction: Keras' weights into torch
-    model_pt, model_tf = models(1)
+    # the other direction: Keras' weights into a torch model that pads as Keras' "same" does, (0, 1)
+    _, model_tf = models(1)
+    model_pt = nn.Sequential(nn.ConstantPad1d((0, 1), 0.0), nn.Conv1d(2, 4, 3, stride=2), nn.ReLU(), nn.Flatten(),
+                             nn.Linear(16, 3))
     K, k, D, d = [np.asarray(w) for w in model_tf.layers[0].get_weights() + model_tf.layers[3].get_weights()]
     with torch.no_grad():
-        model_pt[0].weight.copy_(torch.from_numpy(K.transpose(2, 1, 0)))
-        model_pt[0].bias.copy_(torch.from_numpy(k))
-        model_pt[3].weight.copy_(torch.from_numpy(D.T.reshape(3, 6, 4).transpose(0, 2, 1).reshape(3, 24)))
-        model_pt[3].bias.copy_(torch.from_numpy(d + 0.1))  # Keras' dense bias is 0: a nonzero one on both sides
+        model_pt[1].weight.copy_(torch.from_numpy(K.transpose(2, 1, 0)))
+        model_pt[1].bias.copy_(torch.from_numpy(k))
+        model_pt[4].weight.copy_(torch.from_numpy(D.T.reshape(3, 4, 4).transpose(0, 2, 1).reshape(3, 16)))
+        model_pt[4].bias.copy_(torch.from_numpy(d + 0.1))  # Keras' dense bias is 0: a nonzero one on both sides
     model_tf.layers[3].set_weights([D, d + 0.1])
     assert cu.check.ported_sequence_model((model_pt, model_tf), quiet=True)
+
+
+def test_the_padding_is_the_trap():
+    """Review 13-12: with every weight ported, torch's padding=1 and Keras' "same" differ by far more than 1e-5,
+    with the same shapes and no error; the check names the padding, with both sides' zeros."""
+    model_pt, model_tf = port_to_keras(*models(6))
+    out_pt = model_pt(torch.from_numpy(SEQ_X)).detach().numpy()
+    out_tf = np.asarray(model_tf(SEQ_X.transpose(0, 2, 1)))
+    assert out_pt.shape == out_tf.shape and np.abs(out_pt - out_tf).max() > 1e-2
+    verdict = cu.check.ported_sequence_model((model_pt, model_tf), quiet=True)
+    assert not verdict and "pad differently" in one_line(verdict)
+    assert "(1, 1)" in one_line(verdict) and "(0, 1)" in one_line(verdict)
 
 
 def test_unported_models_differ_really():
@@ -116,7 +135,8 @@ def test_unported_models_differ_really():
     (lambda: models(), "the conv kernels differ"),                                   # not ported at all
     (lambda: port_to_keras(*models(), conv=lambda W: W.reshape(3, 2, 4)), "reshaped, not transposed"),
     (lambda: port_to_keras(*models(), biases=False), "conv biases do not"),
-    (lambda: port_to_keras(*models(), dense=lambda V: V.T), "only transposed"),           # the flatten trap
+    (lambda: port_to_keras(*models(), dense=lambda V: V.T), "pad differently"),   # the padding, said first
+    (lambda: port_to_keras(*models(keras_padding="torch"), dense=lambda V: V.T), "only transposed"),  # flatten trap
     (lambda: (nn.Sequential(nn.Linear(16, 3)), models()[1]), "expected the exercise's"),
 ])
 def test_port_wrong(make, words):
@@ -147,17 +167,23 @@ def test_the_13_1_solutions_run(framework):
 
 # --- 13.2: the mistakes a learner makes most, and two right answers the solution does not use -------------
 
-def keras_seq(flatten=None, dense_activation=None, relu=True):
-    layers = [keras.Input((8, 2)), keras.layers.Conv1D(4, 3)] + ([keras.layers.ReLU()] if relu else [])
+def keras_seq(flatten=None, dense_activation=None, relu=True, padding="torch"):
+    """The Keras side: padding "same" (the exercise's) or "torch" (one zero at each end, as torch's padding=1)."""
+    conv = ([keras.layers.Conv1D(4, 3, strides=2, padding="same")] if padding == "same"
+            else [keras.layers.ZeroPadding1D(1), keras.layers.Conv1D(4, 3, strides=2)])
+    layers = [keras.Input((8, 2))] + conv + ([keras.layers.ReLU()] if relu else [])
     return keras.Sequential(layers + [flatten or keras.layers.Flatten(), keras.layers.Dense(3, activation=dense_activation)])
 
 
 @pytest.mark.parametrize("make, words", [
     # a naive flatten port: the Keras model's dense kernel only transposed
-    (lambda: port_to_keras(*models(2), dense=lambda V: V.T), "only transposed"),
+    (lambda: port_to_keras(*models(2, "torch"), dense=lambda V: V.T), "only transposed"),
     # weights not transposed: reshaped into Keras' shapes (conv, then dense)
     (lambda: port_to_keras(*models(2), conv=lambda W: W.reshape(3, 2, 4)), "reshaped, not transposed"),
-    (lambda: port_to_keras(*models(2), dense=lambda V: V.reshape(24, 3)), "dense weights were reshaped"),
+    (lambda: port_to_keras(*models(2, "torch"), dense=lambda V: V.reshape(16, 3)), "dense weights were reshaped"),
+    # the padding changed on both sides: torch given Keras' (0, 1), Keras given torch's (1, 1)
+    (lambda: port_to_keras(nn.Sequential(nn.ConstantPad1d((0, 1), 0.0), nn.Conv1d(2, 4, 3, stride=2), nn.ReLU(),
+                                         nn.Flatten(), nn.Linear(16, 3)), keras_seq()), "torch (0, 1), Keras (1, 1)"),
     # a model not equal to the other: every weight ported, but a softmax on Keras' last layer / no ReLU
     (lambda: port_to_keras(models(2)[0], keras_seq(dense_activation="softmax")), "compute different things"),
     (lambda: port_to_keras(models(2)[0], keras_seq(relu=False)), "compute different things"),
@@ -165,8 +191,7 @@ def keras_seq(flatten=None, dense_activation=None, relu=True):
     (lambda: (models(2)[0], models(3)[1]), "the conv kernels differ"),
     (lambda: (models(2)[0], models(2)[0]), "a torch Sequential and torch Sequential"),
     # the weights ported off by a little: below COURSE.md's 1e-5 for a port, not the same model
-    (lambda: port_to_keras(*models(2), dense=lambda V: V.reshape(3, 4, 6).transpose(0, 2, 1).reshape(3, 24).T + 1e-4),
-     "the conv layer matches"),
+    (lambda: port_to_keras(*models(2, "torch"), dense=lambda V: flatten_port(V) + 1e-4), "the conv layer matches"),
 ])
 def test_port_plausible_mistakes(make, words):
     verdict = cu.check.ported_sequence_model(make(), quiet=True)
@@ -185,7 +210,7 @@ def test_port_right_alternatives():
 def test_port_wrong_gives_no_solution_then_does():
     pair = port_to_keras(*models(5), dense=lambda V: V.T)
     first = cu.check.ported_sequence_model(pair, quiet=True)
-    assert not first and "reshape(3, 4, 6)" not in str(first)
+    assert not first and "reshape(3, 4, 4)" not in str(first)
 
 
 def test_keras_on_torch_worker_stays_on_the_cpu_and_its_keras_step_matches_tensorflows(monkeypatch):

@@ -1,5 +1,5 @@
 """Checks for the exercises of 13_claims_checked: BatchNorm's conventions, and porting a model the course
-has not shown (a 1-D conv net) in either direction, proven equal.
+has not shown (a strided 1-D conv net, where "same" padding differs) in either direction, proven equal.
 
 Models are read through the attributes both frameworks expose (``modules()``/``named_parameters()`` in
 torch, ``layers``/``get_weights()`` in Keras) and run through the framework that made them, found in
@@ -19,9 +19,10 @@ from .core import Wrong, describe, exercise, framework_name
 TORCH_BN = {"momentum": 0.1, "eps": 1e-5}      # running = (1 - momentum)·running + momentum·batch
 KERAS_BN = {"momentum": 0.99, "epsilon": 1e-3}  # running = momentum·running + (1 - momentum)·batch
 
-# Exercise 13.2: a 1-D conv net on sequences (N, C=2, L=8): Conv1d(2, 4, 3) → ReLU → Flatten → Linear(24, 3).
-SEQ_CHANNELS, SEQ_LENGTH, SEQ_FILTERS, SEQ_KERNEL, SEQ_CLASSES = 2, 8, 4, 3, 3
-SEQ_OUT = SEQ_LENGTH - SEQ_KERNEL + 1        # 6 positions after the convolution
+# Exercise 13.2: a strided 1-D conv net on sequences (N, C=2, L=8): Conv1d(2, 4, 3, stride=2) with "same"-sized
+# output → ReLU → Flatten → Linear(16, 3). Keras' padding="same" pads (0, 1) here, torch's padding=1 pads (1, 1).
+SEQ_CHANNELS, SEQ_LENGTH, SEQ_FILTERS, SEQ_KERNEL, SEQ_STRIDE, SEQ_CLASSES = 2, 8, 4, 3, 2, 3
+SEQ_OUT = -(-SEQ_LENGTH // SEQ_STRIDE)       # 4 positions after the convolution, as "same" padding keeps
 # Ported float32 forwards agree to 1e-5 (COURSE.md); relative to the logits' size when they exceed 1.
 PORT_ATOL = 1e-5
 SEQ_X = np.random.default_rng(13).normal(size=(5, SEQ_CHANNELS, SEQ_LENGTH)).astype(np.float32)  # NCL
@@ -114,6 +115,47 @@ def _keras_layers(model: Any) -> list[tuple[str, np.ndarray, np.ndarray | None]]
     return found
 
 
+def _same_padding(length: int, kernel: int, stride: int) -> tuple[int, int]:
+    """The zeros Keras' (and TensorFlow's) padding="same" adds (before, after): the odd one goes after."""
+    total = max((-(-length // stride) - 1) * stride + kernel - length, 0)
+    return total // 2, total - total // 2
+
+
+def _padding_pt(model: Any) -> tuple[int, int] | None:
+    """The zeros (before, after) the torch model adds to the sequence up to its Conv1d; None where it pads
+    another way (a custom module, reflection, a nonzero constant) that this reader cannot see."""
+    before = after = 0
+    for m in model.modules():
+        kind = type(m).__name__
+        if kind in ("ConstantPad1d", "ZeroPad1d"):
+            if float(getattr(m, "value", 0.0)) != 0.0:
+                return None
+            before, after = before + m.padding[0], after + m.padding[1]
+        elif kind == "Conv1d":
+            if m.padding_mode != "zeros" or m.padding == "same":
+                return None
+            pad = 0 if m.padding == "valid" else m.padding[0]
+            return before + pad, after + pad
+    return None
+
+
+def _padding_keras(model: Any) -> tuple[int, int] | None:
+    """The same for the Keras model, up to its Conv1D."""
+    before = after = 0
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "ZeroPadding1D":
+            before, after = before + layer.padding[0], after + layer.padding[1]
+        elif kind == "Conv1D":
+            if layer.padding == "valid":
+                return before, after
+            if layer.padding == "same" and tuple(layer.dilation_rate) == (1,):
+                added = _same_padding(SEQ_LENGTH + before + after, layer.kernel_size[0], layer.strides[0])
+                return before + added[0], after + added[1]
+            return None
+    return None
+
+
 def _split_pair(answer: Any) -> tuple[Any, Any]:
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         raise Wrong(f"your answer is {describe(answer)}; expected the two models as a pair: (model_pt, model_tf).")
@@ -132,13 +174,17 @@ def _split_pair(answer: Any) -> tuple[Any, Any]:
 
 @exercise("13.2", accepts=("any",), solution=(
     "W, b = seq_pt[0].weight.detach().numpy(), seq_pt[0].bias.detach().numpy()       # (out, in, k), (out,)\n"
-    "V, c = seq_pt[3].weight.detach().numpy(), seq_pt[3].bias.detach().numpy()       # (3, 24): inputs in (C, L) order\n"
-    "seq_tf.layers[0].set_weights([W.transpose(2, 1, 0), b])                          # -> (k, in, out)\n"
-    "seq_tf.layers[3].set_weights([V.reshape(3, 4, 6).transpose(0, 2, 1).reshape(3, 24).T, c])   # (C, L) -> (L, C)\n"
+    "V, c = seq_pt[3].weight.detach().numpy(), seq_pt[3].bias.detach().numpy()       # (3, 16): inputs in (C, L) order\n"
+    "# torch's padding=1 adds a zero at each end; Keras' \"same\" with stride 2 only one, at the end: pad as torch\n"
+    "seq_tf = keras.Sequential([keras.Input((8, 2)), keras.layers.ZeroPadding1D(1), keras.layers.Conv1D(4, 3, strides=2),\n"
+    "                           keras.layers.ReLU(), keras.layers.Flatten(), keras.layers.Dense(3)])\n"
+    "seq_tf.layers[1].set_weights([W.transpose(2, 1, 0), b])                          # -> (k, in, out)\n"
+    "seq_tf.layers[-1].set_weights([V.reshape(3, 4, 4).transpose(0, 2, 1).reshape(3, 16).T, c])  # (C, L) -> (L, C)\n"
     "answer = (seq_pt, seq_tf)"))
 def ported_sequence_model(answer: Any) -> str:
-    """(model_pt, model_tf), in either order: the lesson's 1-D conv net in both frameworks after a port in either
-    direction. The check runs both on ``SEQ_X`` (torch NCL, Keras NLC) and wants the same logits."""
+    """(model_pt, model_tf), in either order: the lesson's strided 1-D conv net in both frameworks after a port in
+    either direction, padding included. The check runs both on ``SEQ_X`` (torch NCL, Keras NLC) and wants the
+    same logits."""
     model_pt, model_tf = _split_pair(answer)
     layers_pt, layers_tf = _torch_layers(model_pt), _keras_layers(model_tf)
     kinds = ([k for k, _, _ in layers_pt], [k for k, _, _ in layers_tf])
@@ -168,6 +214,10 @@ def ported_sequence_model(answer: Any) -> str:
                     "(out, in, k), Keras (k, in, out).")
     if bc is not None and kc is not None and not np.allclose(bc, kc, atol=1e-6):
         raise Wrong("the conv kernels match but the conv biases do not: port the bias too (it needs no transpose).")
+    pads = _padding_pt(model_pt), _padding_keras(model_tf)
+    if None not in pads and pads[0] != pads[1]:
+        raise Wrong(f"the convolutions pad differently (zeros before, after): torch {pads[0]}, Keras {pads[1]}; "
+                    "pad one like the other.")
     ported = (Wd.reshape(SEQ_CLASSES, SEQ_FILTERS, SEQ_OUT).transpose(0, 2, 1).reshape(SEQ_CLASSES, -1).T
               if Wd.shape == (SEQ_CLASSES, SEQ_FILTERS * SEQ_OUT) else None)
     dense_ok = ported is not None and Kd.shape == ported.shape and np.allclose(Kd, ported, atol=1e-6)
