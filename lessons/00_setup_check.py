@@ -174,33 +174,8 @@ doctor.show([doctor.check_compiler, doctor.check_memory, doctor.check_disk])
 
 # %% tags=["nbval-ignore-output"]
 # Not compared: the seconds differ per machine. The assert checks the outcome: the compiled function ran.
-import os
-import subprocess
-import sys
-import time
-
-SMOKE = "import torch\nf = torch.compile(lambda x: x.sin() + 1)\nprint(round(f(torch.ones(3))[0].item(), 4))"
-
-
-def check_torch_compile(timeout=300):
-    """torch.compile of one small function, built from scratch in a subprocess; a Check like the doctor's."""
-    with tempfile.TemporaryDirectory() as cache:
-        start = time.perf_counter()
-        try:
-            done = subprocess.run([sys.executable, "-c", SMOKE], capture_output=True, text=True, timeout=timeout,
-                                  env={**os.environ, "TORCHINDUCTOR_CACHE_DIR": cache}, stdin=subprocess.DEVNULL)
-            problem = None if done.returncode == 0 and done.stdout.split()[-1:] == ["1.8415"] else \
-                ([line for line in done.stderr.splitlines() if line.strip()] or [f"exit {done.returncode}"])[-1][:160]
-        except subprocess.TimeoutExpired:
-            problem = f"no answer within {timeout} s"
-    if problem is None:
-        return doctor.Check("torch.compile", True, f"built and ran a kernel for x.sin() + 1 in {time.perf_counter() - start:.0f} s")
-    return doctor.Check("torch.compile", False, problem,
-                        "Linux: `sudo apt-get install g++`; macOS: `xcode-select --install`, and for an `omp.h` "
-                        "error `brew install libomp`. Until then the torch.compile cells of lessons 04 and 12 fail.")
-
-
-smoke = check_torch_compile()
+print(doctor.TORCH_COMPILE_SMOKE)
+smoke = doctor.check_torch_compile()      # `make doctor` runs it too
 print(smoke)
 assert smoke.ok, "torch.compile cannot build kernels here: see the fix above"
 
@@ -213,8 +188,8 @@ assert smoke.ok, "torch.compile cannot build kernels here: see the fix above"
 # %% [markdown]
 # ## Everything at once
 #
-# All the checks again in one go (what `make doctor` runs in a terminal), with any FAIL named. The assert makes
-# this cell fail loudly if anything above failed.
+# All the checks again in one go (what `make doctor` runs in a terminal), with any FAIL named; the torch.compile
+# build above is not repeated once it succeeded. The assert makes this cell fail loudly if anything above failed.
 
 # %%
 results = doctor.run()

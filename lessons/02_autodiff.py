@@ -391,8 +391,9 @@ cu.compare("w, by hand", w_hand_pt, w_hand_tf)
 # accumulating, in either framework. Return the gradient as a tensor, and set `answer = accumulate`
 # (the function). The check calls it on data and splits you have not seen, through a loader that
 # reuses its buffers as real ones do: fetching a micro-batch overwrites the one before, so joining
-# them into one full batch is noticed. Think about what share of the full mean one micro-batch's
-# mean is, when the sizes differ.
+# the fetched arrays into one full batch shows up as NaN (copying each first gets past the check,
+# and throws away what accumulation is for: the memory). Think about what share of the full mean
+# one micro-batch's mean is, when the sizes differ.
 
 # %% tags=["solution"]
 def accumulate(batches, w):

@@ -190,7 +190,8 @@ for forward, x in [(forward_pt, torch.from_numpy(X_batch)), (forward_tf, tf.cons
 # error a CPU machine really meets: a checkpoint saved on a GPU (`devices.as_saved_on`, as in lesson 06).
 
 # %%
-# Claim 5 · placement: TensorFlow places, falls back and moves by itself (a policy, which can refuse); PyTorch refuses to mix devices.
+# Claim 5 · placement: TensorFlow places, falls back and moves by itself (a policy, which can refuse); PyTorch moves
+# nothing by itself: a checkpoint saved on a GPU loads on a CPU only when told where (map_location).
 with tf.device("/GPU:0"):
     t = tf.ones(2)
 print("TensorFlow asked for /GPU:0, ran on", t.device.split("device:")[-1])
@@ -222,8 +223,8 @@ with torch.device("meta"):                                          # PyTorch's 
 # Claim 6 · memory control: TensorFlow's memory switches are device configuration, accepted only before the first op.
 # The decisive half (what TensorFlow takes by default, a memory_limit raising ResourceExhaustedError) needs a GPU:
 # lesson 06 §Memory's GPU-only cells, not run in the stored notebooks. Here only the rule those switches obey.
-print(devices.no_gpu("What TensorFlow takes of a GPU, and its memory_limit / set_memory_growth",
-                     "the rule they obey, shown on a logical-CPU configuration: before the first op only"))
+print("What TensorFlow takes of a GPU, and its memory_limit / set_memory_growth: lesson 06's GPU-only cells (this kernel"
+      " hides any GPU from TensorFlow). Here: the rule they obey, on a logical-CPU configuration: before the first op only.")
 try:
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 3)
 except RuntimeError as error:
@@ -293,9 +294,11 @@ print(f"DataLoader: {len(workers_seen)} worker processes, none of them this kern
       f" | tf.py_function: ran only in this kernel's process (one GIL): {ran_in == {os.getpid()}}")
 
 # %% tags=["nbval-ignore-output"]
-# Claim 8 · the speed-up each got from 2 at once: timings vary per machine and load (not compared).
-print(f"32 samples of plain Python, 2 at once vs 1: DataLoader {time_pt0 / time_pt2:.2f}× faster (worker start-up"
-      f" included) | tf.py_function {time_tf1 / time_tf2:.2f}× (lesson 07 §Measure throughput times more)")
+# Claim 8 · time for 2 at once vs 1: per machine and load (not compared). 32 small samples time the start-up more
+# than the work: starting 2 worker processes can cost more than it saves here. Lesson 07 §Measure throughput times
+# enough work to show what the processes buy.
+print(f"32 samples of plain Python, speed with 2 at once ÷ with 1: DataLoader {time_pt0 / time_pt2:.2f} (2 worker"
+      f" processes, their start-up included) | tf.py_function {time_tf1 / time_tf2:.2f} (2 threads, one GIL)")
 assert serial_pt == parallel_pt == serial_tf == parallel_tf
 
 # %%
@@ -368,7 +371,7 @@ print(f"errors: {len(errors)} | versions served: {sorted({s for s, _ in replies}
 # Claim 12 · mobile: TensorFlow converts to LiteRT with the wheel's converter; PyTorch's routes are other packages.
 converter = tf.lite.TFLiteConverter.from_saved_model(str(scratch / "mlp_savedmodel"))   # in the TF wheel
 with warnings.catch_warnings():
-    warnings.simplefilter("ignore")                                     # any notice of a future API move
+    warnings.simplefilter("ignore")   # quiet on these pins; tf.lite's API is moving to LiteRT (its Interpreter warns so)
     flatbuffer = converter.convert()
 interpreter = Interpreter(model_content=flatbuffer,
                           experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
@@ -778,7 +781,7 @@ cu.check.ported_sequence_model(answer)
 # | Python control flow, recursion, stepping through with pdb | both run eagerly and take pdb; compiled code hides values from pdb in both (a graph break under `torch.compile`, a symbolic trace in `tf.function`) | 04 §Eager by default, in both; 04 §Dynamic models: a recursive tree network; 05 §Bug 1: stop inside the forward pass with pdb; 05 §Inside compiled code: pdb meets a graph |
 # | a graph, for speed or export | both capture one on request (`tf.function`; `torch.fx`, `torch.compile`, `torch.export`) | 04 §Trace a function with `tf.function`; 04 §Capture PyTorch graphs |
 # | the model loaded without its code, or from C/C++ | both: a SavedModel and a `.pt2` loaded in processes without the class; from C/C++, TensorFlow's C API and an AOTInductor package | 09 §Whole programs without the model code; 09 §Beyond Python: C and C++ |
-# | a phone, with only pip packages | on these pins TensorFlow's converter (`tf.lite.TFLiteConverter`, in the TF wheel) made LiteRT float and int8 models, the int8 file smaller (4.7 vs 6.0 kB); PyTorch's routes, ExecuTorch and litert-torch (to the same LiteRT runtime), are pip packages this environment leaves out, not measured; the torch model reached int8 through ONNX Runtime (its QDQ file not smaller); both int8 copies kept at least 90% of the float model's predictions | 09 §Mobile and embedded: LiteRT and int8; 09 §Exchange: ONNX from both, run with ONNX Runtime |
+# | a phone, with only pip packages | on these pins TensorFlow's converter (`tf.lite.TFLiteConverter`, in the TF wheel) made LiteRT float and int8 models, the int8 file smaller (4.7 vs 6.0 kB), run with LiteRT's own `ai-edge-litert` (`tf.lite.Interpreter` warns it is deprecated); PyTorch's routes, ExecuTorch and litert-torch (to the same LiteRT runtime), are pip packages this environment leaves out, not measured; the torch model reached int8 through ONNX Runtime (its QDQ file not smaller); both int8 copies kept at least 90% of the float model's predictions | 09 §Mobile and embedded: LiteRT and int8; 09 §Exchange: ONNX from both, run with ONNX Runtime |
 # | a model swapped in a running service | either: 0 errors for both under load; the swap is the server's design, not the framework's | 09 §Serving, with a hot swap under load |
 # | arbitrary Python per sample in the input pipeline | PyTorch's worker processes ran it in parallel, and so did Keras 3's `PyDataset(use_multiprocessing=True)`; `tf.py_function` runs it on threads of one process, which take turns holding the GIL | 07 §Measure throughput; 07 §The claim, settled: "PyTorch's data loading is simpler and easier to parallelise" |
 # | caching, interleaving and prefetching built in | `tf.data` has all three (`cache`, `interleave`, `prefetch`); `DataLoader`'s workers read ahead too (`prefetch_factor`, 2 batches per worker), but caching and interleaving are your code: a PyTorch `IterableDataset` must take its own share per worker (`get_worker_info`) | 07 §Stream shards from files |
@@ -793,7 +796,7 @@ cu.check.ported_sequence_model(answer)
 # | Keras code inside a PyTorch stack | Keras 3 on the torch backend: the model is a `torch.nn.Module`; its logits and one Keras `train_on_batch` step agree with the same Keras code on TensorFlow, and a torch optimizer trains it as it trains `torch.nn` (on the CPU: `KERAS_TORCH_DEVICE=cpu`) | 13 §Keras 3 on the torch backend |
 # | recurrent and attention models | either: an LSTM, a GRU and an attention model were ported and proven equal within 1e-5 through one SGD step; every layer hid a silent trap (two LSTM biases, GRU gates r,z,n vs z,r,h, a boolean mask that means the opposite, LayerNorm eps 1e-5 vs 1e-3); variable lengths took the same care in both (packing, masking); compiled, `tf.function` traced once for 3 lengths, `torch.compile` made one graph per length of a Python-loop GRU and none of `nn.GRU` | 14 §Port the LSTM: the two-bias trap; 14 §A GRU: the gate-order trap; 14 §Self-attention: layouts and the mask trap; 14 §Variable-length batches; 14 §Eager vs a compiled graph, with lengths that change |
 # | a checkpoint from a GPU machine, opened on a CPU | PyTorch: `torch.load` puts each tensor back on the device it was saved on, so it raises without CUDA unless given `map_location=`, and then loads the same weights; TensorFlow's side needs a GPU to save one: not run | 06 §Mixed devices |
-# | to move a model across | mechanical with `port_weights` and the checklist, but a wrong port raises no error (a transposed-only CNN: logits 0.61 off): compare outputs every time | 03 §Port the CNN, and the flatten trap; 13 §Switching, checked: what a port must handle |
+# | to move a model across | mechanical with `port_weights` and the checklist, but a wrong port raises no error (lesson 03's CNN, transposed only: logits 0.61 off): compare outputs every time | 03 §Port the CNN, and the flatten trap; 13 §Switching, checked: what a port must handle |
 
 # %%
 assert not claims.check_table("Which framework when", evidence=claims.GUIDE_EVIDENCE)

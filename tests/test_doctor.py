@@ -18,7 +18,7 @@ def test_all_ok_here():
     lines = [l for l in out.stdout.splitlines() if l.startswith("[")]
     assert lines and all(l.startswith("[OK]") for l in lines)
     for name in ("python", "torch", "tensorflow", "import torch", "import tensorflow", "torch devices",
-                 "tensorflow devices", "torch with tensorflow", "data/digits.npz", "C++ compiler", "memory", "disk",
+                 "tensorflow devices", "torch with tensorflow", "data/digits.npz", "C++ compiler", "torch.compile", "memory", "disk",
                  "import tensorboard"):
         assert any(l.startswith(f"[OK] {name}:") for l in lines), name
 
@@ -152,3 +152,25 @@ def test_torch_with_tensorflow_reports_a_crash_in_one_line(monkeypatch):
     check = doctor.check_torch_with_tensorflow()
     assert not check.ok and "killed by signal 11" in check.detail
     assert "make lab" in check.fix and "download.pytorch.org/whl/cpu" in check.fix
+
+
+def test_torch_compile_that_cannot_build_fails_with_the_fix_and_is_tried_again(monkeypatch):
+    """Review 00-1: the doctor builds one real torch.compile kernel. A build that fails (here a stand-in that
+    fails as a Mac without libomp does) is a FAIL naming the error, and is not remembered: fixed, it is tried
+    again. A success is kept for the process (lesson 00 asks twice)."""
+    monkeypatch.setattr(doctor, "_torch_compile_built", [])
+    monkeypatch.setattr(doctor, "TORCH_COMPILE_SMOKE",
+                        "import sys\nsys.stderr.write(\"fatal error: 'omp.h' file not found\\n\")\nsys.exit(1)")
+    failed = doctor.check_torch_compile()
+    assert not failed.ok and "omp.h" in failed.detail and "brew install libomp" in failed.fix
+    monkeypatch.setattr(doctor, "TORCH_COMPILE_SMOKE", "print(1.8415)")
+    assert doctor.check_torch_compile().ok
+    monkeypatch.setattr(doctor, "TORCH_COMPILE_SMOKE", "raise SystemExit(1)")
+    assert doctor.check_torch_compile().ok                      # the success above, kept
+
+
+def test_torch_compile_that_hangs_fails(monkeypatch):
+    monkeypatch.setattr(doctor, "_torch_compile_built", [])
+    monkeypatch.setattr(doctor, "TORCH_COMPILE_SMOKE", "import time\ntime.sleep(30)")
+    result = doctor.check_torch_compile(timeout=2)
+    assert not result.ok and "no answer within 2 s" in result.detail

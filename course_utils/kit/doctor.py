@@ -274,6 +274,40 @@ def check_compiler() -> Check:
                  "Windows: the course runs in WSL2 (Ubuntu), then `sudo apt-get install g++` there.")
 
 
+# One real torch.compile, from scratch: a program that links proves the compiler works, not that Inductor's
+# kernels build (they also need OpenMP's omp.h and torch's headers; on macOS OpenMP is the classic failure).
+TORCH_COMPILE_SMOKE = ("import torch\nf = torch.compile(lambda x: x.sin() + 1)\n"
+                       "print(round(f(torch.ones(3))[0].item(), 4))")
+_torch_compile_built: list[Check] = []   # a success, kept for this process: lesson 00 asks twice, 10-20 s each
+
+
+def check_torch_compile(timeout: float = 300) -> Check:
+    """torch.compile of one small function, built in a fresh process with an empty kernel cache of its own."""
+    import subprocess
+    import time
+
+    if _torch_compile_built:
+        return _torch_compile_built[0]
+    with tempfile.TemporaryDirectory() as cache:
+        start = time.perf_counter()
+        try:
+            done = subprocess.run([sys.executable, "-c", TORCH_COMPILE_SMOKE], capture_output=True, text=True,
+                                  timeout=timeout, env={**os.environ, "TORCHINDUCTOR_CACHE_DIR": cache},
+                                  stdin=subprocess.DEVNULL)
+            ok = done.returncode == 0 and done.stdout.split()[-1:] == ["1.8415"]
+            problem = None if ok else ([line for line in done.stderr.splitlines() if line.strip()]
+                                       or [f"exit {done.returncode}"])[-1][:160]
+        except subprocess.TimeoutExpired:
+            problem = f"no answer within {timeout:.0f} s"
+    if problem is None:
+        _torch_compile_built.append(Check("torch.compile", True, f"built and ran a kernel for x.sin() + 1 in "
+                                          f"{time.perf_counter() - start:.0f} s"))
+        return _torch_compile_built[0]
+    return Check("torch.compile", False, problem,
+                 "Linux: `sudo apt-get install g++`; macOS: `xcode-select --install`, and for an `omp.h` "
+                 "error `brew install libomp`. Until then the torch.compile cells of lessons 04 and 12 fail.")
+
+
 def check_memory() -> Check:
     import psutil
 
@@ -295,7 +329,7 @@ def all_checks() -> list[Callable[[], Check | list[Check]]]:
         lambda: check_import("torch"), lambda: check_import("tensorflow"),
         lambda: check_import("tensorboard"),
         check_torch_devices, check_tf_devices, check_torch_with_tensorflow,
-        check_data, check_compiler, check_memory, check_disk,
+        check_data, check_compiler, check_torch_compile, check_memory, check_disk,
     ]
 
 
